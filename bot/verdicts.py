@@ -1,0 +1,91 @@
+"""Deciding the verdict for a question, from the matched item, its estimate and the date needed.
+
+No Slack and no SQL here: the caller hands in the item it found and the date rule to use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.workdays import add_working_days
+
+
+class Verdict(StrEnum):
+    available = "available"
+    committed = "committed"
+    not_by_then = "not_by_then"
+    not_committed = "not_committed"
+    no = "no"
+    unknown = "unknown"
+
+
+VERDICT_LABELS = {
+    Verdict.available: "Available",
+    Verdict.committed: "Committed",
+    Verdict.not_by_then: "Not by then",
+    Verdict.not_committed: "Not committed",
+    Verdict.no: "No",
+    Verdict.unknown: "Unknown",
+}
+
+# Verdicts a PM may give when answering an escalation
+PM_VERDICTS = (Verdict.committed, Verdict.not_by_then, Verdict.not_committed, Verdict.no)
+
+# Statuses that can carry a date to promise; the rest are not commitments
+_DELIVERING = {"committed", "in_progress"}
+
+
+@dataclass(frozen=True)
+class SafeDate:
+    """The date we may promise, and how sure we are of it."""
+
+    date: dt.date
+    confidence: float
+    p50: dt.date | None = None
+    basis: str = ""  # e.g. "based on 143 finished tasks of team Platform"
+
+    def describe(self) -> str:
+        text = f"{round(self.confidence * 100)}% likely by {format_date(self.date)}"
+        if self.p50 and self.p50 != self.date:
+            text += f" (50%: {format_date(self.p50)})"
+        return text
+
+
+def format_date(day: dt.date, today: dt.date | None = None) -> str:
+    if today is not None and day.year == today.year:
+        return day.strftime("%b %-d")
+    return day.strftime("%b %-d, %Y")
+
+
+def simple_safe_date(
+    *, likely: float, pessimistic: float | None, today: dt.date, holidays: Iterable[dt.date] = ()
+) -> SafeDate:
+    """Today plus the pessimistic remaining working days (weekends and holidays skipped).
+
+    Used when no team history is available to forecast from.
+    """
+    days = pessimistic if pessimistic is not None else likely * 1.5
+    return SafeDate(
+        date=add_working_days(today, days, holidays),
+        confidence=0.8,
+        p50=add_working_days(today, likely, holidays),
+        basis="no history of finished work: pessimistic estimate used",
+    )
+
+
+def verdict_for(status: str | None, safe: SafeDate | None, needed_by: dt.date | None) -> Verdict:
+    """The verdict for an item of `status`, given its safe date and the date the rep needs."""
+    if status is None:
+        return Verdict.unknown
+    if status == "shipped":
+        return Verdict.available
+    if status == "declined":
+        return Verdict.no
+    if status in _DELIVERING and safe is not None:
+        if needed_by is not None and safe.date > needed_by:
+            return Verdict.not_by_then
+        return Verdict.committed
+    return Verdict.not_committed
