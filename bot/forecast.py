@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,7 +265,7 @@ def clear_cache() -> None:
 
 def forecast(
     estimate: Estimate | float | None,
-    ratios: Sequence[float] | np.ndarray,
+    ratios: Sequence[float] | np.ndarray | Callable[[], Sequence[float]],
     *,
     start: dt.date,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -281,7 +281,8 @@ def forecast(
 
     `estimate`: remaining working days (an `Estimate`, or a number for a single point);
     required: an item without one is *not committed* and gets no date (see module doc).
-    `ratios`: the team's finished work as actual / estimate, most recent last.
+    `ratios`: the team's finished work as actual / estimate, most recent last; or a
+    function returning them, called only when the cache does not hold this version.
     `start`: the day work is counted from (the work is done on working days after it).
     `capacity`: the fraction of each working day the team spends on this item.
     `team`, `history_version`: when both are given, the calibration and its Monte Carlo
@@ -298,7 +299,7 @@ def forecast(
         raise ValueError("runs must be >= 1")
 
     def build() -> tuple[Calibration, np.ndarray]:
-        calibration = calibrate(ratios, window=window)
+        calibration = calibrate(ratios() if callable(ratios) else ratios, window=window)
         return calibration, _ratio_samples(calibration, seed, runs)
 
     if team is not None and history_version is not None:
