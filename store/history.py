@@ -44,4 +44,3 @@ def history_version(*, session: Session, team: str) -> tuple:
         func.sum(FinishedWork.actual),
     ).where(FinishedWork.team == team)
     return tuple(session.execute(query).one())
-
