@@ -8,15 +8,17 @@ exits 0. See that folder's README for the format.
 For each finished task, in order of its start date, the script forecasts its actual
 effort at several levels with the product's own calibration code
 (`bot.forecast.calibrate` and `bot.forecast.effort_quantiles`), using only tasks that
-were completed before the task started: the history of its project (the "team"), or of
-the whole company while the project has fewer than `MIN_HISTORY` finished tasks, or the
-conservative prior before that. It then reports, per level, the share of tasks that were
-done within the forecast (coverage: actual <= forecast) and the median buffer over the
-estimate (sharpness), beside fixed-multiplier baselines computed in the same run.
+were completed before the task started: the history of its team (by default its
+project; --team developer uses the developer it was assigned to, --team both the
+project's work by that developer, then the project's), or of the whole company while the
+team has fewer than `MIN_HISTORY` finished tasks, or the conservative prior before that.
+It then reports, per level, the share of tasks that were done within the forecast
+(coverage: actual <= forecast) and the median buffer over the estimate (sharpness),
+beside fixed-multiplier baselines computed in the same run.
 
 It also times one forecast with 2,000 history points, cached and uncached.
 
-    python benchmarks/calibration.py [--data DIR] [--runs N]
+    python benchmarks/calibration.py [--data DIR] [--runs N] [--team project|developer|both]
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ EPS = 1e-9  # float slack when comparing hours
 class Task:
     number: str
     project: str
+    developer: str  # AssignedToID: known before the work starts
     estimate: float  # hours
     actual: float  # hours
     started: dt.date
@@ -91,7 +94,15 @@ def load_tasks(folder: Path) -> list[Task]:
             started = started or estimated_on
             if completed is None or started is None or estimate <= 0 or actual <= 0:
                 continue
-            tasks[number] = Task(number, row["ProjectCode"], estimate, actual, started, completed)
+            tasks[number] = Task(
+                number,
+                row["ProjectCode"],
+                row["AssignedToID"],
+                estimate,
+                actual,
+                started,
+                completed,
+            )
     return list(tasks.values())
 
 
@@ -109,15 +120,23 @@ class WalkResult:
     seconds: float
 
 
-def walk_forward(tasks: list[Task], *, runs: int) -> WalkResult:
+TEAMS = {
+    "project": lambda t: [("project", t.project)],
+    "developer": lambda t: [("developer", t.developer)],
+    "both": lambda t: [("both", t.project, t.developer), ("project", t.project)],
+}
+COMPANY = ("company",)
+
+
+def walk_forward(tasks: list[Task], *, runs: int, team: str = "project") -> WalkResult:
     """Forecast every task from the tasks completed before it started (no peeking)."""
+    teams_of = TEAMS[team]
     by_start = sorted(tasks, key=lambda t: (t.started, t.number))
     # A task joins the history once it is completed; a few SiP rows say completed before
     # started, and they join when they started, so nothing is known before it happened.
     by_completion = sorted(tasks, key=lambda t: (_known_from(t), t.number))
-    team_history: dict[str, list[float]] = defaultdict(list)
-    company: list[float] = []
-    calibrations: dict[tuple[str, int], Calibration] = {}
+    history: dict[tuple, list[float]] = defaultdict(list)
+    calibrations: dict[tuple, Calibration] = {}
     forecasts = np.empty((len(by_start), len(CURVE)))
     source: list[str] = []
     done = 0
@@ -126,19 +145,20 @@ def walk_forward(tasks: list[Task], *, runs: int) -> WalkResult:
         while done < len(by_completion) and _known_from(by_completion[done]) < task.started:
             finished = by_completion[done]
             ratio = finished.actual / finished.estimate
-            team_history[finished.project].append(ratio)
-            company.append(ratio)
+            for key in (*teams_of(finished), COMPANY):
+                history[key].append(ratio)
             done += 1
-        history = team_history[task.project]
-        key = task.project
-        if len(history) < MIN_HISTORY:
-            history, key = company, "*company*"
-        version = (key, len(history))
+        # The first of the task's teams with enough history, else the company's.
+        key = next(
+            (k for k in teams_of(task) if len(history[k]) >= MIN_HISTORY),
+            COMPANY,
+        )
+        version = (key, len(history[key]))
         if version not in calibrations:
-            calibrations[version] = calibrate(history)
+            calibrations[version] = calibrate(history[key])
         calibration = calibrations[version]
         source.append(
-            "prior" if calibration.used_prior else ("company" if key == "*company*" else "team")
+            "prior" if calibration.used_prior else ("company" if key == COMPANY else "team")
         )
         forecasts[i] = effort_quantiles(task.estimate, calibration, CURVE, seed=0, runs=runs)
     return WalkResult(
@@ -202,7 +222,7 @@ def report(result: WalkResult) -> bool:
         extra = float(np.median(f[:, col] - e))
         ok = abs(cov - level) <= 0.03
         rows[level] = (cov, mid, buffer)
-        target = f"{pct(level - 0.03)}-{100 * (level + 0.03):.0f}%"
+        target = f"{100 * (level - 0.03):.0f}-{100 * (level + 0.03):.0f}%"
         print(
             f"{level:>6.0%} {pct(cov):>9} {target:>13} {pct(mid):>10} "
             f"{buf(buffer):>14} {extra:>14.2f}h  {'ok' if ok else 'MISSED'}"
@@ -321,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="SiP data folder")
     parser.add_argument("--runs", type=int, default=10_000, help="Monte Carlo runs per task")
+    parser.add_argument(
+        "--team", choices=sorted(TEAMS), default="project", help="whose history is the team's"
+    )
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
@@ -335,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     tasks = load_tasks(args.data)
-    result = walk_forward(tasks, runs=args.runs)
+    result = walk_forward(tasks, runs=args.runs, team=args.team)
+    print(f"\nteam = {args.team}, window = last {WINDOW} finished tasks, {args.runs:,} runs")
     met = report(result)
     path = OUT / "calibration_reliability.png"
     plot(result, path)

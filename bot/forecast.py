@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -64,9 +65,11 @@ Its 50 / 80 / 90% points are 1.20 / 2.20 / 3.03. Justification from the SiP data
 median 1.00, 80th percentile 1.45 and 90th percentile 2.05, but teams differ; over the
 SiP projects with at least 40 finished tasks, nine in ten have their own 80th percentile
 at or below 1.94 and their own 90th percentile at or below 2.90 (developers: 1.74 and
-3.03). The prior sits at or above those, so a team we know nothing about is rarely
-faster than its date: it is meant to be beaten by evidence, not by the team.
-`benchmarks/calibration.py` prints how often the prior alone is beaten on SiP."""
+3.03). The prior sits at about those, so a team we know nothing about is rarely slower
+than its dates: it is meant to be replaced by evidence, not beaten by the team.
+`benchmarks/calibration.py` prints how the prior alone fares on SiP: its 80% date is
+kept for 91% of tasks, and for at least 80% of tasks in 13 of the 14 projects with 40+
+tasks (the last one: 79%)."""
 
 _CACHE_SIZE = 256
 
@@ -152,8 +155,10 @@ def _quantiles(ordered: np.ndarray, levels: Sequence[float]) -> np.ndarray:
 
 def _ratio_samples(calibration: Calibration, seed: int, runs: int) -> np.ndarray:
     """The Monte Carlo ratio draws, sorted (the base draws are independent of them, so
-    their order does not matter)."""
-    return np.sort(calibration.sample(np.random.default_rng([seed, 0]), runs))
+    their order does not matter). Read-only: they may be cached and shared."""
+    draws = np.sort(calibration.sample(np.random.default_rng([seed, 0]), runs))
+    draws.flags.writeable = False
+    return draws
 
 
 def effort_quantiles(
@@ -235,25 +240,30 @@ def _as_estimate(estimate: Estimate | float | None) -> Estimate:
 
 
 class _CalibrationCache:
-    """Per (team, history version): the calibration and its sorted Monte Carlo draws."""
+    """Per (team, history version): the calibration and its sorted Monte Carlo draws.
+
+    Least recently used entries go first; safe to share between Bolt's worker threads."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable, build):
-        try:
-            self._entries.move_to_end(key)
-            return self._entries[key]
-        except KeyError:
-            value = build()
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = build()  # outside the lock: two threads may build the same entry, harmlessly
+        with self._lock:
             self._entries[key] = value
             if len(self._entries) > self._size:
                 self._entries.popitem(last=False)
-            return value
+        return value
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 _cache = _CalibrationCache()
