@@ -310,13 +310,11 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         and facts.safe
         and facts.verdict in (Verdict.committed, Verdict.not_by_then)
     ):
-        details.append(f"Safe promise date: {facts.safe.describe()}")
-        if facts.safe.basis:
-            details.append(escape(facts.safe.basis))
+        details.append(f"Safe promise date: {escape(facts.safe.describe())}")
     if audience == "services" and item:
         details.append(f"Effort: {_estimate_text(item)}")
         if facts.safe and facts.verdict in (Verdict.committed, Verdict.not_by_then):
-            details.append(f"Expected delivery: {facts.safe.describe()}")
+            details.append(f"Expected delivery: {escape(facts.safe.describe())}")
         if item.target_date:
             details.append(f"Target release: {format_date(item.target_date)}")
     if facts.pm_answer and internal:

@@ -6,11 +6,8 @@ No Slack and no SQL here: the caller hands in the item it found and the date rul
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-
-from bot.workdays import add_working_days
 
 
 class Verdict(StrEnum):
@@ -40,40 +37,21 @@ _DELIVERING = {"committed", "in_progress"}
 
 @dataclass(frozen=True)
 class SafeDate:
-    """The date we may promise, and how sure we are of it."""
+    """The date we may promise, how sure we are of it, and the evidence behind it."""
 
     date: dt.date
     confidence: float
-    p50: dt.date | None = None
-    basis: str = ""  # e.g. "based on 143 finished tasks of team Platform"
+    p50: dt.date
+    summary: str  # "80% likely by Apr 20 (50%: Apr 2), based on 143 finished tasks of team X"
 
     def describe(self) -> str:
-        text = f"{round(self.confidence * 100)}% likely by {format_date(self.date)}"
-        if self.p50 and self.p50 != self.date:
-            text += f" (50%: {format_date(self.p50)})"
-        return text
+        return self.summary
 
 
 def format_date(day: dt.date, today: dt.date | None = None) -> str:
     if today is not None and day.year == today.year:
         return day.strftime("%b %-d")
     return day.strftime("%b %-d, %Y")
-
-
-def simple_safe_date(
-    *, likely: float, pessimistic: float | None, today: dt.date, holidays: Iterable[dt.date] = ()
-) -> SafeDate:
-    """Today plus the pessimistic remaining working days (weekends and holidays skipped).
-
-    Used when no team history is available to forecast from.
-    """
-    days = pessimistic if pessimistic is not None else likely * 1.5
-    return SafeDate(
-        date=add_working_days(today, days, holidays),
-        confidence=0.8,
-        p50=add_working_days(today, likely, holidays),
-        basis="no history of finished work: pessimistic estimate used",
-    )
 
 
 def verdict_for(status: str | None, safe: SafeDate | None, needed_by: dt.date | None) -> Verdict:
