@@ -1,4 +1,4 @@
-"""The `canwe` command line: migrate, import, ask, serve, tick."""
+"""The `canwe` command line: migrate, import, ask, serve, tick, digest."""
 
 from __future__ import annotations
 
@@ -196,6 +196,55 @@ def tick() -> None:
     ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
     report = run_tick(ctx, Delivery(ctx, make_client(settings)))
     typer.echo(report.summary())
+
+
+@app.command()
+def digest(
+    post: Annotated[
+        bool, typer.Option("--post", help="claim today's digests, queue and send them")
+    ] = False,
+    print_: Annotated[
+        bool, typer.Option("--print", help="print the digests as text (the default; no Slack)")
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option(help="only this channel's digest (no personal DMs)")
+    ] = None,
+) -> None:
+    """The daily digest of open questions, per channel and per PM, on demand.
+
+    --post sends each digest not yet posted today (once per channel per day, shared with
+    the one `canwe serve` posts at CANWE_DIGEST_TIME); --print only shows them.
+    """
+    from bot.digest import build_digests, printable, run_digests
+    from store.db import session_scope
+
+    if post and print_:
+        raise typer.BadParameter("use --post or --print, not both")
+    settings = _settings()
+    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    if not post:
+        with session_scope(ctx.sessions) as session:
+            digests = build_digests(session=session, ctx=ctx, day=ctx.today(), channel=channel)
+        for one in digests:
+            where = f"DM to {one.target}" if one.kind == "personal" else f"#{one.target}"
+            typer.echo(f"=== {where} ({one.audience}, {one.open} open) ===")
+            for index, message in enumerate(one.posts):
+                if index:
+                    typer.echo("--- in the thread ---")
+                typer.echo(printable(message))
+            typer.echo("")
+        typer.echo(f"{len(digests)} digest(s); nothing was posted or claimed.")
+        return
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+
+    report = run_digests(ctx, channel=channel)
+    delivery = Delivery(ctx, make_client(settings)).drain()
+    typer.echo(
+        f"queued {report.digests} digest(s) in {report.posts} post(s); "
+        f"{report.already} already posted today; messages sent {delivery.sent}, "
+        f"retried {delivery.retried}, waiting {delivery.waiting}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

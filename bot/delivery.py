@@ -65,6 +65,7 @@ class Delivery:
         self.client = client
         self._wake = threading.Event()
         self._dm_channels: dict[str, str] = {}
+        self._permalinks: dict[tuple[str, str], str] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -177,10 +178,37 @@ class Delivery:
                 return escalation.message_ts
             if "$dm" in value:
                 return self._dm_channel(value["$dm"])
+            if "$outbox_ts" in value:  # a reply in the thread of an earlier outbox message
+                parent = session.get(OutboxMessage, value["$outbox_ts"])
+                if parent is None or parent.result_ts is None:
+                    raise NotReady()
+                return parent.result_ts
+            if "$join" in value:  # text with placeholders in it
+                return "".join(self._resolve(part, session) for part in value["$join"])
+            if "$permalink" in value:
+                return self._thread_link(session, **value["$permalink"])
             return {key: self._resolve(inner, session) for key, inner in value.items()}
         if isinstance(value, list):
             return [self._resolve(inner, session) for inner in value]
         return value
+
+    def _thread_link(self, session: Session, channel: str, escalation: int) -> str:
+        """A link to an escalation's thread (chat.getPermalink); the channel when the thread
+        is not posted yet or Slack cannot find it, rather than holding the message back."""
+        row = session.get(Escalation, escalation)
+        ts = row.message_ts if row is not None else None
+        if ts is None:
+            return f"<#{channel}>"
+        if (channel, ts) not in self._permalinks:
+            try:
+                response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            except SlackApiError as error:
+                data = error.response.data
+                if not isinstance(data, dict) or data.get("error") not in PERMANENT_ERRORS:
+                    raise  # retried with the message, like any Slack error
+                return f"<#{channel}>"
+            self._permalinks[(channel, ts)] = response["permalink"]
+        return f"<{self._permalinks[(channel, ts)]}|thread>"
 
     def _dm_channel(self, user_id: str) -> str:
         if user_id not in self._dm_channels:

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.chasing import ChaseReport, chase
 from bot.context import Context
 from bot.delivery import Delivery, DeliveryReport
+from bot.digest import DigestReport, due_digests
 
 log = logging.getLogger(__name__)
 
@@ -18,20 +19,23 @@ log = logging.getLogger(__name__)
 @dataclass
 class TickReport:
     chase: ChaseReport = field(default_factory=ChaseReport)
+    digest: DigestReport = field(default_factory=DigestReport)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
         return (
             f"reminders {self.chase.reminders}, late notices {self.chase.late}, "
+            f"digests {self.digest.digests}, "
             f"messages sent {self.delivery.sent}, retried {self.delivery.retried}, "
             f"waiting {self.delivery.waiting}"
         )
 
 
 def tick(ctx: Context, delivery: Delivery) -> TickReport:
-    """One pass: chase due escalations, then deliver what is due."""
+    """One pass: chase due escalations, queue the day's digests when due, then deliver."""
     report = TickReport()
     report.chase = chase(ctx)
+    report.digest = due_digests(ctx)
     report.delivery = delivery.drain()
     return report
 
@@ -73,3 +77,9 @@ class Workers:
                     log.info("chased: %s reminders, %s late", report.reminders, report.late)
             except Exception:
                 log.exception("scheduler pass failed; retrying at the next tick")
+            try:
+                digests = due_digests(self.ctx)
+                if digests.digests:
+                    log.info("digests: %s queued, %s posts", digests.digests, digests.posts)
+            except Exception:
+                log.exception("digest pass failed; retrying at the next tick")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -218,3 +219,18 @@ class HandledEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[dt.datetime]
+
+
+class DigestClaim(Base):
+    """A digest taken for one channel (or one PM's DM) on one local day: the row that makes it
+    exactly once. Inserted in the same transaction as the digest's outbox rows."""
+
+    __tablename__ = "digest_claims"
+    __table_args__ = (UniqueConstraint("kind", "target", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # channel | personal
+    target: Mapped[str] = mapped_column(String(40))  # channel id, or the PM's user id
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    claimed_at: Mapped[dt.datetime]
+    posts: Mapped[int] = mapped_column(Integer, default=0)
