@@ -149,7 +149,9 @@ def run_digests(
         if not pending:
             return DigestReport(already=len(waiting & claimed))
         digests = build_digests(session=session, ctx=ctx, day=day, targets=pending)
-    return queue_digests(ctx, digests, day=day)
+    report = queue_digests(ctx, digests, day=day)
+    report.already += len(waiting & claimed)
+    return report
 
 
 # ----------------------------------------------------------------- exactly once
@@ -205,23 +207,21 @@ def _enqueue_posts(*, session: Session, digest: Digest, day: dt.date, now: dt.da
             )
 
 
-def with_link_placeholders(value: Any) -> Any:
-    """Turn each text holding `thread_link` markers into a `$join` of its parts, with a
-    `$permalink` placeholder for each link, for the delivery worker to fill in."""
-    if isinstance(value, dict):
-        return {key: with_link_placeholders(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [with_link_placeholders(inner) for inner in value]
-    if isinstance(value, str) and "\u27e6" in value:
-        parts: list[Any] = []
-        position = 0
-        for match in _LINK.finditer(value):
-            parts.append(value[position : match.start()])
-            parts.append({"$permalink": {"channel": match[1], "escalation": int(match[2])}})
-            position = match.end()
-        parts.append(value[position:])
-        return {"$join": [part for part in parts if part != ""]}
-    return value
+def with_link_placeholders(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Turn each section text holding `thread_link` markers into a `$join` of its parts,
+    with a `$permalink` placeholder for each link, for the delivery worker to fill in."""
+    for block in kwargs.get("blocks", []):
+        text = block.get("text")
+        if isinstance(text, dict) and "\u27e6" in text.get("text", ""):
+            parts: list[Any] = []
+            position = 0
+            for match in _LINK.finditer(text["text"]):
+                parts.append(text["text"][position : match.start()])
+                parts.append({"$permalink": {"channel": match[1], "escalation": int(match[2])}})
+                position = match.end()
+            parts.append(text["text"][position:])
+            text["text"] = {"$join": [part for part in parts if part != ""]}
+    return kwargs
 
 
 def printable(message: Message) -> str:
@@ -267,6 +267,7 @@ def build_digests(
 
     audiences = dict(session.execute(select(Channel.id, Channel.audience)).all())
     answered = _Answered(session=session, now=now, day=day)
+    lines = Lines(now=now, tz=tz, today=day)
     digests = []
     for channel_id in sorted(set(asked) | set(owed)):
         if not wanted(CHANNEL, channel_id):
@@ -279,8 +280,7 @@ def build_digests(
                 owed=owed.get(channel_id, []),
                 answered=answered.in_channel(channel_id),
                 day=day,
-                now=now,
-                tz=tz,
+                lines=lines,
             )
         )
     for owner_id in sorted(owes):
@@ -292,8 +292,7 @@ def build_digests(
                 owed=owes[owner_id],
                 answered=answered.by_owner(owner_id),
                 day=day,
-                now=now,
-                tz=tz,
+                lines=lines,
             )
         )
     return digests
@@ -380,9 +379,9 @@ def channel_digest(
     owed: list[Entry],
     answered: int,
     day: dt.date,
-    now: dt.datetime,
-    tz,
+    lines: Lines,
 ) -> Digest:
+    now = lines.now
     entries = [*owed, *asked]
     overdue = sum(entry.overdue(now) for entry in entries)
     deals = sum((entry.deal_value or Decimal(0) for entry in entries), Decimal(0))
@@ -404,14 +403,10 @@ def channel_digest(
     ]
     if owed:
         units.append([_section("*Answers owed in this channel*, most urgent first:")])
-        units.extend(
-            [_section(_line(entry, audience, now, tz, day))] for entry in _ordered(owed, now)
-        )
+        units.extend([lines.owed(entry, audience)] for entry in _ordered(owed, now))
     if asked:
         units.append([_section(ASKED_HEADING.get(audience, ASKED_HEADING["sales"]))])
-        units.extend(
-            [_section(_line(entry, audience, now, tz, day))] for entry in _ordered(asked, now)
-        )
+        units.extend([lines.asked(entry, audience)] for entry in _ordered(asked, now))
     headline = f"canwe daily digest: {len(entries)} open"
     if audience != "marketing":
         headline += f", {overdue} overdue"
@@ -433,8 +428,9 @@ ASKED_HEADING = {
 
 
 def personal_digest(
-    *, owner_id: str, owed: list[Entry], answered: int, day: dt.date, now: dt.datetime, tz
+    *, owner_id: str, owed: list[Entry], answered: int, day: dt.date, lines: Lines
 ) -> Digest:
+    now = lines.now
     overdue = sum(entry.overdue(now) for entry in owed)
     deals = sum((entry.deal_value or Decimal(0) for entry in owed), Decimal(0))
     summary = [
@@ -451,9 +447,7 @@ def personal_digest(
         ]
     ]
     for entry in _ordered(owed, now):
-        units.append(
-            [_section(_line(entry, "pm", now, tz, day)), answer_buttons(entry.escalation_id)]
-        )
+        units.append([lines.owed(entry, "pm"), answer_buttons(entry.escalation_id)])
     headline = f"You owe {len(owed)} answer{'s' if len(owed) != 1 else ''}, {overdue} overdue"
     return Digest(
         kind=PERSONAL,
@@ -462,6 +456,28 @@ def personal_digest(
         posts=_pack(units, headline),
         open=len(owed),
     )
+
+
+class Lines:
+    """Digest lines as section blocks. An escalation reads the same in its PM channel's
+    digest and in its PM's DM, so it is rendered once for both."""
+
+    def __init__(self, *, now: dt.datetime, tz, today: dt.date):
+        self.now = now
+        self.tz = tz
+        self.today = today
+        self._owed: dict[tuple[int, str], SectionBlock] = {}
+
+    def asked(self, entry: Entry, audience: str) -> SectionBlock:
+        return _section(_line(entry, audience, self.now, self.tz, self.today))
+
+    def owed(self, entry: Entry, audience: str) -> SectionBlock:
+        """A PM channel is internal: full detail, unless it was set to marketing."""
+        detail = "marketing" if audience == "marketing" else "pm"
+        key = (entry.escalation_id, detail)
+        if key not in self._owed:
+            self._owed[key] = _section(_line(entry, detail, self.now, self.tz, self.today))
+        return self._owed[key]
 
 
 def _ordered(entries: list[Entry], now: dt.datetime) -> list[Entry]:

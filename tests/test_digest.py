@@ -216,6 +216,29 @@ def test_a_channel_with_nothing_open_gets_no_post(bot, slack):
     assert len(roots(slack, SALES)) == 1
 
 
+def test_a_thread_not_posted_yet_is_linked_by_its_channel(bot, slack):
+    slack.send_command(REP, SALES, "yubikey support for Acme by March 15")
+    slack.fail("chat.postMessage", error="channel_not_found")  # the escalation post fails
+    bot.deliver()
+    run_digests(bot.ctx)
+    bot.deliver()
+    text = message_text(roots(slack, SALES)[0])
+    assert f"<#{IDENTITY_CHANNEL}>" in text and "|thread>" not in text
+
+
+def test_permalink_lookup_failing_delays_the_digest_and_loses_nothing(bot, slack, clock):
+    slack.send_command(REP, SALES, "yubikey support for Acme by March 15")
+    bot.deliver()
+    slack.fail("chat.getPermalink", status=500, times=2)
+    run_digests(bot.ctx)
+    bot.deliver()
+    assert roots(slack, SALES) == []
+    clock.advance(minutes=5)
+    bot.deliver()
+    [digest] = roots(slack, SALES)
+    assert "|thread>" in message_text(digest)
+
+
 # ------------------------------------------------------------------ Slack's limits
 
 
