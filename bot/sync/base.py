@@ -1,0 +1,75 @@
+"""The one interface every tracker connector offers, and the errors they raise.
+
+A connector reads; it never writes back to the tracker. `fetch_changes(since)` yields
+pages of records already turned into our own shapes (`ItemIn`, `HistoryIn`), each page
+small enough to apply in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.roadmap_schema import HistoryIn, ItemIn
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """A tracker record we could not turn into an item: reported, never applied."""
+
+    key: str
+    reason: str
+
+
+@dataclass
+class Page:
+    """One page from the tracker, ready to apply in one transaction.
+
+    `cursor` is the newest `updated` time seen in this page (None if the page was
+    empty). The runner stores the largest cursor of a run only once every page of the
+    run has been applied, so a failed run is simply read again next time.
+    """
+
+    items: list[ItemIn] = field(default_factory=list)
+    history: list[HistoryIn] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+    cursor: dt.datetime | None = None
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch_changes(self, since: dt.datetime | None) -> Iterator[Page]:
+        """Pages of everything changed at or after `since` (everything when None)."""
+        ...
+
+
+class SyncError(Exception):
+    """A sync could not go on. The message names the source and says what to check."""
+
+    def __init__(self, source: str, message: str, *, status: int | None = None):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.status = status
+
+
+class SourceAuthError(SyncError):
+    """The tracker refused our credentials (HTTP 401 / 403)."""
+
+
+class SourceUnavailable(SyncError):
+    """The tracker kept failing (5xx, 429, time-outs) after every retry."""
+
+
+class SourceResponseError(SyncError):
+    """The tracker answered with an error we cannot retry, or a body we cannot read."""
+
+
+def newest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
