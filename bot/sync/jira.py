@@ -12,12 +12,11 @@ cannot know, so we re-read a day of overlap; applying an unchanged issue changes
 
 Status mapping (see `DEFAULT_CATEGORY_MAP`, overridable by status name or category key):
 
-| Jira status category       | our status                                           |
-| -------------------------- | ---------------------------------------------------- |
-| To Do (`new`)              | committed if it has a fix version or due date, else planned |
-| In Progress (`indeterminate`) | in_progress                                       |
-| Done (`done`)              | shipped; declined when the resolution is Won't Do, Won't Fix, Declined, Duplicate or Cannot Reproduce |
-| No category (`undefined`)  | exploring                                            |
+- To Do (`new`): committed if it has a fix version or a due date, else planned
+- In Progress (`indeterminate`): in_progress
+- Done (`done`): shipped; declined when resolved as Won't Do, Won't Fix, Declined,
+  Duplicate or Cannot Reproduce
+- No category (`undefined`): exploring
 
 Times: Jira keeps `timeoriginalestimate`, `timeestimate` (remaining) and `timespent` in
 seconds; we turn them into working days of `hours_per_day` hours (default 8, Jira's own

@@ -7,14 +7,13 @@ Paging is Relay style: `first` / `after`, following `pageInfo.endCursor` while
 
 Status mapping (by workflow state type; overridable by state name or type):
 
-| Linear state type | our status                                                     |
-| ----------------- | -------------------------------------------------------------- |
-| triage            | exploring                                                      |
-| backlog           | planned                                                        |
-| unstarted (Todo)  | committed if it has a due date, a project target date or a cycle, else planned |
-| started           | in_progress                                                    |
-| completed         | shipped                                                        |
-| canceled          | declined                                                       |
+- triage: exploring
+- backlog: planned
+- unstarted (Todo): committed if it has a due date, a project target date or a cycle,
+  else planned
+- started: in_progress
+- completed: shipped
+- canceled: declined
 
 Target date: the issue's `dueDate`, else its project's `targetDate`, else the end of
 its cycle. Estimates are Linear points; `days_per_point` (default 1) turns them into
