@@ -10,9 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from bot.roadmap_schema import HistoryIn, ItemIn
+
+
+class SyncSource(StrEnum):
+    jira = "jira"
+    linear = "linear"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,10 @@ class Page:
     history: list[HistoryIn] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
     cursor: dt.datetime | None = None
+
+
+class BadRecord(ValueError):
+    """A tracker record we cannot turn into an item; the message is the reason shown."""
 
 
 class Source(Protocol):

@@ -36,7 +36,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import Page, SkippedItem, SourceResponseError, newest
+from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, utcnow
 
 SOURCE = "jira"
@@ -276,6 +276,9 @@ class JiraSource:
             except ValidationError as exc:
                 page.skipped.append(SkippedItem(key, _validation_reason(exc)))
                 updated = _safe_updated(issue)
+            except BadRecord as exc:
+                page.skipped.append(SkippedItem(key, str(exc)))
+                updated = _safe_updated(issue)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 page.skipped.append(
                     SkippedItem(key, f"unreadable issue ({type(exc).__name__}: {exc})")
@@ -295,7 +298,7 @@ class JiraSource:
         fields = issue["fields"]
         status = fields.get("status")
         if not isinstance(status, dict) or not isinstance(status.get("statusCategory"), dict):
-            raise ValueError("the issue has no status / status category")
+            raise BadRecord("the issue has no status / status category")
         category = str(status["statusCategory"].get("key", "undefined"))
         resolution = (fields.get("resolution") or {}).get("name")
 

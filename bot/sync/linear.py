@@ -33,7 +33,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import Page, SkippedItem, SourceResponseError, newest
+from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, utcnow
 from bot.workdays import working_days_between
 
@@ -224,6 +224,9 @@ class LinearSource:
             except ValidationError as exc:
                 page.skipped.append(SkippedItem(key, _validation_reason(exc)))
                 updated = _safe_updated(node)
+            except BadRecord as exc:
+                page.skipped.append(SkippedItem(key, str(exc)))
+                updated = _safe_updated(node)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 page.skipped.append(
                     SkippedItem(key, f"unreadable issue ({type(exc).__name__}: {exc})")
@@ -240,7 +243,7 @@ class LinearSource:
         key = node["identifier"]
         state = node.get("state")
         if not isinstance(state, dict) or not state.get("type"):
-            raise ValueError("the issue has no workflow state")
+            raise BadRecord("the issue has no workflow state")
         team = node.get("team") or {}
         area = self.config.teams.get(team.get("key", "")) or team.get("name")
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.importer import apply_roadmap
+from bot.importer import ImportReport, apply_roadmap
 from bot.roadmap_schema import RoadmapIn
 from bot.settings import Settings
-from bot.sync.base import SkippedItem, Source, SyncError, newest
+from bot.sync.base import SkippedItem, Source, SyncError, SyncSource, newest
 from bot.sync.http import make_client, utcnow
 from bot.sync.jira import JiraConfig, JiraSource
 from bot.sync.linear import LinearConfig, LinearSource
@@ -36,7 +36,8 @@ from store.db import session_scope
 
 log = logging.getLogger("canwe.sync")
 
-SOURCES = ("jira", "linear")
+
+SOURCES = tuple(source.value for source in SyncSource)
 
 
 class SyncNotConfigured(SyncError):
@@ -55,37 +56,49 @@ class SyncReport:
     pages: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     skipped: list[SkippedItem] = field(default_factory=list)
+    # items whose status, target or estimate moved: answers resting on them are stale,
+    # and promises made on them need checking for slips
+    revised_item_ids: list[int] = field(default_factory=list)
     error: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    def summary(self) -> str:
+        """`6 read: 5 new, 0 updated (0 revised), 0 unchanged, 1 skipped; 2 estimates, ...`"""
+        c = self.counts
+        text = (
+            f"{c['read']} read: {c['created']} new, {c['updated']} updated "
+            f"({c['revised']} revised), {c['unchanged']} unchanged, {c['skipped']} skipped"
+        )
+        extras = [
+            f"{c['estimates']} estimate{'s' if c['estimates'] != 1 else ''}",
+            f"{c['history']} finished-work record{'s' if c['history'] != 1 else ''}",
+            f"{c['areas']} new area{'s' if c['areas'] != 1 else ''}",
+        ]
+        return text + "; " + ", ".join(extras)
+
     def lines(self) -> list[str]:
         """What `canwe sync` prints: one headline, then skipped items and the error."""
-        mode = (
-            "full"
-            if self.full
-            else (
-                f"since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else "first run, everything"
-            )
-        )
+        if self.full:
+            mode = "full"
+        elif self.since:
+            mode = f"since {self.since:%Y-%m-%d %H:%M} UTC"
+        else:
+            mode = "first run, everything"
         seconds = (self.finished_at - self.started_at).total_seconds() if self.finished_at else 0.0
-        counted = ", ".join(f"{n} {label}" for label, n in sorted(self.counts.items()))
-        head = (
-            f"{self.source}: {'ok' if self.ok else 'FAILED'} ({mode}) in {seconds:.1f}s, "
-            f"{self.pages} page{'s' if self.pages != 1 else ''}"
-            + (f": {counted}" if counted else "")
-        )
-        out = [head]
+        pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
+        outcome = "ok" if self.ok else "FAILED"
+        out = [f"{self.source}: {outcome} ({mode}), {pages} in {seconds:.1f}s; {self.summary()}"]
         for skipped in self.skipped:
             out.append(f"  skipped {skipped.key}: {skipped.reason}")
         if self.error:
-            out.append(f"  error: {self.error}")
-            out.append(
-                "  the pages before the error are applied; the cursor did not move, "
-                "so the next run reads them again"
+            out.append(f"  error: {self.error.removeprefix(self.source + ': ')}")
+            kept = (
+                f"the {pages} before the error are applied" if self.pages else "nothing was applied"
             )
+            out.append(f"  {kept}; the cursor did not move, so the next run starts from it again")
         return out
 
 
@@ -172,9 +185,12 @@ def _run(
         for page in tracker.fetch_changes(since):
             roadmap = RoadmapIn(items=page.items, history=page.history)
             with session_scope(session_factory) as session:
-                result = apply_roadmap(roadmap, session=session)
+                result = apply_roadmap(roadmap, session=session, now=now())
             report.pages += 1
             report.counts.update(_counts(result))
+            unchanged = len(page.items) - result.created["items"] - result.updated["items"]
+            report.counts["unchanged"] += unchanged
+            report.revised_item_ids.extend(result.revised_item_ids)
             report.counts["read"] += len(page.items) + len(page.skipped)
             if page.skipped:
                 report.counts["skipped"] += len(page.skipped)
@@ -215,15 +231,15 @@ def _run(
     return report
 
 
-def _counts(result) -> dict[str, int]:
-    """The importer's counts, whatever their container, as plain numbers."""
-    if isinstance(result, dict):
-        values = result
-    elif hasattr(result, "_asdict"):
-        values = result._asdict()
-    else:
-        values = vars(result)
-    return {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+def _counts(result: ImportReport) -> dict[str, int]:
+    return {
+        "created": result.created["items"],
+        "updated": result.updated["items"],
+        "revised": len(result.revised_item_ids),
+        "estimates": result.created["estimates"],
+        "history": result.created["history"],
+        "areas": result.created["areas"],
+    }
 
 
 def sync_configured(
