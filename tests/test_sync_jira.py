@@ -11,7 +11,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.roadmap_schema import Status
-from bot.sync.base import SourceAuthError, SourceResponseError, SourceUnavailable
+from bot.sync.base import (
+    SourceAuthError,
+    SourceResponseError,
+    SourceUnavailable,
+    SyncNotConfigured,
+)
 from bot.sync.http import RetryPolicy
 from bot.sync.jira import ANY_AREA, JiraConfig, JiraSource, map_status
 from tests.sync_fakes import FakeTracker, Script, fail, fixture, reply
@@ -253,3 +258,12 @@ def test_a_bad_jql_reports_jiras_own_message():
         all_pages(source(tracker))
 
     assert "Field 'sprintt' does not exist" in str(raised.value)
+
+
+def test_the_token_is_never_sent_over_plain_http():
+    tracker = FakeTracker(token_paging)
+    with pytest.raises(SyncNotConfigured) as raised:
+        source(tracker, base_url="http://acme.atlassian.net")
+
+    assert "JIRA_BASE_URL must be an https:// URL" in str(raised.value)
+    assert tracker.requests == []

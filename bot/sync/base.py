@@ -65,6 +65,10 @@ class SyncError(Exception):
         self.status = status
 
 
+class SyncNotConfigured(SyncError):
+    """The settings a tracker needs are missing or unsafe."""
+
+
 class SourceAuthError(SyncError):
     """The tracker refused our credentials (HTTP 401 / 403)."""
 

@@ -26,7 +26,12 @@ from typing import Any
 
 import httpx
 
-from bot.sync.base import SourceAuthError, SourceResponseError, SourceUnavailable
+from bot.sync.base import (
+    SourceAuthError,
+    SourceResponseError,
+    SourceUnavailable,
+    SyncNotConfigured,
+)
 
 log = logging.getLogger("canwe.sync")
 
@@ -37,6 +42,17 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 def make_client() -> httpx.Client:
     """The client used outside tests: bounded time-outs, no redirects to other hosts."""
     return httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def require_https(source: str, url: str, setting: str) -> None:
+    """Credentials never travel in clear text: plain http only to this machine (tests)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" or (parsed.scheme == "http" and parsed.host in LOCAL_HOSTS):
+        return
+    raise SyncNotConfigured(source, f"{setting} must be an https:// URL, not {url!r}")
 
 
 def utcnow() -> dt.datetime:

@@ -37,7 +37,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
-from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, utcnow
+from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 
 SOURCE = "jira"
 
@@ -184,6 +184,7 @@ class JiraSource:
     ):
         self.config = config
         self.base_url = config.base_url.rstrip("/")
+        require_https(SOURCE, self.base_url, "JIRA_BASE_URL")
         self.http = TrackerHTTP(
             SOURCE,
             client,

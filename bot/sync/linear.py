@@ -34,7 +34,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
-from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, utcnow
+from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 from bot.workdays import working_days_between
 
 SOURCE = "linear"
@@ -167,6 +167,7 @@ class LinearSource:
         policy: RetryPolicy | None = None,
     ):
         self.config = config
+        require_https(SOURCE, config.url, "LINEAR_API_URL")
         self.http = TrackerHTTP(
             SOURCE,
             client,

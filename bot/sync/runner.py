@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.importer import ImportReport, apply_roadmap
 from bot.roadmap_schema import RoadmapIn
 from bot.settings import Settings
-from bot.sync.base import SkippedItem, Source, SyncError, SyncSource, newest
+from bot.sync.base import (
+    SkippedItem,
+    Source,
+    SyncError,
+    SyncNotConfigured,
+    SyncSource,
+    newest,
+)
 from bot.sync.http import make_client, utcnow
 from bot.sync.jira import JiraConfig, JiraSource
 from bot.sync.linear import LinearConfig, LinearSource
@@ -38,10 +45,6 @@ log = logging.getLogger("canwe.sync")
 
 
 SOURCES = tuple(source.value for source in SyncSource)
-
-
-class SyncNotConfigured(SyncError):
-    """The settings a tracker needs are missing."""
 
 
 @dataclass
@@ -247,13 +250,18 @@ def sync_configured(
     session_factory: sessionmaker[Session],
     settings: Settings,
     client: httpx.Client | None = None,
+    now: Callable[[], dt.datetime] = utcnow,
 ) -> list[SyncReport]:
-    """Sync every configured tracker; the periodic job. Never raises for tracker errors."""
+    """Sync every configured tracker; the periodic job. Never raises: failures are in the
+    reports, the run records and the log. It may wait out a tracker's Retry-After, so run
+    it on its own thread, not on the request path."""
     reports = []
     for name in configured_sources(settings):
         try:
             reports.append(
-                run_sync(name, session_factory=session_factory, settings=settings, client=client)
+                run_sync(
+                    name, session_factory=session_factory, settings=settings, client=client, now=now
+                )
             )
         except Exception:
             log.exception("%s: sync crashed", name)
