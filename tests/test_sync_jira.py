@@ -267,3 +267,15 @@ def test_the_token_is_never_sent_over_plain_http():
 
     assert "JIRA_BASE_URL must be an https:// URL" in str(raised.value)
     assert tracker.requests == []
+
+
+def test_an_area_name_too_long_for_the_store_skips_only_that_issue():
+    body = fixture("jira", "search_jql_page1.json")
+    body["isLast"] = True
+    body["issues"][0]["fields"]["components"][0]["name"] = "x" * 250
+    tracker = FakeTracker(Script(reply(200, body)))
+    [page] = all_pages(source(tracker))
+
+    assert [s.key for s in page.skipped] == ["ID-12"]
+    assert "area name longer than 200 characters" in page.skipped[0].reason
+    assert [i.key for i in page.items] == ["ID-13", "ID-14"]

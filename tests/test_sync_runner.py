@@ -8,7 +8,7 @@ import logging
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.settings import Settings
 from bot.sync.runner import SyncNotConfigured, run_sync, sync_configured
@@ -236,3 +236,61 @@ def test_a_reopened_item_replaces_the_old_status(store, settings):
 
     assert report.ok
     assert items(store)["ID-9"].status == "in_progress"
+
+
+REFUSE_ID9 = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_id9 BEFORE INSERT ON items WHEN NEW.key = 'ID-9' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_id9() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.key = 'ID-9' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_id9 BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION refuse_id9()",
+    ],
+}
+ALLOW_ID9 = {
+    "sqlite": ["DROP TRIGGER refuse_id9"],
+    "postgresql": ["DROP TRIGGER refuse_id9 ON items", "DROP FUNCTION refuse_id9()"],
+}
+
+
+def run_sql(database_url: str, statements: list[str]) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_a_store_failure_mid_page_leaves_that_page_out_entirely(store, settings, database_url):
+    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    run_sql(database_url, REFUSE_ID9[dialect])  # the database refuses ID-9, on page 2
+    try:
+        report = sync("jira", store, settings, FakeTracker(Jira()))
+    finally:
+        run_sql(database_url, ALLOW_ID9[dialect])
+
+    assert report.error.startswith("jira: the store refused page 2")
+    assert set(items(store)) == {"ID-12", "ID-13", "ID-14"}  # not ID-7, its page-mate
+    with session_scope(store) as session:
+        assert session.scalars(select(FinishedWork)).all() == []  # ID-9's history: rolled back
+        assert sync_state.get_cursor(session=session, source="jira") is None
+    [run] = runs(store)
+    assert (run.status, run.pages) == ("failed", 1)
+
+    again = sync("jira", store, settings, FakeTracker(Jira()))
+    assert again.ok
+    assert set(items(store)) == {"ID-12", "ID-13", "ID-14", "ID-9", "ID-7"}
+
+
+def test_an_issue_repeated_within_a_page_is_applied_once(store, settings):
+    site = Jira()
+    repeated = copy.deepcopy(site.issue("ID-12"))
+    repeated["fields"]["summary"] = "Okta SSO, renamed"
+    site.pages[0]["issues"].append(repeated)
+    report = sync("jira", store, settings, FakeTracker(site))
+
+    assert report.ok
+    assert items(store)["ID-12"].title == "Okta SSO, renamed"

@@ -29,6 +29,10 @@ class SkippedItem:
     reason: str
 
 
+class BadRecord(ValueError):
+    """A tracker record we cannot turn into an item; the message is the reason shown."""
+
+
 @dataclass
 class Page:
     """One page from the tracker, ready to apply in one transaction.
@@ -44,8 +48,14 @@ class Page:
     cursor: dt.datetime | None = None
 
 
-class BadRecord(ValueError):
-    """A tracker record we cannot turn into an item; the message is the reason shown."""
+AREA_NAME_MAX = 200  # store.models.Area.name
+
+
+def checked_area(name: str | None) -> str | None:
+    name = (name or "").strip() or None
+    if name is not None and len(name) > AREA_NAME_MAX:
+        raise BadRecord(f"area name longer than {AREA_NAME_MAX} characters: {name[:40]}...")
+    return name
 
 
 class Source(Protocol):

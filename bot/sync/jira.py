@@ -36,7 +36,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
+from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, checked_area, newest
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 
 SOURCE = "jira"
@@ -307,6 +307,7 @@ class JiraSource:
             components = fields.get("components") or []
             project = fields.get("project") or {}
             area = (components[0].get("name") if components else None) or project.get("name")
+        area = checked_area(area)
 
         due = fields.get("duedate")
         releases = sorted(

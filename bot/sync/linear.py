@@ -33,7 +33,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, newest
+from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, checked_area, newest
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 from bot.workdays import working_days_between
 
@@ -246,7 +246,7 @@ class LinearSource:
         if not isinstance(state, dict) or not state.get("type"):
             raise BadRecord("the issue has no workflow state")
         team = node.get("team") or {}
-        area = self.config.teams.get(team.get("key", "")) or team.get("name")
+        area = checked_area(self.config.teams.get(team.get("key", "")) or team.get("name"))
 
         cycle = node.get("cycle") or {}
         project = node.get("project") or {}

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.importer import ImportReport, apply_roadmap
@@ -186,12 +187,15 @@ def _run(
     unexpected: BaseException | None = None
     try:
         for page in tracker.fetch_changes(since):
-            roadmap = RoadmapIn(items=page.items, history=page.history)
+            # one record per key, the last: a tracker may repeat an issue within a page
+            items = list({item.key: item for item in page.items}.values())
+            history = list({h.source_key or id(h): h for h in page.history}.values())
+            roadmap = RoadmapIn(items=items, history=history)
             with session_scope(session_factory) as session:
                 result = apply_roadmap(roadmap, session=session, now=now())
             report.pages += 1
             report.counts.update(_counts(result))
-            unchanged = len(page.items) - result.created["items"] - result.updated["items"]
+            unchanged = len(items) - result.created["items"] - result.updated["items"]
             report.counts["unchanged"] += unchanged
             report.revised_item_ids.extend(result.revised_item_ids)
             report.counts["read"] += len(page.items) + len(page.skipped)
@@ -203,8 +207,15 @@ def _run(
             seen = newest(seen, page.cursor)
     except SyncError as exc:
         report.error = str(exc)
-    except Exception as exc:  # a bug or a store failure: record it, then let it surface
-        report.error = f"{type(exc).__name__}: {exc}"
+    except SQLAlchemyError as exc:
+        log.exception("%s: the store refused page %d", tracker.name, report.pages + 1)
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        report.error = (
+            f"{tracker.name}: the store refused page {report.pages + 1} "
+            f"({type(exc).__name__}: {first_line})"
+        )
+    except Exception as exc:  # a bug: record it, then let it surface
+        report.error = f"{tracker.name}: {type(exc).__name__}: {exc}"
         unexpected = exc
 
     with session_scope(session_factory) as session:
