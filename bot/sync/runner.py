@@ -217,6 +217,9 @@ def _run(
     except Exception as exc:  # a bug: record it, then let it surface
         report.error = f"{tracker.name}: {type(exc).__name__}: {exc}"
         unexpected = exc
+    except KeyboardInterrupt as exc:  # the run record must not stay "running"
+        report.error = f"{tracker.name}: interrupted"
+        unexpected = exc
 
     with session_scope(session_factory) as session:
         finished = now()
