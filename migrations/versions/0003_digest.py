@@ -1,14 +1,14 @@
 """digest claims: one digest per channel (or PM) per local day
 
 Revision ID: 0003_digest
-Revises: 0001
+Revises: 0002_sync
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_digest"
-down_revision = "0001"
+down_revision = "0002_sync"
 branch_labels = None
 depends_on = None
 
