@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
@@ -178,11 +179,15 @@ class Delivery:
                 return escalation.message_ts
             if "$dm" in value:
                 return self._dm_channel(value["$dm"])
-            if "$outbox_ts" in value:  # a reply in the thread of an earlier outbox message
-                parent = session.get(OutboxMessage, value["$outbox_ts"])
-                if parent is None or parent.result_ts is None:
+            if "$outbox_ts" in value:  # a reply in the thread of another outbox message
+                parent_ts = session.scalar(
+                    select(OutboxMessage.result_ts).where(
+                        OutboxMessage.dedupe_key == value["$outbox_ts"]
+                    )
+                )
+                if parent_ts is None:
                     raise NotReady()
-                return parent.result_ts
+                return parent_ts
             if "$join" in value:  # text with placeholders in it
                 return "".join(self._resolve(part, session) for part in value["$join"])
             if "$permalink" in value:

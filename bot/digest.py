@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,8 +44,7 @@ from bot.verdicts import format_date
 from bot.workdays import is_business_day
 from store import digests as store
 from store.db import session_scope
-from store.models import Channel, OutboxMessage
-from store.outbox import enqueue
+from store.outbox import enqueue_many
 
 CHANNEL = "channel"
 PERSONAL = "personal"
@@ -68,7 +66,7 @@ class Entry:
 
     escalation_id: int
     text: str
-    customer: str | None
+    customers: tuple[str, ...]  # every waiting rep's customer, first asked first
     deal_value: Decimal | None
     needed_by: dt.date | None
     owner_id: str | None
@@ -186,25 +184,24 @@ def queue_digests(ctx: Context, digests: Iterable[Digest], *, day: dt.date) -> D
 
 
 def _enqueue_posts(*, session: Session, digest: Digest, day: dt.date, now: dt.datetime) -> None:
-    first_id: int | None = None
+    prefix = f"digest:{digest.kind}:{digest.target}:{day.isoformat()}"
+    rows = []
     for index, message in enumerate(digest.posts):
-        key = f"digest:{digest.kind}:{digest.target}:{day.isoformat()}:{index}"
         payload: dict[str, Any] = {
             "channel": digest.channel,
             "unfurl_links": False,
             **with_link_placeholders(message.as_kwargs()),
         }
-        if first_id is not None:
-            payload["thread_ts"] = {"$outbox_ts": first_id}
-        row = enqueue(
-            session=session, dedupe_key=key, method="chat.postMessage", payload=payload, now=now
+        if index:  # the rest goes in the thread of the first post
+            payload["thread_ts"] = {"$outbox_ts": f"{prefix}:0"}
+        rows.append(
+            {
+                "dedupe_key": f"{prefix}:{index}",
+                "method": "chat.postMessage",
+                "payload": payload,
+            }
         )
-        if first_id is None:
-            first_id = (
-                row.id
-                if row is not None
-                else session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
-            )
+    enqueue_many(session=session, messages=rows, now=now)
 
 
 def with_link_placeholders(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +262,7 @@ def build_digests(
             return False
         return targets is None or (kind, target) in targets
 
-    audiences = dict(session.execute(select(Channel.id, Channel.audience)).all())
+    audiences = store.channel_audiences(session=session)
     answered = _Answered(session=session, now=now, day=day)
     lines = Lines(now=now, tz=tz, today=day)
     digests = []
@@ -302,7 +299,7 @@ def _question_entry(row: Any) -> Entry:
     return Entry(
         escalation_id=row.escalation_id,
         text=row.text,
-        customer=row.customer,
+        customers=(row.customer,) if row.customer else (),
         deal_value=row.deal_value,
         needed_by=row.needed_by,
         owner_id=row.owner_id,
@@ -314,15 +311,15 @@ def _question_entry(row: Any) -> Entry:
 
 
 def _escalation_entry(rows: list[Any]) -> Entry:
-    """An escalation, from its watchers: the first question's words and customer, the deal
-    value of them all, the earliest date any of them needs."""
+    """An escalation, from its watchers: the first question's words, every customer, the
+    deal value of them all, the earliest date any of them needs."""
     first = rows[0]
     values = [row.deal_value for row in rows if row.deal_value is not None]
     dates = [row.needed_by for row in rows if row.needed_by is not None]
     return Entry(
         escalation_id=first.escalation_id,
         text=first.text,
-        customer=first.customer,
+        customers=tuple(dict.fromkeys(row.customer for row in rows if row.customer)),
         deal_value=sum(values, Decimal(0)) if values else None,
         needed_by=min(dates) if dates else None,
         owner_id=first.owner_id,
@@ -496,10 +493,13 @@ def _line(entry: Entry, audience: str, now: dt.datetime, tz, today: dt.date) -> 
     details = []
     if entry.reps > 1:
         details.append(f"{entry.reps} reps waiting")
-    if entry.customer:
-        details.append(f"customer *{quote(entry.customer, 100)}*")
+    if entry.customers:
+        shown = ", ".join(f"*{quote(name, 100)}*" for name in entry.customers[:3])
+        more = len(entry.customers) - 3
+        label = "customers" if len(entry.customers) > 1 else "customer"
+        details.append(f"{label} {shown}" + (f" and {more} more" if more > 0 else ""))
     if entry.deal_value is not None:
-        details.append(f"deal {money(entry.deal_value)}")
+        details.append(f"{'deals' if entry.reps > 1 else 'deal'} {money(entry.deal_value)}")
     if entry.needed_by is not None:
         details.append(f"needed by {format_date(entry.needed_by, today)}")
     due = when(entry.due_at, tz)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from store.models import DigestClaim, Escalation, Item, Question
+from store.models import Channel, DigestClaim, Escalation, Item, Question
 
 
 def open_question_rows(*, session: Session) -> list[Row[Any]]:
@@ -93,6 +93,11 @@ def answered_escalation_rows(*, session: Session, since: dt.datetime) -> list[Ro
             )
         )
     )
+
+
+def channel_audiences(*, session: Session) -> dict[str, str]:
+    """Each known channel's audience; a channel not listed is a sales channel."""
+    return dict(session.execute(select(Channel.id, Channel.audience)).all())
 
 
 def claimed_targets(*, session: Session, day: dt.date) -> set[tuple[str, str]]:

@@ -203,6 +203,9 @@ def test_worded_for_the_channel_audience(bot, slack, clock):
     assert "announceable" in marketing
     for internal in ("Mar 15", "$", "due", "needed by", "ID-18", "Overdue", "EST"):
         assert internal not in marketing, internal
+    # the PM's channel sees one line for the one thread both reps wait on
+    owed = message_text(roots(slack, IDENTITY_CHANNEL)[-1])
+    assert "1 open" in owed and "2 reps waiting" in owed and "customer *Acme*" in owed
 
 
 def test_a_channel_with_nothing_open_gets_no_post(bot, slack):
