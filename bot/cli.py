@@ -292,6 +292,9 @@ def digest(
     from bot.delivery import Delivery
     from bot.slack_client import make_client
 
+    if not settings.slack_bot_token:
+        typer.echo(f"canwe digest --post: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
+        raise typer.Exit(2)
     report = run_digests(ctx, channel=channel)
     delivery = Delivery(ctx, make_client(settings)).drain()
     typer.echo(

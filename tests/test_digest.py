@@ -430,3 +430,13 @@ def test_canwe_digest_post_posts_once(roadmap, slack, monkeypatch):
         assert result.exit_code == 0, result.output
     assert "1 already posted today" in result.output
     assert len(roots(slack, SALES)) == 1
+
+
+def test_canwe_digest_post_without_a_token_claims_nothing(roadmap, monkeypatch):
+    ask_many(roadmap, ["yubikey support for Acme by March 15, $200k"])
+    from bot.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", roadmap.settings.database_url)
+    result = CliRunner().invoke(app, ["digest", "--post"])
+    assert result.exit_code == 2 and "SLACK_BOT_TOKEN" in result.output
+    assert count(roadmap, DigestClaim) == 0
