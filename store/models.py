@@ -218,3 +218,24 @@ class HandledEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[dt.datetime]
+
+
+class Phrasing(Base):
+    """Another way of naming an item: a question a PM answered for it. Used by matching."""
+
+    __tablename__ = "phrasings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class Synonym(Base):
+    """A term and what it means (`sso` means `single sign-on`); PMs edit these. Both ways."""
+
+    __tablename__ = "synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(200), unique=True)
+    means: Mapped[str] = mapped_column(String(500))

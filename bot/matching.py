@@ -1,0 +1,737 @@
+"""Find the roadmap item a question is about, and say how sure we are.
+
+1. The deal context (customer, dates, money, "can we promise") is stripped from the text.
+2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
+   words are corrected against the roadmap's own vocabulary (rapidfuzz).
+3. The database's full-text index (SQLite FTS5 bm25, PostgreSQL ts_rank_cd) and a fuzzy
+   match on titles, aliases and phrasings propose candidates.
+4. Every candidate is scored in Python the same way on both databases: how much of the
+   question its names (title, aliases, phrasings PMs answered) explain, weighted by how rare
+   each word is, how much of its title the question covers, and whole-string similarity.
+5. Confidence is a logistic function of the best score and its gap to the runner-up,
+   fitted on labelled questions (see benchmarks/matching.py). Below one threshold the verdict
+   is unknown and the question goes to a PM.
+
+A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
+questions worded like it find the item even when the roadmap text shares no word with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy.orm import Session
+
+from store import search
+
+# One threshold: below it the verdict is unknown and the question escalates.
+CONFIDENCE_THRESHOLD = 0.5
+# confidence = sigmoid(_A * (best - _C) + _B * (best - runner_up)); fitted offline.
+_A = 14.0
+_B = 10.0
+_C = 0.62
+
+_DB_CANDIDATES = 60
+_FUZZY_CANDIDATES = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item_id: int
+    key: str
+    title: str
+    score: float  # 0..1
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    candidates: list[Candidate]  # best first, up to `limit`
+    confidence: float  # calibrated 0..1
+    confident: bool  # confidence >= threshold; if False the verdict is unknown
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
+    """The roadmap items `text` is most likely about, best first, with a confidence."""
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.slots:
+        return MatchResult(candidates=[], confidence=0.0, confident=False)
+    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
+    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
+    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    scored = sorted(
+        ((index.score(query, pos), pos) for pos in positions),
+        key=lambda pair: (-pair[0], index.docs[pair[1]].item_id),
+    )
+    if not scored:
+        return MatchResult(candidates=[], confidence=0.0, confident=False)
+    best = scored[0][0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    confidence = confidence_from(best, runner_up)
+    candidates = [
+        Candidate(
+            item_id=index.docs[pos].item_id,
+            key=index.docs[pos].key,
+            title=index.docs[pos].title,
+            score=round(score, 4),
+        )
+        for score, pos in scored[: max(limit, 1)]
+    ]
+    return MatchResult(
+        candidates=candidates,
+        confidence=confidence,
+        confident=confidence >= CONFIDENCE_THRESHOLD,
+    )
+
+
+def confidence_from(best: float, runner_up: float) -> float:
+    """Calibrated probability that the best candidate is the item the question is about."""
+    z = _A * (best - _C) + _B * (best - runner_up)
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime | None = None):
+    """Teach the matcher: `text` (a question a PM answered for the item) names that item.
+
+    The deal context is stripped first, so "okta sso for Acme by Q2" teaches "okta sso".
+    Does not commit. Returns False when there is nothing new to learn.
+    """
+    cleaned = strip_context(text, _index_for(session).knows)
+    if not _words(cleaned):
+        return False
+    return search.add_phrasing(
+        session=session, item_id=item_id, text=cleaned, now=now or dt.datetime.now(dt.UTC)
+    )
+
+
+# --- cleaning ---------------------------------------------------------------------------
+
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE = (
+    rf"(?:q[1-4](?:\s*\d{{4}})?|h[12]|(?:{_MONTHS})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:year|quarter|month)|eoy|eoq|next\s+(?:month|quarter|year|week)"
+    r"|go-?live|launch)"
+)
+_CONTEXT_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"<[@#!][^>]*>",  # Slack mentions, channels, broadcasts
+        r"<(https?://[^|>]*)(?:\|[^>]*)?>",  # Slack links
+        r"https?://\S+",
+        # money: $120k, 120,000 USD, ~$1.2M ARR, 45k deal
+        r"~?\$\s?\d[\d,.]*\s*(?:k|m|mm|bn|million|thousand)?\b(?:\s*(?:arr|acv|tcv|deal))?",
+        r"\b\d[\d,.]*\s*(?:k|m|mm|million|thousand)?\s*(?:usd|eur|gbp|dollars)\b",
+        r"\b\d[\d,.]*\s*(?:k|m|mm)\s*(?:arr|acv|tcv|deal|renewal|opportunity|opp)\b",
+        rf"\b(?:by|before|until|in|for|on|due|no later than)\s+{_DATE}\b",
+        rf"\bneed(?:ed|s)?\s+(?:it\s+)?(?:by|before)\s+{_DATE}\b",
+        r"\bis\s+that\s+committed\b",
+    )
+]
+_LEAD_INS = re.compile(
+    r"^\s*(?:hi|hey|hello|quick question|q)?[\s,:!-]*"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it)\s+"
+    r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
+    re.IGNORECASE,
+)
+# "for Acme", "to Globex", "Initech wants", "customer Hooli", "prospect Stark Industries:"
+_CUSTOMER = re.compile(
+    r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
+    r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
+    r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
+    r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
+)
+_SALES_WORDS = re.compile(
+    r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
+    r"hinges on it|go-?live|asap|please|thanks|pls)\b",
+    re.IGNORECASE,
+)
+
+
+def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
+    """The question without its deal context: customer, dates, money, "can we promise".
+
+    `known(word)` says whether a word is roadmap vocabulary: "for Jobs" is not a customer.
+    """
+    text = text or ""
+    for pattern in _CONTEXT_PATTERNS:
+        text = pattern.sub(" ", text)
+
+    def _drop_customer(m: re.Match) -> str:
+        name = m.group("a") or m.group("b") or m.group("c") or ""
+        # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
+        first = name.split()[0].lower() if name else ""
+        if first in _NOT_CUSTOMERS or (known is not None and known(first)):
+            return m.group(0)
+        return " "
+
+    text = _CUSTOMER.sub(_drop_customer, text)
+    text = _LEAD_INS.sub(" ", text, count=1)
+    text = _SALES_WORDS.sub(" ", text)
+    return " ".join(text.split())
+
+
+_NOT_CUSTOMERS = {
+    "windows",
+    "linux",
+    "kubernetes",
+    "k8s",
+    "csi",
+    "cri",
+    "pod",
+    "pods",
+    "gpu",
+    "gpus",
+    "okta",
+    "sso",
+    "azure",
+    "aws",
+    "gce",
+    "vault",
+    "ipv6",
+    "ipv4",
+    "the",
+    "a",
+    "an",
+    "all",
+    "every",
+}
+
+
+# --- words --------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yet",
+        "also",
+        "via",
+        "let",
+        "lets",
+        "us",
+        "get",
+        "got",
+        "make",
+        "able",
+        "any",
+        "anything",
+        "way",
+        "ways",
+        "promise",
+        "promised",
+        "commit",
+        "committed",
+        "customer",
+        "customers",
+        "need",
+        "needs",
+        "needed",
+        "want",
+        "wants",
+        "wanted",
+        "like",
+        "would",
+        "please",
+        "thanks",
+        "ask",
+        "asks",
+        "asking",
+        "support",
+        "supports",
+        "supported",
+        "supporting",
+        "feature",
+        "features",
+        "thing",
+        "things",
+        "something",
+        "someone",
+        "possible",
+        "available",
+        "availability",
+        "roadmap",
+        "plan",
+        "planned",
+        "question",
+        "tell",
+        "know",
+        "working",
+        "work",
+        "works",
+        "go",
+        "going",
+        "still",
+        "already",
+        "ever",
+        "when",
+        "soon",
+        "yes",
+        "maybe",
+        "really",
+        "actually",
+        "new",
+        "native",
+        "built",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: enough to join plurals and verb forms of roadmap words."""
+    w = word.lower()
+    if len(w) <= 3 or w.isdigit():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    for suffix, repl in (("ation", "ate"), ("ization", "ize"), ("ability", "able")):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 4:
+        w = w[:-1] + "i"
+    return w
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _name_tokens(text: str) -> set[str]:
+    """Stems of a name, with camelCase parts and adjacent words joined ("cgroups v2")."""
+    raw = _WORD.findall(text)
+    out: set[str] = set()
+    lowered = [w.lower() for w in raw]
+    for original, word in zip(raw, lowered, strict=True):
+        out.add(_stem(word))
+        parts = _CAMEL.findall(original)
+        if len(parts) > 1:
+            out.update(_stem(p.lower()) for p in parts)
+    for left, right in zip(lowered, lowered[1:], strict=False):
+        out.add(_stem(left + right))
+    return {t for t in out if t not in STOPWORDS}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One word of a name, and the other forms a question may give it in."""
+
+    stem: str
+    parts: tuple[str, ...]  # camelCase parts: "CronJob" is also "cron job"
+    joins: tuple[str, ...]  # joined with a neighbour: "Node Local" is also "nodelocal"
+
+
+def _units(text: str) -> list[_Unit]:
+    raw = _WORD.findall(text)
+    lowered = [w.lower() for w in raw]
+    units = []
+    for i, (original, word) in enumerate(zip(raw, lowered, strict=True)):
+        if word in STOPWORDS:
+            continue
+        parts = tuple(_stem(p.lower()) for p in _CAMEL.findall(original))
+        joins = []
+        if i > 0:
+            joins.append(_stem(lowered[i - 1] + word))
+        if i + 1 < len(lowered):
+            joins.append(_stem(word + lowered[i + 1]))
+        units.append(_Unit(_stem(word), parts if len(parts) > 1 else (), tuple(joins)))
+    return units
+
+
+def _covered(unit: _Unit, expanded: set[str]) -> bool:
+    if unit.stem in expanded:
+        return True
+    if unit.parts and all(p in expanded for p in unit.parts):
+        return True
+    return any(j in expanded for j in unit.joins)
+
+
+def _plain_tokens(text: str) -> set[str]:
+    return {_stem(w) for w in _words(text) if w not in STOPWORDS}
+
+
+# --- the in-memory index --------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    item_id: int
+    key: str
+    title: str
+    names: list[set[str]]  # title, then each alias
+    name_all: set[str]
+    phrasings: list[set[str]]
+    full: set[str]  # names, phrasings, area, description
+    strings: list[str]  # title, aliases and phrasings, lower case, for whole-string similarity
+    units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
+
+
+class _Index:
+    def __init__(self, documents: list[search.ItemDocument], synonyms: list[tuple[str, str]]):
+        self.docs: list[_Doc] = []
+        self.position: dict[int, int] = {}
+        df: Counter[str] = Counter()
+        vocabulary: set[str] = set()
+        self.fuzzy_strings: list[str] = []
+        self.fuzzy_owner: list[int] = []
+        for pos, document in enumerate(documents):
+            names = [_name_tokens(document.title)] + [_name_tokens(a) for a in document.aliases]
+            phrasings = [_name_tokens(p) for p in document.phrasings]
+            name_all = set().union(*names)
+            full = name_all.union(*phrasings) | _plain_tokens(
+                document.area + " " + document.description
+            )
+            self.docs.append(
+                _Doc(
+                    item_id=document.item_id,
+                    key=document.key,
+                    title=document.title,
+                    names=names,
+                    name_all=name_all,
+                    phrasings=phrasings,
+                    full=full,
+                    units=[
+                        _units(t) for t in (document.title, *document.aliases, *document.phrasings)
+                    ],
+                    strings=[
+                        " ".join(w for w in _words(t) if w not in STOPWORDS)
+                        for t in (document.title, *document.aliases, *document.phrasings)
+                    ],
+                )
+            )
+            self.position[document.item_id] = pos
+            df.update(full)
+            for text in (document.title, *document.aliases, *document.phrasings):
+                vocabulary.update(_words(text))
+                self.fuzzy_strings.append(text.lower())
+                self.fuzzy_owner.append(pos)
+            vocabulary.update(_words(document.description))
+        n = max(len(self.docs), 1)
+        self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        self.stems = set(df)
+        self.vocabulary = sorted(w for w in vocabulary if len(w) >= 4 and not w.isdigit())
+        self.synonyms: dict[str, list[str]] = {}
+        for term, means in synonyms:
+            t, m = " ".join(_words(term)), " ".join(_words(means))
+            if t and m:
+                self.synonyms.setdefault(t, []).append(m)
+                self.synonyms.setdefault(m, []).append(t)
+        self.max_synonym_words = max((len(k.split()) for k in self.synonyms), default=1)
+
+    def knows(self, word: str) -> bool:
+        return _stem(word.lower()) in self.stems
+
+    def idf_of(self, stem: str) -> float:
+        return self.idf.get(stem, self.max_idf)
+
+    def correct(self, word: str) -> str | None:
+        """The roadmap word `word` is most likely a misspelling of, if any."""
+        if len(word) < 4 or not self.vocabulary:
+            return None
+        cutoff = 0.75 if len(word) >= 7 else 0.8
+        found = process.extractOne(
+            word,
+            self.vocabulary,
+            scorer=Levenshtein.normalized_similarity,
+            score_cutoff=cutoff,
+        )
+        return found[0] if found else None
+
+    def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
+        if not clean or not self.fuzzy_strings:
+            return set()
+        found = process.extract(
+            clean.lower(),
+            self.fuzzy_strings,
+            scorer=fuzz.token_sort_ratio,
+            limit=limit,
+            score_cutoff=60,
+        )
+        return {self.fuzzy_owner[i] for _, _, i in found}
+
+    def score(self, query: _Query, pos: int) -> float:
+        doc = self.docs[pos]
+        total = query.total_weight
+        cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
+        cov_phrasing = max(
+            (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
+            default=0.0,
+        )
+        cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
+        precision = 0.0
+        for units in doc.units:
+            if not units:
+                continue
+            weight = sum(self.idf_of(u.stem) for u in units)
+            covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
+            precision = max(precision, covered / weight)
+        similarity = query.similarity(doc, self)
+        return (
+            0.40 * max(cov_name, cov_phrasing)
+            + 0.25 * cov_full
+            + 0.20 * precision
+            + 0.15 * similarity
+        )
+
+
+def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
+    best = 0.0
+    for alternative, factor in slot:
+        hit = sum(1 for t in alternative if t in tokens) / len(alternative)
+        best = max(best, hit * factor)
+    return best
+
+
+@dataclass
+class _Query:
+    clean: str
+    weighted: list[tuple[list[tuple[tuple[str, ...], float]], float]]
+    total_weight: float
+    expanded: set[str]
+    search_terms: list[str]
+
+    @property
+    def slots(self):
+        return self.weighted
+
+    @classmethod
+    def build(cls, clean: str, index: _Index) -> _Query:
+        raw = _WORD.findall(clean)
+        words = [w.lower() for w in raw]
+        weighted = []
+        expanded: set[str] = set()
+        search_terms: list[str] = []
+        used = [False] * len(words)
+        # multi-word synonyms first ("single sign on"), longest first
+        for size in range(index.max_synonym_words, 1, -1):
+            for start in range(0, len(words) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                phrase = " ".join(words[start : start + size])
+                if phrase in index.synonyms:
+                    alts = [(tuple(_plain_tokens(phrase)) or (phrase,), 1.0)]
+                    for means in index.synonyms[phrase]:
+                        tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                        if tokens:
+                            alts.append((tokens, 0.95))
+                    weight = max(index.idf_of(t) for alt, _ in alts for t in alt)
+                    weighted.append((alts, weight))
+                    for alt, _ in alts:
+                        expanded.update(alt)
+                    search_terms.extend([phrase, *index.synonyms[phrase]])
+                    for i in range(start, start + size):
+                        used[i] = True
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if used[i] or word in STOPWORDS:
+                continue
+            stem = _stem(word)
+            alts = [((stem,), 1.0)]
+            search_terms.append(word)
+            for means in index.synonyms.get(word, []):
+                tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                if tokens:
+                    alts.append((tokens, 0.95))
+                    search_terms.append(means)
+            parts = _CAMEL.findall(original)
+            if len(parts) > 1:
+                alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
+            if stem not in index.stems and len(alts) == 1:
+                fixed = index.correct(word)
+                if fixed:
+                    alts.append(((_stem(fixed),), 0.85))
+                    search_terms.append(fixed)
+            known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
+            if known:
+                weight = max(known)
+            elif original[:1].isupper() and i > 0:
+                weight = 0.5 * index.max_idf  # an unknown capitalised word: likely a name
+            else:
+                weight = index.max_idf
+            weighted.append((alts, weight))
+            for alt, _ in alts:
+                expanded.update(alt)
+        # adjacent words joined: "node local" finds "NodeLocal", "cgroups v2" -> "cgroupsv2"
+        content = [w for w in words if w not in STOPWORDS]
+        for left, right in zip(content, content[1:], strict=False):
+            expanded.add(_stem(left + right))
+        total = sum(w for _, w in weighted) or 1.0
+        return cls(
+            clean=" ".join(content),
+            weighted=weighted,
+            total_weight=total,
+            expanded=expanded,
+            search_terms=search_terms,
+        )
+
+    def similarity(self, doc: _Doc, index: _Index) -> float:
+        if not self.clean:
+            return 0.0
+        return max((fuzz.token_sort_ratio(self.clean, s) for s in doc.strings), default=0.0) / 100
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: dict[int, tuple[int, _Index]] = {}
+
+
+def _index_for(session: Session) -> _Index:
+    """The in-memory vocabulary, rebuilt when the store's match version changes."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    version = search.match_version(session=session)
+    key = id(engine)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and cached[0] == version:
+            return cached[1]
+    index = _Index(search.load_documents(session=session), search.list_synonyms(session=session))
+    with _cache_lock:
+        _cache[key] = (version, index)
+    return index
