@@ -158,8 +158,7 @@ class Outcome:
     question: Question
     ranked: list[str]
     confidence: float
-    best: float = 0.0
-    runner_up: float = 0.0
+    features: tuple = ()
     ms: float = 0.0
 
 
@@ -171,16 +170,9 @@ def run_ours(factory, questions) -> list[Outcome]:
             start = time.perf_counter()
             result = matching.match(q.text, session=session, limit=10)
             ms = (time.perf_counter() - start) * 1000
-            scores = [c.score for c in result.candidates]
+            _, features = matching.explain(q.text, session=session)
             out.append(
-                Outcome(
-                    q,
-                    [c.key for c in result.candidates],
-                    result.confidence,
-                    scores[0] if scores else 0.0,
-                    scores[1] if len(scores) > 1 else 0.0,
-                    ms,
-                )
+                Outcome(q, [c.key for c in result.candidates], result.confidence, features, ms)
             )
     return out
 
@@ -251,26 +243,20 @@ def print_table(title: str, ours: dict, base: dict, n_on: int, n_off: int) -> No
         print(f"  {name:<18} {fmt.format(a)} {fmt.format(b)}{mark}")
 
 
-def fit_calibration(outcomes: list[Outcome]) -> tuple[float, float, float]:
-    """Logistic regression of 'best is right' on (best, best - runner_up)."""
-    xs = [(o.best, o.best - o.runner_up) for o in outcomes]
+def fit_calibration(outcomes: list[Outcome]) -> tuple[float, ...]:
+    """Logistic regression of 'the best candidate is right' on the confidence features."""
+    xs = [(1.0, *o.features) for o in outcomes]
     ys = [1.0 if is_right(o) else 0.0 for o in outcomes]
-    w0, w1, w2 = 0.0, 0.0, 0.0
-    for _ in range(20000):
-        g0 = g1 = g2 = 0.0
-        for (x1, x2), y in zip(xs, ys, strict=True):
-            p = 1 / (1 + math.exp(-(w0 + w1 * x1 + w2 * x2)))
-            g0 += p - y
-            g1 += (p - y) * x1
-            g2 += (p - y) * x2
-        n = len(xs)
-        w0 -= 0.5 * g0 / n
-        w1 -= 0.5 * g1 / n
-        w2 -= 0.5 * g2 / n
-    # z = A*(best - C) + B*(best - runner_up)
-    a, b = w1, w2
-    c = -w0 / a
-    return a, b, c
+    w = [0.0] * len(xs[0])
+    for _ in range(6000):
+        grad = [0.0] * len(w)
+        for x, y in zip(xs, ys, strict=True):
+            z = sum(wi * xi for wi, xi in zip(w, x, strict=True))
+            p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+            for i, xi in enumerate(x):
+                grad[i] += (p - y) * xi
+        w = [wi - 2.0 * g / len(xs) - 1e-4 * wi for wi, g in zip(w, grad, strict=True)]
+    return tuple(w)
 
 
 def evaluate(label: str, factory, rows, questions, fit: bool) -> None:
@@ -280,12 +266,13 @@ def evaluate(label: str, factory, rows, questions, fit: bool) -> None:
     tuning_base = [o for o in base if o.question.tuning]
     base_threshold = lowest_safe_threshold(tuning_base)
     if fit:
-        a, b, c = fit_calibration([o for o in ours if o.question.tuning])
-        print(f"fitted on the tuning half: _A = {a:.2f}, _B = {b:.2f}, _C = {c:.3f}")
+        w = fit_calibration([o for o in ours if o.question.tuning])
+        print("fitted on the tuning half: _CALIBRATION = (" + ", ".join(f"{x:.2f}" for x in w) + ")")
         for o in ours:
-            z = a * (o.best - c) + b * (o.best - o.runner_up)
+            z = sum(wi * xi for wi, xi in zip(w, (1.0, *o.features), strict=True))
             o.confidence = 1 / (1 + math.exp(-z))
-        print(f"  lowest safe threshold on tuning: {lowest_safe_threshold(ours):.3f}")
+        tuning = [o for o in ours if o.question.tuning]
+        print(f"  lowest safe threshold on tuning: {lowest_safe_threshold(tuning):.3f}")
     threshold = matching.CONFIDENCE_THRESHOLD
     print(
         f"\n=== {label}: {len(rows)} items; canwe threshold {threshold}, "

@@ -34,10 +34,10 @@ from store import search
 
 # One threshold: below it the verdict is unknown and the question escalates.
 CONFIDENCE_THRESHOLD = 0.5
-# confidence = sigmoid(_A * (best - _C) + _B * (best - runner_up)); fitted offline.
-_A = 14.0
-_B = 10.0
-_C = 0.62
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision)) where coverage
+# and precision are the best candidate's; fitted on the tuning half of the labelled questions
+# by `python benchmarks/matching.py --fit`.
+_CALIBRATION = (-8.0, 6.0, 12.0, 2.0, 2.0)
 
 _DB_CANDIDATES = 60
 _FUZZY_CANDIDATES = 8
@@ -64,30 +64,13 @@ class MatchResult:
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence."""
-    index = _index_for(session)
-    query = _Query.build(strip_context(text, index.knows), index)
-    if not query.slots:
+    ranked = _rank(text, session)
+    if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
-    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
-    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
-    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
-    scored = sorted(
-        ((index.score(query, pos), pos) for pos in positions),
-        key=lambda pair: (-pair[0], index.docs[pair[1]].item_id),
-    )
-    if not scored:
-        return MatchResult(candidates=[], confidence=0.0, confident=False)
-    best = scored[0][0]
-    runner_up = scored[1][0] if len(scored) > 1 else 0.0
-    confidence = confidence_from(best, runner_up)
+    confidence = confidence_from(_features(ranked))
     candidates = [
-        Candidate(
-            item_id=index.docs[pos].item_id,
-            key=index.docs[pos].key,
-            title=index.docs[pos].title,
-            score=round(score, 4),
-        )
-        for score, pos in scored[: max(limit, 1)]
+        Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+        for score, _, doc in ranked[: max(limit, 1)]
     ]
     return MatchResult(
         candidates=candidates,
@@ -96,10 +79,38 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     )
 
 
-def confidence_from(best: float, runner_up: float) -> float:
+def confidence_from(features: tuple[float, ...]) -> float:
     """Calibrated probability that the best candidate is the item the question is about."""
-    z = _A * (best - _C) + _B * (best - runner_up)
+    z = _CALIBRATION[0] + sum(w * x for w, x in zip(_CALIBRATION[1:], features, strict=True))
     return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
+    """Keys of the best candidates and the features confidence is computed from (for fitting)."""
+    ranked = _rank(text, session)
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 4
+
+
+def _features(ranked) -> tuple[float, float, float, float]:
+    best, (coverage, precision), _ = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+    return best, best - runner_up, coverage, precision
+
+
+def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, float], _Doc]]:
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.weighted:
+        return []
+    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
+    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
+    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    scored = []
+    for pos in positions:
+        score, features = index.score(query, pos)
+        scored.append((score, features, index.docs[pos]))
+    scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
+    return scored
 
 
 def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime | None = None):
@@ -595,7 +606,7 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def score(self, query: _Query, pos: int) -> float:
+    def score(self, query: _Query, pos: int) -> tuple[float, tuple[float, float]]:
         doc = self.docs[pos]
         total = query.total_weight
         cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
@@ -612,12 +623,9 @@ class _Index:
             covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
             precision = max(precision, covered / weight)
         similarity = query.similarity(doc, self)
-        return (
-            0.40 * max(cov_name, cov_phrasing)
-            + 0.25 * cov_full
-            + 0.20 * precision
-            + 0.15 * similarity
-        )
+        coverage = max(cov_name, cov_phrasing)
+        score = 0.40 * coverage + 0.25 * cov_full + 0.20 * precision + 0.15 * similarity
+        return score, (coverage, precision)
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
@@ -635,10 +643,6 @@ class _Query:
     total_weight: float
     expanded: set[str]
     search_terms: list[str]
-
-    @property
-    def slots(self):
-        return self.weighted
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -681,18 +685,14 @@ class _Query:
             parts = _CAMEL.findall(original)
             if len(parts) > 1:
                 alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
+                search_terms.extend(p.lower() for p in parts)
             if stem not in index.stems and len(alts) == 1:
                 fixed = index.correct(word)
                 if fixed:
                     alts.append(((_stem(fixed),), 0.85))
                     search_terms.append(fixed)
             known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
-            if known:
-                weight = max(known)
-            elif original[:1].isupper() and i > 0:
-                weight = 0.5 * index.max_idf  # an unknown capitalised word: likely a name
-            else:
-                weight = index.max_idf
+            weight = max(known) if known else index.max_idf
             weighted.append((alts, weight))
             for alt, _ in alts:
                 expanded.update(alt)
