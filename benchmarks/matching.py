@@ -162,15 +162,27 @@ class Outcome:
     ms: float = 0.0
 
 
+VIA_PARSING = False
+
+
+def as_bot_sends(text: str) -> str:
+    """What the bot hands to match(): with --via-parsing, bot.parsing's `feature`."""
+    if not VIA_PARSING:
+        return text
+    from bot.parsing import parse_question
+
+    return parse_question(text, dt.date(2026, 11, 27)).feature
+
+
 def run_ours(factory, questions) -> list[Outcome]:
     out = []
     with factory() as session:
         matching.match("warm up the vocabulary", session=session)
         for q in questions:
             start = time.perf_counter()
-            result = matching.match(q.text, session=session, limit=10)
+            result = matching.match(as_bot_sends(q.text), session=session, limit=10)
             ms = (time.perf_counter() - start) * 1000
-            _, features = matching.explain(q.text, session=session)
+            _, features = matching.explain(as_bot_sends(q.text), session=session)
             out.append(
                 Outcome(q, [c.key for c in result.candidates], result.confidence, features, ms)
             )
@@ -267,7 +279,9 @@ def evaluate(label: str, factory, rows, questions, fit: bool) -> None:
     base_threshold = lowest_safe_threshold(tuning_base)
     if fit:
         w = fit_calibration([o for o in ours if o.question.tuning])
-        print("fitted on the tuning half: _CALIBRATION = (" + ", ".join(f"{x:.2f}" for x in w) + ")")
+        print(
+            "fitted on the tuning half: _CALIBRATION = (" + ", ".join(f"{x:.2f}" for x in w) + ")"
+        )
         for o in ours:
             z = sum(wi * xi for wi, xi in zip(w, (1.0, *o.features), strict=True))
             o.confidence = 1 / (1 + math.exp(-z))
@@ -299,7 +313,12 @@ def main() -> None:
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--fit", action="store_true", help="refit the confidence calibration")
     parser.add_argument("--misses", action="store_true", help="list wrong answers")
+    parser.add_argument(
+        "--via-parsing", action="store_true", help="match bot.parsing's feature text"
+    )
     args = parser.parse_args()
+    global VIA_PARSING
+    VIA_PARSING = args.via_parsing
     questions = load_questions()
     keps = kep_rows()
     with tempfile.TemporaryDirectory() as tmp:
@@ -324,7 +343,7 @@ def main() -> None:
 def print_misses(factory, questions) -> None:
     with factory() as session:
         for q in questions:
-            r = matching.match(q.text, session=session)
+            r = matching.match(as_bot_sends(q.text), session=session)
             right = r.best is not None and r.best.key in q.targets
             if not right and (r.confident or q.targets):
                 got = r.best.key + " " + r.best.title if r.best else "-"

@@ -18,6 +18,7 @@ questions worded like it find the item even when the roadmap text shares no word
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -30,15 +31,19 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy.orm import Session
 
-from store import search
+from bot import parsing
+from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.5
+CONFIDENCE_THRESHOLD = 0.7
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision)) where coverage
 # and precision are the best candidate's; fitted on the tuning half of the labelled questions
 # by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-8.0, 6.0, 12.0, 2.0, 2.0)
+_CALIBRATION = (-4.39, 9.38, 12.87, -5.86, 2.14)
 
+_ANY_DAY = dt.date(2026, 1, 1)
+# an item key written in the question ("KEP-3140", "ID-12") names that item
+_KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 _DB_CANDIDATES = 60
 _FUZZY_CANDIDATES = 8
 
@@ -100,14 +105,16 @@ def _features(ranked) -> tuple[float, float, float, float]:
 def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, float], _Doc]]:
     index = _index_for(session)
     query = _Query.build(strip_context(text, index.knows), index)
-    if not query.weighted:
+    if not query.weighted and not _KEY.search(text):
         return []
     hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
     positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
     positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
+    positions |= named
     scored = []
     for pos in positions:
-        score, features = index.score(query, pos)
+        score, features = (1.0, (1.0, 1.0)) if pos in named else index.score(query, pos)
         scored.append((score, features, index.docs[pos]))
     scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
     return scored
@@ -116,15 +123,10 @@ def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, float],
 def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime | None = None):
     """Teach the matcher: `text` (a question a PM answered for the item) names that item.
 
-    The deal context is stripped first, so "okta sso for Acme by Q2" teaches "okta sso".
-    Does not commit. Returns False when there is nothing new to learn.
+    Stored as written; the deal context ("for Acme by Q2") is stripped whenever the matcher
+    reads it. Does not commit. Returns False when there is nothing new to learn.
     """
-    cleaned = strip_context(text, _index_for(session).knows)
-    if not _words(cleaned):
-        return False
-    return search.add_phrasing(
-        session=session, item_id=item_id, text=cleaned, now=now or dt.datetime.now(dt.UTC)
-    )
+    return phrasings.add_phrasing(session=session, item_id=item_id, text=text, now=now)
 
 
 # --- cleaning ---------------------------------------------------------------------------
@@ -180,7 +182,14 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
 
     `known(word)` says whether a word is roadmap vocabulary: "for Jobs" is not a customer.
     """
-    text = text or ""
+    # bot.parsing finds the money and the needed-by date (the same reading the verdict uses);
+    # the date it resolves to is not needed here, so any reference day will do
+    text = parsing.clean_text(text or "")[: parsing.MAX_QUESTION_CHARS]
+    _, money = parsing.parse_deal_value(text)
+    _, date_phrase, _ = parsing.parse_needed_by(text, _ANY_DAY)
+    for phrase in (money, date_phrase):
+        if phrase:
+            text = text.replace(phrase, " ")
     for pattern in _CONTEXT_PATTERNS:
         text = pattern.sub(" ", text)
 
@@ -442,6 +451,8 @@ def _stem(word: str) -> str:
         if w.endswith(suffix) and len(w) > len(suffix) + 2:
             w = w[: -len(suffix)] + repl
             break
+    if w.endswith("ly") and len(w) > 5:
+        w = w[:-2]
     if w.endswith("e") and len(w) > 4:
         w = w[:-1]
     if w.endswith("y") and len(w) > 4:
@@ -530,7 +541,27 @@ class _Index:
         vocabulary: set[str] = set()
         self.fuzzy_strings: list[str] = []
         self.fuzzy_owner: list[int] = []
+        self.by_key: dict[str, int] = {}
+        roadmap_words = set()
+        for document in documents:
+            for text in (document.title, *document.aliases, document.description):
+                roadmap_words.update(_stem(w) for w in _words(text))
+        known = roadmap_words.__contains__
+        documents = [
+            dataclasses.replace(
+                document,
+                phrasings=tuple(
+                    p
+                    for p in (
+                        strip_context(p, lambda w: known(_stem(w))) for p in document.phrasings
+                    )
+                    if p
+                ),
+            )
+            for document in documents
+        ]
         for pos, document in enumerate(documents):
+            self.by_key[document.key.lower()] = pos
             names = [_name_tokens(document.title)] + [_name_tokens(a) for a in document.aliases]
             phrasings = [_name_tokens(p) for p in document.phrasings]
             name_all = set().union(*names)

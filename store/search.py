@@ -1,4 +1,4 @@
-"""Queries behind matching: full-text retrieval, the matching vocabulary, phrasings, synonyms.
+"""Queries behind matching: full-text retrieval, the matching vocabulary, synonyms.
 
 Retrieval runs in the database: SQLite FTS5 ranked with bm25 (table `match_fts`), PostgreSQL
 a weighted tsvector ranked with ts_rank_cd (table `match_documents`). Both are kept in sync
@@ -7,7 +7,6 @@ with items, aliases, areas and phrasings by the triggers of migration 0002_match
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -96,21 +95,6 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[tupl
         {"query": " OR ".join(f'"{word}"' for word in words), "limit": limit},
     )
     return [(item_id, float(score)) for item_id, score in rows]
-
-
-def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime) -> bool:
-    """Record another wording of an item. False if the item already has this exact wording."""
-    text = " ".join(text.split())
-    if not text:
-        return False
-    exists = session.execute(
-        select(Phrasing.id).where(Phrasing.item_id == item_id, Phrasing.text == text)
-    ).first()
-    if exists:
-        return False
-    session.add(Phrasing(item_id=item_id, text=text, created_at=now))
-    session.flush()
-    return True
 
 
 def list_synonyms(*, session: Session) -> list[tuple[str, str]]:
