@@ -268,6 +268,9 @@ def fit_calibration(outcomes: list[Outcome]) -> tuple[float, ...]:
             for i, xi in enumerate(x):
                 grad[i] += (p - y) * xi
         w = [wi - 2.0 * g / len(xs) - 1e-4 * wi for wi, g in zip(w, grad, strict=True)]
+        # more score, gap, coverage or precision never makes a match less certain
+        # and words the roadmap never uses never make it more certain
+        w = [w[0]] + [max(0.0, wi) for wi in w[1:-1]] + [min(0.0, w[-1])]
     return tuple(w)
 
 

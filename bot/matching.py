@@ -28,18 +28,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from sqlalchemy.orm import Session
 
 from bot import parsing
 from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.7
-# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision)) where coverage
-# and precision are the best candidate's; fitted on the tuning half of the labelled questions
-# by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-4.39, 9.38, 12.87, -5.86, 2.14)
+CONFIDENCE_THRESHOLD = 0.75
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)) where
+# coverage and precision are the best candidate's and unknown is the share of the question in
+# words the roadmap never uses; fitted on the tuning half of the labelled questions by
+# `python benchmarks/matching.py --fit`.
+_CALIBRATION = (-3.03, 0.00, 14.01, 0.00, 3.86, -3.53)
 
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
@@ -93,16 +94,16 @@ def confidence_from(features: tuple[float, ...]) -> float:
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
     ranked = _rank(text, session)
-    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 4
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
 
 
-def _features(ranked) -> tuple[float, float, float, float]:
-    best, (coverage, precision), _ = ranked[0]
+def _features(ranked) -> tuple[float, float, float, float, float]:
+    best, (coverage, precision, unknown_share), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    return best, best - runner_up, coverage, precision
+    return best, best - runner_up, coverage, precision, unknown_share
 
 
-def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, float], _Doc]]:
+def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _Doc]]:
     index = _index_for(session)
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
@@ -114,7 +115,10 @@ def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, float],
     positions |= named
     scored = []
     for pos in positions:
-        score, features = (1.0, (1.0, 1.0)) if pos in named else index.score(query, pos)
+        if pos in named:
+            score, features = 1.0, (1.0, 1.0, 0.0)
+        else:
+            score, features = index.score(query, pos)
         scored.append((score, features, index.docs[pos]))
     scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
     return scored
@@ -167,6 +171,8 @@ _CUSTOMER = re.compile(
     r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
     r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
     r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
+    r"(?=\s+(?:the|a|an|our|that|we)\b))"
     r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
     r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
 )
@@ -194,12 +200,12 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
         text = pattern.sub(" ", text)
 
     def _drop_customer(m: re.Match) -> str:
-        name = m.group("a") or m.group("b") or m.group("c") or ""
+        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
         # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
         first = name.split()[0].lower() if name else ""
         if first in _NOT_CUSTOMERS or (known is not None and known(first)):
             return m.group(0)
-        return " "
+        return m.group(0)[: m.start(m.lastgroup) - m.start()] + " "
 
     text = _CUSTOMER.sub(_drop_customer, text)
     text = _LEAD_INS.sub(" ", text, count=1)
@@ -616,12 +622,10 @@ class _Index:
         """The roadmap word `word` is most likely a misspelling of, if any."""
         if len(word) < 4 or not self.vocabulary:
             return None
-        cutoff = 0.75 if len(word) >= 7 else 0.8
+        # optimal string alignment: a swapped pair of letters ("evnets") is one edit
+        cutoff = 0.75 if len(word) >= 6 else 0.8
         found = process.extractOne(
-            word,
-            self.vocabulary,
-            scorer=Levenshtein.normalized_similarity,
-            score_cutoff=cutoff,
+            word, self.vocabulary, scorer=OSA.normalized_similarity, score_cutoff=cutoff
         )
         return found[0] if found else None
 
@@ -637,7 +641,7 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def score(self, query: _Query, pos: int) -> tuple[float, tuple[float, float]]:
+    def score(self, query: _Query, pos: int) -> tuple[float, tuple[float, float, float]]:
         doc = self.docs[pos]
         total = query.total_weight
         cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
@@ -656,7 +660,7 @@ class _Index:
         similarity = query.similarity(doc, self)
         coverage = max(cov_name, cov_phrasing)
         score = 0.40 * coverage + 0.25 * cov_full + 0.20 * precision + 0.15 * similarity
-        return score, (coverage, precision)
+        return score, (coverage, precision, query.unknown_share)
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
@@ -674,6 +678,7 @@ class _Query:
     total_weight: float
     expanded: set[str]
     search_terms: list[str]
+    unknown_share: float  # share of the question's weight in words the roadmap never uses
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -683,6 +688,7 @@ class _Query:
         expanded: set[str] = set()
         search_terms: list[str] = []
         used = [False] * len(words)
+        unknown = 0.0
         # multi-word synonyms first ("single sign on"), longest first
         for size in range(index.max_synonym_words, 1, -1):
             for start in range(0, len(words) - size + 1):
@@ -724,6 +730,8 @@ class _Query:
                     search_terms.append(fixed)
             known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
             weight = max(known) if known else index.max_idf
+            if not known:
+                unknown += weight  # a word the roadmap never uses, in any form
             weighted.append((alts, weight))
             for alt, _ in alts:
                 expanded.update(alt)
@@ -738,6 +746,7 @@ class _Query:
             total_weight=total,
             expanded=expanded,
             search_terms=search_terms,
+            unknown_share=unknown / total,
         )
 
     def similarity(self, doc: _Doc, index: _Index) -> float:
@@ -760,9 +769,10 @@ def _index_for(session: Session) -> _Index:
     key = id(engine)
     with _cache_lock:
         cached = _cache.get(key)
-        if cached and cached[0] == version:
+        if cached and version is not None and cached[0] == version:
             return cached[1]
     index = _Index(search.load_documents(session=session), search.list_synonyms(session=session))
-    with _cache_lock:
-        _cache[key] = (version, index)
+    if version is not None:
+        with _cache_lock:
+            _cache[key] = (version, index)
     return index

@@ -35,9 +35,12 @@ class ItemDocument:
     phrasings: tuple[str, ...]
 
 
-def match_version(*, session: Session) -> int:
-    """Changes (to a new random number) whenever an item, phrasing, area or synonym changes."""
-    return session.execute(text("SELECT version FROM match_state WHERE id = 1")).scalar_one()
+def match_version(*, session: Session) -> int | None:
+    """Changes (to a new random number) whenever an item, phrasing, area or synonym changes.
+
+    None if the state row is missing (a table emptied by hand): then nothing may be cached.
+    """
+    return session.execute(text("SELECT version FROM match_state WHERE id = 1")).scalar()
 
 
 def load_documents(*, session: Session) -> list[ItemDocument]:
