@@ -431,7 +431,6 @@ STOPWORDS = frozenset(
         "actually",
         "new",
         "native",
-        "built",
     ]
 )
 
@@ -519,6 +518,14 @@ def _covered(unit: _Unit, expanded: set[str]) -> bool:
     return any(j in expanded for j in unit.joins)
 
 
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
+def _content(text: str) -> str:
+    """The words of a name that carry meaning, lower case: for whole-string similarity."""
+    return " ".join(w for w in _words(text) if w not in STOPWORDS)
+
+
 def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
@@ -568,7 +575,13 @@ class _Index:
         ]
         for pos, document in enumerate(documents):
             self.by_key[document.key.lower()] = pos
-            names = [_name_tokens(document.title)] + [_name_tokens(a) for a in document.aliases]
+            # "CronJobs (previously ScheduledJobs)" is also just "CronJobs"
+            short = _PARENTHESES.sub(" ", document.title).strip()
+            titles = (
+                (document.title, short) if short and short != document.title else (document.title,)
+            )
+            name_texts = (*titles, *document.aliases)
+            names = [_name_tokens(t) for t in name_texts]
             phrasings = [_name_tokens(p) for p in document.phrasings]
             name_all = set().union(*names)
             full = name_all.union(*phrasings) | _plain_tokens(
@@ -583,27 +596,25 @@ class _Index:
                     name_all=name_all,
                     phrasings=phrasings,
                     full=full,
-                    units=[
-                        _units(t) for t in (document.title, *document.aliases, *document.phrasings)
-                    ],
-                    strings=[
-                        " ".join(w for w in _words(t) if w not in STOPWORDS)
-                        for t in (document.title, *document.aliases, *document.phrasings)
-                    ],
+                    units=[_units(t) for t in (*name_texts, *document.phrasings)],
+                    strings=[_content(t) for t in (*name_texts, *document.phrasings)],
                 )
             )
             self.position[document.item_id] = pos
             df.update(full)
-            for text in (document.title, *document.aliases, *document.phrasings):
+            for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
-                self.fuzzy_strings.append(text.lower())
+                self.fuzzy_strings.append(_content(text))
                 self.fuzzy_owner.append(pos)
             vocabulary.update(_words(document.description))
         n = max(len(self.docs), 1)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
         self.stems = set(df)
-        self.vocabulary = sorted(w for w in vocabulary if len(w) >= 4 and not w.isdigit())
+        self.vocabulary = sorted(
+            w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
+        )
+        self.words = frozenset(w for w in vocabulary if len(w) >= 3 and w not in STOPWORDS)
         self.synonyms: dict[str, list[str]] = {}
         for term, means in synonyms:
             t, m = " ".join(_words(term)), " ".join(_words(means))
@@ -617,6 +628,16 @@ class _Index:
 
     def idf_of(self, stem: str) -> float:
         return self.idf.get(stem, self.max_idf)
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """Two roadmap words written as one: "usernamespace" is "user namespace"."""
+        if len(word) < 7 or word in self.words:
+            return None
+        for cut in range(3, len(word) - 2):
+            left, right = word[:cut], word[cut:]
+            if left in self.words and (right in self.words or _stem(right) in self.stems):
+                return left, right
+        return None
 
     def correct(self, word: str) -> str | None:
         """The roadmap word `word` is most likely a misspelling of, if any."""
@@ -689,6 +710,20 @@ class _Query:
         search_terms: list[str] = []
         used = [False] * len(words)
         unknown = 0.0
+        # misspelt words first, so that "dynamic resource alocation" is still a synonym phrase
+        fixes: dict[int, str] = {}
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if (
+                word in STOPWORDS
+                or word in index.synonyms
+                or _stem(word) in index.stems
+                or len(_CAMEL.findall(original)) > 1
+            ):
+                continue
+            fixed = index.correct(word)
+            if fixed:
+                fixes[i] = fixed
+                words[i] = fixed
         # multi-word synonyms first ("single sign on"), longest first
         for size in range(index.max_synonym_words, 1, -1):
             for start in range(0, len(words) - size + 1):
@@ -712,7 +747,7 @@ class _Query:
             if used[i] or word in STOPWORDS:
                 continue
             stem = _stem(word)
-            alts = [((stem,), 1.0)]
+            alts = [((stem,), 0.85 if i in fixes else 1.0)]
             search_terms.append(word)
             for means in index.synonyms.get(word, []):
                 tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
@@ -723,11 +758,11 @@ class _Query:
             if len(parts) > 1:
                 alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
                 search_terms.extend(p.lower() for p in parts)
-            if stem not in index.stems and len(alts) == 1:
-                fixed = index.correct(word)
-                if fixed:
-                    alts.append(((_stem(fixed),), 0.85))
-                    search_terms.append(fixed)
+            else:
+                halves = index.split(word)
+                if halves:
+                    alts.append((tuple(_stem(h) for h in halves), 0.9))
+                    search_terms.extend(halves)
             known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
             weight = max(known) if known else index.max_idf
             if not known:
