@@ -35,12 +35,13 @@ from bot import parsing
 from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.75
-# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)) where
-# coverage and precision are the best candidate's and unknown is the share of the question in
-# words the roadmap never uses; fitted on the tuning half of the labelled questions by
-# `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-3.03, 0.00, 14.01, 0.00, 3.86, -3.53)
+CONFIDENCE_THRESHOLD = 0.83
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)): the best
+# candidate's score and its gap to the runner-up, how much of the question the best item's
+# text explains, how much of its name the question covers, and the share of the question in
+# words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
+# labelled questions by `python benchmarks/matching.py --fit`.
+_CALIBRATION = (-3.71, 0.00, 13.38, 1.14, 4.05, -2.80)
 
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
@@ -681,7 +682,7 @@ class _Index:
         similarity = query.similarity(doc, self)
         coverage = max(cov_name, cov_phrasing)
         score = 0.40 * coverage + 0.25 * cov_full + 0.20 * precision + 0.15 * similarity
-        return score, (coverage, precision, query.unknown_share)
+        return score, (cov_full, precision, query.unknown_share)
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
