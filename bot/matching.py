@@ -605,7 +605,7 @@ class _Index:
             df.update(full)
             for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
-                self.fuzzy_strings.append(_content(text))
+                self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
                 self.fuzzy_owner.append(pos)
             vocabulary.update(_words(document.description))
         n = max(len(self.docs), 1)
@@ -654,10 +654,11 @@ class _Index:
     def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
         if not clean or not self.fuzzy_strings:
             return set()
+        # the strings' words are sorted once, so plain ratio is token_sort_ratio, but faster
         found = process.extract(
-            clean.lower(),
+            " ".join(sorted(clean.lower().split())),
             self.fuzzy_strings,
-            scorer=fuzz.token_sort_ratio,
+            scorer=fuzz.ratio,
             limit=limit,
             score_cutoff=60,
         )
