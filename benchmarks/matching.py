@@ -89,14 +89,23 @@ def kep_rows() -> list[dict]:
 
 
 def synthetic_rows(keps: list[dict], total: int, seed: int = 7) -> list[dict]:
-    """Items built from the KEPs' own words: plausible distractors, none a real item."""
+    """Items built from the KEPs' own words: plausible distractors, none a real item.
+
+    A title is 2 to 5 words that carry meaning (no "for", "the"), drawn from all KEP titles;
+    a description 15 to 45 words drawn from all KEP summaries.
+    """
     rng = random.Random(seed)
-    title_words = [w for r in keps for w in re.findall(r"[A-Za-z][A-Za-z0-9-]+", r["title"])]
+    title_words = [
+        w
+        for r in keps
+        for w in re.findall(r"[A-Za-z][A-Za-z0-9-]+", r["title"])
+        if w.lower() not in matching.STOPWORDS
+    ]
     summary_words = [w for r in keps for w in re.findall(r"[A-Za-z][A-Za-z0-9-]+", r["summary"])]
     areas = sorted({r["area"] for r in keps})
     rows = []
     for n in range(total - len(keps)):
-        title = " ".join(rng.choice(title_words) for _ in range(rng.randint(2, 6)))
+        title = " ".join(rng.choice(title_words) for _ in range(rng.randint(2, 5)))
         summary = " ".join(rng.choice(summary_words) for _ in range(rng.randint(15, 45)))
         rows.append(
             {"key": f"SYN-{n}", "title": title, "area": rng.choice(areas), "summary": summary}
