@@ -1,0 +1,1 @@
+"""The Slack stand-in and the local sandbox page."""

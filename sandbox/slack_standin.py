@@ -1,0 +1,1612 @@
+"""A local stand-in for Slack, at the network boundary.
+
+One fake Slack for the whole project: the end-to-end tests use it as their fixture and the
+sandbox (``canwe serve --sandbox``) serves it to a browser.  It plays both sides of Slack:
+
+* the Web API the bot calls (``POST /api/<method>``, answered in Slack's response shapes), and
+  ``response_url`` (``POST /response/<n>``);
+* the requests Slack sends the bot (slash commands, events, ``block_actions``,
+  ``view_submission``), signed exactly as Slack signs them and sent with httpx to
+  ``events_url``.
+
+Everything the bot does is recorded in thread-safe memory for assertions (``calls``,
+``messages``, ``thread``, ``responses``, ``views``) and ``wait_for`` blocks until a condition
+holds.  ``fail`` injects HTTP errors, 429s with ``Retry-After`` or ``ok: false`` answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from sandbox.serve import ThreadedServer
+
+log = logging.getLogger(__name__)
+
+# Fields that slack_sdk and Bolt send as JSON strings inside form-encoded bodies.
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+_MAX_TEXT = 40_000
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call the bot made, including calls answered with an injected failure."""
+
+    method: str
+    args: dict[str, Any]
+    at: float
+    status: int = 200
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request the stand-in sent to the bot, with the bot's answer."""
+
+    kind: str
+    body: dict[str, Any]
+    status: int
+    response_body: str
+
+
+@dataclass
+class _FailRule:
+    status: int
+    times: int | None
+    retry_after: int | None
+    error: str | None
+
+
+@dataclass
+class _ResponseUrl:
+    kind: str  # "command" or "block_actions"
+    channel: str
+    user: str
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    uses: int = 0
+
+
+@dataclass
+class _Trigger:
+    user: str
+    channel: str | None
+    used: bool = False
+
+
+@dataclass
+class _State:
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    failures: dict[str, list[_FailRule]] = field(default_factory=dict)
+    response_urls: dict[int, _ResponseUrl] = field(default_factory=dict)
+    triggers: dict[str, _Trigger] = field(default_factory=dict)
+    version: int = 0
+
+
+class SlackError(Exception):
+    """A Web API method answers ``{"ok": false, "error": code}``."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+class SlackStandIn:
+    """A fake Slack workspace served over real HTTP on 127.0.0.1."""
+
+    def __init__(
+        self,
+        signing_secret: str = "secret",
+        team_id: str = "T0CANWE",
+        bot_user_id: str = "UCANWEBOT",
+        *,
+        bot_token: str | None = None,
+        bot_id: str = "BCANWE",
+        app_id: str = "ACANWE",
+        team_domain: str = "canwe-sandbox",
+        events_url: str = "http://127.0.0.1:3000/slack/events",
+        public_base_url: str | None = None,
+        strict_channels: bool = False,
+        clock: Callable[[], float] | None = None,
+        http_timeout: float = 10.0,
+    ) -> None:
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_token = bot_token
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.team_domain = team_domain
+        self.events_url = events_url
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.strict_channels = strict_channels
+        self._clock = clock or time.time
+        self._cond = threading.Condition(threading.RLock())
+        self._state = _State()
+        self._seq = 0
+        self._last_ts = (0, 0)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self._server: ThreadedServer | None = None
+        self._local_base_url: str | None = None
+        self._http = httpx.Client(timeout=http_timeout)
+        self._app: Starlette | None = None
+        self.add_user(bot_user_id, "canwe", real_name="canwe", is_bot=True)
+
+    # ------------------------------------------------------------------ server
+
+    @property
+    def base_url(self) -> str:
+        """Where the bot reaches the stand-in (its own server when started)."""
+        if self._local_base_url:
+            return self._local_base_url
+        if self.public_base_url:
+            return self.public_base_url
+        raise RuntimeError("SlackStandIn is not started and has no public_base_url")
+
+    @property
+    def api_url(self) -> str:
+        """The Web API base URL, for ``WebClient(base_url=...)`` or ``SLACK_API_URL``."""
+        return self.base_url + "/api/"
+
+    @property
+    def browser_base_url(self) -> str:
+        """Where a browser reaches the stand-in (permalinks point here)."""
+        return self.public_base_url or self.base_url
+
+    def start(self) -> SlackStandIn:
+        """Serve on 127.0.0.1 on a free port, in a background thread."""
+        if self._server is None:
+            self._server = ThreadedServer(self.asgi_app()).start()
+            self._local_base_url = self._server.base_url
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+        self._server = None
+        self._local_base_url = None
+
+    def close(self) -> None:
+        self.stop()
+        self._http.close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def asgi_app(self) -> Starlette:
+        """The Starlette app: mount it under a prefix, or let ``start()`` serve it."""
+        if self._app is None:
+            routes = [
+                Route("/api/{method}", self._http_api, methods=["GET", "POST"]),
+                Route("/response/{n:int}", self._http_response_url, methods=["POST"]),
+                Route("/archives/{channel}/{p}", self._http_permalink, methods=["GET"]),
+            ]
+            from sandbox import page  # the browser page's routes (sandbox/page.py)
+
+            routes.extend(page.routes(self))
+            self._app = Starlette(routes=routes)
+        return self._app
+
+    # ------------------------------------------------------------ workspace data
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str = "America/New_York",
+        *,
+        is_bot: bool = False,
+        is_admin: bool = False,
+        title: str = "",
+    ) -> dict[str, Any]:
+        real = real_name or name
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": False,
+            "real_name": real,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": 0,
+            "is_admin": is_admin,
+            "is_owner": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "profile": {
+                "real_name": real,
+                "display_name": name,
+                "real_name_normalized": real,
+                "display_name_normalized": name,
+                "title": title,
+                "team": self.team_id,
+            },
+        }
+        with self._cond:
+            self.users[user_id] = user
+            self._changed()
+        return user
+
+    def add_channel(self, channel_id: str, name: str, is_im: bool = False, **extra: Any) -> dict:
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not is_im and not channel_id.startswith("G"),
+            "is_group": channel_id.startswith("G"),
+            "is_im": is_im,
+            "is_mpim": False,
+            "is_private": is_im or channel_id.startswith("G"),
+            "is_member": True,
+            "is_archived": False,
+            "created": int(self._clock()),
+            "context_team_id": self.team_id,
+            **extra,
+        }
+        if is_im:
+            channel["user"] = extra.get("user") or channel_id[1:]
+        with self._cond:
+            self.channels[channel_id] = channel
+            self._state.messages.setdefault(channel_id, [])
+            self._changed()
+        return channel
+
+    def _ensure_channel(self, channel_id: str) -> str:
+        """Resolve a channel argument the way Slack does (a user id means the bot's DM)."""
+        if not channel_id:
+            raise SlackError("channel_not_found")
+        if channel_id.startswith("#"):
+            for cid, ch in self.channels.items():
+                if ch["name"] == channel_id[1:]:
+                    return cid
+            raise SlackError("channel_not_found")
+        if channel_id[0] in "UW":
+            return self._open_im(channel_id)
+        if channel_id not in self.channels:
+            if self.strict_channels or channel_id[0] not in "CGD":
+                raise SlackError("channel_not_found")
+            is_im = channel_id.startswith("D")
+            self.add_channel(channel_id, channel_id.lower(), is_im=is_im)
+        return channel_id
+
+    def _open_im(self, user_id: str) -> str:
+        cid = "D" + user_id
+        if cid not in self.channels:
+            name = self.users.get(user_id, {}).get("name", user_id.lower())
+            self.add_channel(cid, name, is_im=True, user=user_id)
+        return cid
+
+    def _user(self, user_id: str, user_name: str | None = None) -> dict[str, Any]:
+        """The user record; a user who acts in the workspace exists in it."""
+        if user_id not in self.users:
+            self.add_user(user_id, user_name or user_id.lower())
+        return self.users[user_id]
+
+    # ------------------------------------------------------------- recorded state
+
+    def reset(self) -> None:
+        """Forget every recorded call, message, response, view and failure rule."""
+        with self._cond:
+            self._state = _State(version=self._state.version + 1)
+            for cid in self.channels:
+                self._state.messages[cid] = []
+            self._cond.notify_all()
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Every Web API call in order, failed attempts included (see ``Call.ok``)."""
+        with self._cond:
+            return [c for c in self._state.calls if method is None or c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages in a channel, in posting order: top-level, replies and ephemerals."""
+        with self._cond:
+            return copy.deepcopy(self._state.messages.get(channel, []))
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        with self._cond:
+            found = self._find_message(channel, ts)
+            return copy.deepcopy(found) if found else None
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The parent message followed by its replies (like ``conversations.replies``)."""
+        with self._cond:
+            return [
+                copy.deepcopy(m)
+                for m in self._state.messages.get(channel, [])
+                if m["ts"] == ts or m.get("thread_ts") == ts
+            ]
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        """Bodies the bot POSTed to ``response_url``s, in order."""
+        with self._cond:
+            return copy.deepcopy(self._state.responses)
+
+    @property
+    def views(self) -> dict[str, dict[str, Any]]:
+        """Views opened, pushed or updated, by view id (``open`` says if still shown)."""
+        with self._cond:
+            return copy.deepcopy(self._state.views)
+
+    @property
+    def sent(self) -> list[Sent]:
+        """Requests the stand-in sent to the bot, with the bot's answers."""
+        with self._cond:
+            return list(self._state.sent)
+
+    @property
+    def version(self) -> int:
+        """Increases on every change of state; the page polls on it."""
+        with self._cond:
+            return self._state.version
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Block until ``predicate()`` is truthy (re-checked on every change of state)."""
+        with self._cond:
+            result = self._cond.wait_for(predicate, timeout=timeout)
+            if result:
+                return result
+            raise AssertionError(f"condition not met within {timeout}s\n" + self.dump(), predicate)
+
+    def wait_version(self, since: int, timeout: float) -> int:
+        """Block until the state changes after version ``since`` (or timeout)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._state.version != since, timeout=timeout)
+            return self._state.version
+
+    def dump(self, last: int = 20) -> str:
+        """Recent calls and requests, for failure messages."""
+        with self._cond:
+            lines = ["recent Web API calls:"]
+            for c in self._state.calls[-last:]:
+                args = {k: v for k, v in c.args.items() if k not in ("blocks", "view")}
+                note = "" if c.ok else f" -> {c.status} {c.error or ''}"
+                lines.append(f"  {c.method} {json.dumps(args, default=str)[:300]}{note}")
+            lines.append("recent requests to the bot:")
+            for s in self._state.sent[-last:]:
+                lines.append(f"  {s.kind} -> {s.status} {s.response_body[:200]}")
+            return "\n".join(lines)
+
+    def _changed(self) -> None:
+        self._state.version += 1
+        self._cond.notify_all()
+
+    # ---------------------------------------------------------- fault injection
+
+    def fail(
+        self,
+        method: str,
+        status: int | None = None,
+        times: int | None = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with a failure (None: until reset).
+
+        ``status`` alone gives that HTTP status (429 carries ``Retry-After`` when given);
+        ``error`` gives HTTP 200 with ``{"ok": false, "error": error}``.
+        """
+        if status is None:
+            status = 200 if error else 500
+        with self._cond:
+            rule = _FailRule(status=status, times=times, retry_after=retry_after, error=error)
+            self._state.failures.setdefault(method, []).append(rule)
+
+    def clear_failures(self) -> None:
+        with self._cond:
+            self._state.failures.clear()
+
+    def _take_failure(self, method: str) -> _FailRule | None:
+        rules = self._state.failures.get(method) or []
+        while rules:
+            rule = rules[0]
+            if rule.times is None:
+                return rule
+            if rule.times > 0:
+                rule.times -= 1
+                if rule.times == 0:
+                    rules.pop(0)
+                return rule
+            rules.pop(0)
+        return None
+
+    # -------------------------------------------------------------- id makers
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _new_ts(self) -> str:
+        sec = int(self._clock())
+        last_sec, last_micro = self._last_ts
+        if sec <= last_sec:
+            sec, micro = last_sec, last_micro + 1
+            if micro >= 1_000_000:
+                sec, micro = sec + 1, 0
+        else:
+            micro = 0
+        self._last_ts = (sec, micro)
+        return f"{sec}.{micro:06d}"
+
+    def _new_trigger(self, user: str, channel: str | None) -> str:
+        n = self._next()
+        trigger = f"{n}.{int(self._clock())}.{uuid.uuid4().hex[:24]}"
+        self._state.triggers[trigger] = _Trigger(user=user, channel=channel)
+        return trigger
+
+    def _new_response_url(self, entry: _ResponseUrl) -> str:
+        n = self._next()
+        self._state.response_urls[n] = entry
+        return f"{self.base_url}/response/{n}"
+
+    # ------------------------------------------------------------- Web API
+
+    async def _http_api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        args: dict[str, Any] = dict(request.query_params)
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if raw:
+            if "json" in ctype:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return JSONResponse({"ok": False, "error": "invalid_json"})
+                if isinstance(body, dict):
+                    args.update(body)
+            else:
+                args.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        for key in _JSON_FIELDS:
+            if isinstance(args.get(key), str) and args[key][:1] in "[{":
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    return self._record_and_answer(method, args, 200, "invalid_" + key)
+        token = _bearer(request.headers.get("authorization")) or args.pop("token", None)
+        with self._cond:
+            rule = self._take_failure(method)
+            if rule is not None:
+                return self._record_and_answer(
+                    method, args, rule.status, rule.error, retry_after=rule.retry_after
+                )
+            if not token:
+                return self._record_and_answer(method, args, 200, "not_authed")
+            if self.bot_token is not None and token != self.bot_token:
+                return self._record_and_answer(method, args, 200, "invalid_auth")
+            handler = _API_METHODS.get(method)
+            if handler is None:
+                return self._record_and_answer(method, args, 200, "unknown_method")
+            try:
+                result = handler(self, args)
+            except SlackError as e:
+                return self._record_and_answer(method, args, 200, e.code, extra=e.extra)
+            self._state.calls.append(Call(method, args, self._clock()))
+            self._changed()
+        return JSONResponse({"ok": True, **result})
+
+    def _record_and_answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        status: int,
+        error: str | None,
+        *,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Response:
+        with self._cond:
+            self._state.calls.append(Call(method, args, self._clock(), status, error))
+            self._changed()
+        headers = {}
+        if status == 429:
+            error = error or "ratelimited"
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
+        elif status >= 500:
+            error = error or "fatal_error"
+        return JSONResponse(
+            {"ok": False, "error": error, **(extra or {})}, status_code=status, headers=headers
+        )
+
+    def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": self.team_domain,
+            "user": self.users[self.bot_user_id]["name"],
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _api_chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        text, blocks = _content(args)
+        thread_ts = self._thread_root(channel, args.get("thread_ts"))
+        msg = self._add_message(
+            channel,
+            user=self.bot_user_id,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            bot=True,
+            metadata=args.get("metadata"),
+        )
+        return {"channel": channel, "ts": msg["ts"], "message": _public_message(msg)}
+
+    def _api_chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        user = args.get("user")
+        if not user:
+            raise SlackError("user_not_found")
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        text, blocks = _content(args)
+        thread_ts = self._thread_root(channel, args.get("thread_ts"))
+        msg = self._add_message(
+            channel,
+            user=self.bot_user_id,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            bot=True,
+            ephemeral_to=user,
+        )
+        return {"message_ts": msg["ts"]}
+
+    def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        ts = str(args.get("ts") or "")
+        msg = self._find_message(channel, ts)
+        if msg is None or msg.get("ephemeral_to"):
+            raise SlackError("message_not_found")
+        if msg["user"] != self.bot_user_id:
+            raise SlackError("cant_update_message")
+        text, blocks = _content(args, require=False)
+        if "text" in args:
+            msg["text"] = text
+        if "blocks" in args:
+            msg["blocks"] = blocks
+        self._mark_edited(msg)
+        return {
+            "channel": channel,
+            "ts": ts,
+            "text": msg["text"],
+            "message": _public_message(msg),
+        }
+
+    def _api_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        ts = str(args.get("ts") or "")
+        msg = self._find_message(channel, ts)
+        if msg is None:
+            raise SlackError("message_not_found")
+        self._state.messages[channel].remove(msg)
+        return {"channel": channel, "ts": ts}
+
+    def _api_chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        ts = str(args.get("message_ts") or "")
+        msg = self._find_message(channel, ts)
+        if msg is None:
+            raise SlackError("message_not_found")
+        return {"channel": channel, "permalink": self.permalink(channel, ts)}
+
+    def permalink(self, channel: str, ts: str) -> str:
+        link = f"{self.browser_base_url}/archives/{channel}/p{ts.replace('.', '')}"
+        msg = self._find_message(channel, ts)
+        if msg and msg.get("thread_ts"):
+            link += "?" + urlencode({"thread_ts": msg["thread_ts"], "cid": channel})
+        return link
+
+    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if args.get("channel"):
+            channel = self._ensure_channel(str(args["channel"]))
+            return {"channel": copy.deepcopy(self.channels[channel])}
+        if len(users) != 1:
+            raise SlackError("not_implemented" if users else "users_list_not_supplied")
+        if users[0] not in self.users:
+            raise SlackError("user_not_found")
+        already = ("D" + users[0]) in self.channels
+        cid = self._open_im(users[0])
+        out: dict[str, Any] = {"channel": {"id": cid}}
+        if args.get("return_im") in (True, "true", "1", 1):
+            out["channel"] = copy.deepcopy(self.channels[cid])
+        if already:
+            out["already_open"] = True
+        return out
+
+    def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        cid = str(args.get("channel") or "")
+        if cid not in self.channels:
+            raise SlackError("channel_not_found")
+        return {"channel": copy.deepcopy(self.channels[cid])}
+
+    def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        cid = str(args.get("channel") or "")
+        if cid not in self.channels:
+            raise SlackError("channel_not_found")
+        msgs = [
+            _public_message(m)
+            for m in self._state.messages.get(cid, [])
+            if not m.get("thread_ts") and not m.get("ephemeral_to")
+        ]
+        return {"messages": list(reversed(msgs)), "has_more": False}
+
+    def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        cid = str(args.get("channel") or "")
+        ts = str(args.get("ts") or "")
+        if cid not in self.channels:
+            raise SlackError("channel_not_found")
+        root = self._find_message(cid, ts)
+        if root is None:
+            raise SlackError("thread_not_found")
+        msgs = [
+            _public_message(m)
+            for m in self._state.messages.get(cid, [])
+            if (m["ts"] == ts or m.get("thread_ts") == ts) and not m.get("ephemeral_to")
+        ]
+        return {"messages": msgs, "has_more": False}
+
+    def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        uid = str(args.get("user") or "")
+        if uid not in self.users:
+            raise SlackError("user_not_found")
+        return {"user": copy.deepcopy(self.users[uid])}
+
+    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = self._use_trigger(str(args.get("trigger_id") or ""))
+        view = self._new_view(args.get("view"), user=trigger.user, channel=trigger.channel)
+        return {"view": _public_view(view)}
+
+    def _api_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = self._use_trigger(str(args.get("trigger_id") or ""))
+        stack = self._open_views(trigger.user)
+        if not stack:
+            raise SlackError("not_found")
+        if len(stack) >= 3:
+            raise SlackError("push_limit_reached")
+        view = self._new_view(
+            args.get("view"), user=trigger.user, channel=trigger.channel, parent=stack[-1]
+        )
+        return {"view": _public_view(view)}
+
+    def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._view_by_ref(args.get("view_id"), args.get("external_id"))
+        if args.get("hash") and args["hash"] != view["hash"]:
+            raise SlackError("hash_conflict")
+        new = _check_view(args.get("view"))
+        self._replace_view(view, new)
+        return {"view": _public_view(view)}
+
+    def _api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._ensure_channel(str(args.get("channel") or ""))
+        msg = self._find_message(channel, str(args.get("timestamp") or ""))
+        if msg is None:
+            raise SlackError("message_not_found")
+        name = str(args.get("name") or "")
+        if name in msg.setdefault("reactions", []):
+            raise SlackError("already_reacted")
+        msg["reactions"].append(name)
+        return {}
+
+    # ------------------------------------------------------- messages and views
+
+    def _find_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        for m in self._state.messages.get(channel, []):
+            if m["ts"] == ts:
+                return m
+        return None
+
+    def _thread_root(self, channel: str, thread_ts: Any) -> str | None:
+        if not thread_ts:
+            return None
+        thread_ts = str(thread_ts)
+        parent = self._find_message(channel, thread_ts)
+        if parent is not None and parent.get("thread_ts"):
+            return parent["thread_ts"]  # a reply to a reply lands in the same thread
+        return thread_ts
+
+    def _add_message(
+        self,
+        channel: str,
+        *,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None = None,
+        bot: bool = False,
+        ephemeral_to: str | None = None,
+        ts: str | None = None,
+        metadata: Any = None,
+        source: str = "api",
+    ) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "ts": ts or self._new_ts(),
+            "thread_ts": thread_ts,
+            "user": user,
+            "bot_id": self.bot_id if bot else None,
+            "text": text,
+            "blocks": blocks,
+            "ephemeral_to": ephemeral_to,
+            "edited": False,
+            "reply_count": 0,
+            "source": source,
+        }
+        if metadata:
+            msg["metadata"] = metadata
+        self._state.messages.setdefault(channel, []).append(msg)
+        if thread_ts and not ephemeral_to:
+            parent = self._find_message(channel, thread_ts)
+            if parent is not None:
+                parent["reply_count"] = parent.get("reply_count", 0) + 1
+                parent["latest_reply"] = msg["ts"]
+        self._changed()
+        return msg
+
+    def _mark_edited(self, msg: dict[str, Any]) -> None:
+        msg["edited"] = True
+        msg["edited_ts"] = self._new_ts()
+        msg["updates"] = msg.get("updates", 0) + 1
+        self._changed()
+
+    def _use_trigger(self, trigger_id: str) -> _Trigger:
+        trigger = self._state.triggers.get(trigger_id)
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.used:
+            raise SlackError("exchanged_trigger_id")
+        trigger.used = True
+        return trigger
+
+    def _open_views(self, user: str) -> list[dict[str, Any]]:
+        return [v for v in self._state.views.values() if v["user_id"] == user and v["open"]]
+
+    def _new_view(
+        self,
+        raw: Any,
+        *,
+        user: str,
+        channel: str | None,
+        parent: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        spec = _check_view(raw)
+        view_id = f"V{self._next():010d}"
+        view = {
+            **spec,
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+            "private_metadata": spec.get("private_metadata", ""),
+            "callback_id": spec.get("callback_id", ""),
+            "external_id": spec.get("external_id", ""),
+            "state": {"values": {}},
+            "hash": uuid.uuid4().hex[:16],
+            "root_view_id": parent["root_view_id"] if parent else view_id,
+            "previous_view_id": parent["id"] if parent else None,
+            "user_id": user,
+            "channel_id": channel,
+            "open": True,
+            "errors": {},
+        }
+        self._state.views[view_id] = view
+        self._changed()
+        return view
+
+    def _replace_view(self, view: dict[str, Any], spec: dict[str, Any]) -> None:
+        keep = {
+            k: view[k]
+            for k in (
+                "id",
+                "team_id",
+                "app_id",
+                "bot_id",
+                "root_view_id",
+                "previous_view_id",
+                "user_id",
+                "channel_id",
+                "open",
+            )
+        }
+        view.clear()
+        view.update(spec)
+        view.update(keep)
+        view.setdefault("private_metadata", "")
+        view.setdefault("callback_id", "")
+        view.setdefault("external_id", "")
+        view["state"] = {"values": {}}
+        view["hash"] = uuid.uuid4().hex[:16]
+        view["errors"] = {}
+        self._changed()
+
+    def _view_by_ref(self, view_id: Any, external_id: Any) -> dict[str, Any]:
+        if view_id:
+            view = self._state.views.get(str(view_id))
+            if view is not None:
+                return view
+        elif external_id:
+            for view in self._state.views.values():
+                if view.get("external_id") == external_id:
+                    return view
+        raise SlackError("not_found")
+
+    # ------------------------------------------------------------ response_url
+
+    async def _http_response_url(self, request: Request) -> Response:
+        n = request.path_params["n"]
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return PlainTextResponse("invalid_payload", status_code=400)
+        if not isinstance(body, dict):
+            return PlainTextResponse("invalid_payload", status_code=400)
+        with self._cond:
+            entry = self._state.response_urls.get(n)
+            if entry is None:
+                return PlainTextResponse("no_such_response_url", status_code=404)
+            if entry.uses >= 5:  # Slack allows five uses in thirty minutes
+                return PlainTextResponse("used_url", status_code=404)
+            entry.uses += 1
+            self._state.responses.append(copy.deepcopy(body))
+            self._apply_response(entry, body)
+            self._changed()
+        return PlainTextResponse("ok")
+
+    def _apply_response(self, entry: _ResponseUrl, body: dict[str, Any]) -> None:
+        """Show a ``response_url`` (or slash command ack) body the way Slack would."""
+        original = self._find_message(entry.channel, entry.message_ts) if entry.message_ts else None
+        if _truthy(body.get("delete_original")) and original is not None:
+            self._state.messages[entry.channel].remove(original)
+            return
+        blocks = body.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if _truthy(body.get("replace_original")) and original is not None:
+            original["text"] = str(body.get("text") or "")
+            original["blocks"] = _with_block_ids(blocks, self) if blocks else None
+            self._mark_edited(original)
+            return
+        if not body.get("text") and not blocks:
+            return
+        in_channel = body.get("response_type") == "in_channel"
+        thread_ts = body.get("thread_ts") or entry.thread_ts
+        self._add_message(
+            entry.channel,
+            user=self.bot_user_id,
+            text=str(body.get("text") or ""),
+            blocks=_with_block_ids(blocks, self) if blocks else None,
+            thread_ts=self._thread_root(entry.channel, thread_ts),
+            bot=True,
+            ephemeral_to=None if in_channel else entry.user,
+            source="response_url" if entry.uses else "command_ack",
+        )
+
+    async def _http_permalink(self, request: Request) -> Response:
+        channel = request.path_params["channel"]
+        p = request.path_params["p"].lstrip("p")
+        ts = f"{p[:-6]}.{p[-6:]}" if len(p) > 6 else p
+        thread_ts = request.query_params.get("thread_ts") or ts
+        target = f"{request.scope.get('root_path', '')}/#channel={channel}&thread={thread_ts}"
+        return RedirectResponse(target)
+
+    # ------------------------------------------------------- Slack -> the bot
+
+    def sign(self, body: bytes, timestamp: int | str) -> str:
+        base = b"v0:" + str(timestamp).encode() + b":" + body
+        digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        return "v0=" + digest
+
+    def send_signed(
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        url: str | None = None,
+        kind: str = "raw",
+    ) -> httpx.Response:
+        """POST ``body`` to the bot signed as Slack signs it.
+
+        ``timestamp`` (default now) and ``signature`` can be forced to test rejection.
+        """
+        ts = int(self._clock()) if timestamp is None else int(timestamp)
+        sig = signature if signature is not None else self.sign(body, ts)
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sig,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            **(headers or {}),
+        }
+        response = self._http.post(url or self.events_url, content=body, headers=all_headers)
+        with self._cond:
+            try:
+                if "json" in content_type:
+                    parsed = json.loads(body)
+                else:
+                    parsed = dict(parse_qsl(body.decode()))
+            except ValueError:
+                parsed = {"raw": body.decode("utf-8", "replace")}
+            self._state.sent.append(Sent(kind, parsed, response.status_code, response.text))
+            self._changed()
+        return response
+
+    def _send_form(self, form: dict[str, str], kind: str) -> httpx.Response:
+        return self.send_signed(
+            urlencode(form).encode(), "application/x-www-form-urlencoded", kind=kind
+        )
+
+    def _team(self) -> dict[str, Any]:
+        return {"id": self.team_id, "domain": self.team_domain}
+
+    def _payload_user(self, user_id: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        return {
+            "id": user_id,
+            "username": user["name"],
+            "name": user["name"],
+            "team_id": self.team_id,
+        }
+
+    def send_command(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        command: str = "/canwe",
+        user_name: str | None = None,
+        trigger_id: str | None = None,
+    ) -> httpx.Response:
+        """Send a slash command; a body in the bot's ack is shown as Slack shows it."""
+        with self._cond:
+            user = self._user(user_id, user_name)
+            channel = self._ensure_channel(channel_id)
+            entry = _ResponseUrl(kind="command", channel=channel, user=user_id)
+            response_url = self._new_response_url(entry)
+            trigger = trigger_id or self._new_trigger(user_id, channel)
+            if trigger_id and trigger_id not in self._state.triggers:
+                self._state.triggers[trigger_id] = _Trigger(user=user_id, channel=channel)
+        form = {
+            "token": "sandbox-verification-token",
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": channel,
+            "channel_name": self.channels[channel]["name"],
+            "user_id": user_id,
+            "user_name": user_name or user["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": self.app_id,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger,
+        }
+        if channel.startswith("D"):
+            form["channel_name"] = "directmessage"
+        response = self._send_form(form, "command")
+        self._show_ack(response, entry)
+        return response
+
+    def _show_ack(self, response: httpx.Response, entry: _ResponseUrl) -> None:
+        if response.status_code != 200 or not response.content:
+            return
+        if "json" in response.headers.get("content-type", ""):
+            try:
+                body = response.json()
+            except ValueError:
+                return
+            if not isinstance(body, dict):
+                return
+        else:
+            body = {"text": response.text}
+        with self._cond:
+            self._apply_response(entry, body)
+            self._changed()
+
+    def send_event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> httpx.Response:
+        """Send an Events API ``event_callback`` (with ``X-Slack-Retry-Num`` for a retry)."""
+        with self._cond:
+            event = dict(event)
+            event.setdefault("event_ts", event.get("ts") or self._new_ts())
+            eid = event_id or f"Ev{self._next():010d}"
+        envelope = {
+            "token": "sandbox-verification-token",
+            "team_id": self.team_id,
+            "context_team_id": self.team_id,
+            "api_app_id": self.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": eid,
+            "event_time": int(self._clock()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{uuid.uuid4().hex}",
+        }
+        headers = {}
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+        return self.send_signed(
+            json.dumps(envelope).encode(), "application/json", headers, kind=event["type"]
+        )
+
+    def _human_message(
+        self,
+        event_type: str,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None,
+        ts: str | None,
+    ) -> dict[str, Any]:
+        with self._cond:
+            self._user(user_id)
+            channel = self._ensure_channel(channel_id)
+            root = self._thread_root(channel, thread_ts)
+            existing = self._find_message(channel, ts) if ts else None
+            if existing is None:
+                msg = self._add_message(
+                    channel,
+                    user=user_id,
+                    text=text,
+                    blocks=None,
+                    thread_ts=root,
+                    ts=ts,
+                    source="human",
+                )
+                ts = msg["ts"]
+            ch = self.channels[channel]
+        event: dict[str, Any] = {
+            "type": event_type,
+            "user": user_id,
+            "text": text,
+            "ts": ts,
+            "channel": channel,
+            "event_ts": ts,
+            "team": self.team_id,
+            "client_msg_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{channel}/{ts}")),
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": uuid.uuid4().hex[:5],
+                    "elements": [
+                        {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                    ],
+                }
+            ],
+        }
+        if event_type == "message":
+            event["channel_type"] = (
+                "im" if ch["is_im"] else "group" if ch["is_group"] else "channel"
+            )
+        if root:
+            event["thread_ts"] = root
+            with self._cond:
+                parent = self._find_message(channel, root)
+            if parent is not None:
+                event["parent_user_id"] = parent["user"]
+        return event
+
+    def send_mention(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        *,
+        ts: str | None = None,
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        """A user posts ``<@bot> text``: recorded in the channel, sent as ``app_mention``."""
+        full = f"<@{self.bot_user_id}> {text}"
+        event = self._human_message("app_mention", user_id, channel_id, full, thread_ts, ts)
+        return self.send_event(event, event_id=event_id, retry_num=retry_num)
+
+    def send_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        text: str,
+        thread_ts: str | None = None,
+        event_id: str | None = None,
+        *,
+        ts: str | None = None,
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        """A user posts a message (a thread reply with ``thread_ts``), sent as ``message``."""
+        event = self._human_message("message", user_id, channel_id, text, thread_ts, ts)
+        return self.send_event(event, event_id=event_id, retry_num=retry_num)
+
+    def send_block_action(
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        value: str | None = None,
+        block_id: str | None = None,
+        selected_option: dict[str, Any] | str | None = None,
+    ) -> httpx.Response:
+        """Click a button (or pick an option) in a recorded message."""
+        with self._cond:
+            user = self._payload_user(user_id)
+            channel = self._ensure_channel(channel_id)
+            msg = self._find_message(channel, message_ts)
+            if msg is None:
+                raise LookupError(f"no message {message_ts} in {channel}\n{self.dump()}")
+            if msg.get("ephemeral_to") and msg["ephemeral_to"] != user_id:
+                raise LookupError(f"message {message_ts} is ephemeral to someone else")
+            found = _find_element(msg.get("blocks") or [], action_id, block_id)
+            if found is None:
+                ids = [a for _, a in _action_ids(msg.get("blocks") or [])]
+                raise LookupError(f"no element {action_id!r} in message; it has {ids}")
+            blk_id, element = found
+            action = _action_payload(element, blk_id, value, selected_option, self._new_ts())
+            ephemeral = bool(msg.get("ephemeral_to"))
+            entry = _ResponseUrl(
+                kind="block_actions",
+                channel=channel,
+                user=user_id,
+                message_ts=message_ts,
+                thread_ts=msg.get("thread_ts"),
+            )
+            response_url = self._new_response_url(entry)
+            trigger = self._new_trigger(user_id, channel)
+            public = _public_message(msg)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": user,
+            "api_app_id": self.app_id,
+            "token": "sandbox-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            },
+            "trigger_id": trigger,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": self.channels[channel]["name"]},
+            "state": {"values": {}},
+            "response_url": response_url,
+            "actions": [action],
+        }
+        if msg.get("thread_ts"):
+            payload["container"]["thread_ts"] = msg["thread_ts"]
+        if not ephemeral:
+            payload["message"] = public
+        return self._send_form({"payload": json.dumps(payload)}, "block_actions")
+
+    def send_view_submission(
+        self, user_id: str, view_id: str, values: dict[str, dict[str, Any]] | None = None
+    ) -> httpx.Response:
+        """Submit an open modal.
+
+        ``values`` is Slack's ``state.values`` shape, ``{block_id: {action_id: state}}``; a
+        state may also be a bare value (a string, or a list for multi-selects), which is
+        shaped after the element's type.  Inputs left out are sent empty, as Slack does.
+        """
+        with self._cond:
+            view = self._state.views.get(view_id)
+            if view is None:
+                raise LookupError(f"no view {view_id}")
+            if view["user_id"] != user_id:
+                raise LookupError(f"view {view_id} was opened for {view['user_id']}")
+            if not view["open"]:
+                raise LookupError(f"view {view_id} is closed")
+            state = _view_state(view, values or {})
+            view["state"] = {"values": state}
+            submitted = _public_view(view)
+            payload = {
+                "type": "view_submission",
+                "team": self._team(),
+                "user": self._payload_user(user_id),
+                "api_app_id": self.app_id,
+                "token": "sandbox-verification-token",
+                "trigger_id": self._new_trigger(user_id, view.get("channel_id")),
+                "view": submitted,
+                "response_urls": [],
+                "is_enterprise_install": False,
+                "enterprise": None,
+            }
+        response = self._send_form({"payload": json.dumps(payload)}, "view_submission")
+        self._after_submission(view_id, response)
+        return response
+
+    def close_view(self, user_id: str, view_id: str) -> None:
+        """The user dismisses a modal (no ``view_closed`` is sent: the bot does not ask)."""
+        with self._cond:
+            view = self._state.views.get(view_id)
+            if view is not None and view["user_id"] == user_id:
+                view["open"] = False
+                self._changed()
+
+    def _after_submission(self, view_id: str, response: httpx.Response) -> None:
+        with self._cond:
+            view = self._state.views[view_id]
+            if response.status_code != 200:
+                view["errors"] = {"": f"the app answered {response.status_code}"}
+                self._changed()
+                return
+            body: dict[str, Any] = {}
+            if response.content:
+                try:
+                    parsed = response.json()
+                    body = parsed if isinstance(parsed, dict) else {}
+                except ValueError:
+                    body = {}
+            action = body.get("response_action")
+            if action == "errors":
+                view["errors"] = dict(body.get("errors") or {})
+            elif action == "update":
+                self._replace_view(view, _check_view(body.get("view")))
+            elif action == "push":
+                self._new_view(
+                    body.get("view"),
+                    user=view["user_id"],
+                    channel=view.get("channel_id"),
+                    parent=view,
+                )
+            elif action == "clear":
+                for v in self._open_views(view["user_id"]):
+                    v["open"] = False
+            else:
+                view["open"] = False
+            self._changed()
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _content(args: dict[str, Any], require: bool = True) -> tuple[str, list[dict] | None]:
+    text = args.get("text")
+    text = "" if text is None else str(text)
+    blocks = args.get("blocks") or None
+    if require and not text and not blocks and not args.get("attachments"):
+        raise SlackError("no_text")
+    if len(text) > _MAX_TEXT:
+        raise SlackError("msg_too_long")
+    if blocks is not None:
+        errors = _block_errors(blocks, limit=50)
+        if errors:
+            raise SlackError("invalid_blocks", errors=errors)
+        blocks = _with_block_ids(blocks, None)
+    return text, blocks
+
+
+_BLOCK_TYPES = {
+    "section",
+    "context",
+    "divider",
+    "actions",
+    "header",
+    "input",
+    "image",
+    "rich_text",
+    "markdown",
+    "file",
+    "video",
+}
+
+
+def _text_len(obj: Any) -> int:
+    return len(obj.get("text", "")) if isinstance(obj, dict) else 0
+
+
+def _block_errors(blocks: Any, limit: int) -> list[str]:
+    """A light check of Slack's Block Kit limits, so a bad message fails as on Slack."""
+    if not isinstance(blocks, list):
+        return ["blocks must be an array"]
+    errors = []
+    if len(blocks) > limit:
+        errors.append(f"must be less than {limit + 1} items")
+    for i, b in enumerate(blocks):
+        where = f"[json-pointer:/blocks/{i}]"
+        if not isinstance(b, dict) or b.get("type") not in _BLOCK_TYPES:
+            errors.append(f"unknown block type {where}")
+            continue
+        kind = b["type"]
+        if kind == "section":
+            if not b.get("text") and not b.get("fields"):
+                errors.append(f"section needs text or fields {where}")
+            if _text_len(b.get("text")) > 3000:
+                errors.append(f"must be less than 3001 characters {where}/text")
+            fields = b.get("fields") or []
+            if len(fields) > 10:
+                errors.append(f"must be less than 11 items {where}/fields")
+            if any(_text_len(f) > 2000 for f in fields):
+                errors.append(f"must be less than 2001 characters {where}/fields")
+        elif kind == "header" and _text_len(b.get("text")) > 150:
+            errors.append(f"must be less than 151 characters {where}/text")
+        elif kind == "actions":
+            elements = b.get("elements") or []
+            if not elements or len(elements) > 25:
+                errors.append(f"must have 1 to 25 elements {where}/elements")
+        elif kind == "context":
+            elements = b.get("elements") or []
+            if not elements or len(elements) > 10:
+                errors.append(f"must have 1 to 10 elements {where}/elements")
+        for _, el in _elements_of(b):
+            if el.get("type") == "button" and _text_len(el.get("text")) > 75:
+                errors.append(f"must be less than 76 characters {where} button text")
+            if len(str(el.get("action_id", ""))) > 255:
+                errors.append(f"action_id too long {where}")
+    return errors
+
+
+def _with_block_ids(blocks: list[dict[str, Any]] | None, _: Any) -> list[dict] | None:
+    """Slack gives every block without a ``block_id`` one of its own."""
+    if not blocks:
+        return blocks
+    out = []
+    for b in blocks:
+        b = dict(b)
+        if "block_id" not in b:
+            seed = json.dumps(b, sort_keys=True).encode()
+            b["block_id"] = hashlib.sha1(seed).hexdigest()[:5]
+        out.append(b)
+    return out
+
+
+def _elements_of(block: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Interactive elements of a block, as (block_id, element)."""
+    bid = block.get("block_id", "")
+    if block.get("type") == "actions":
+        for el in block.get("elements") or []:
+            yield bid, el
+    elif block.get("type") in ("section", "input"):
+        key = "accessory" if block["type"] == "section" else "element"
+        el = block.get(key)
+        if isinstance(el, dict):
+            yield bid, el
+
+
+def _action_ids(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(bid, el.get("action_id", "")) for b in blocks for bid, el in _elements_of(b)]
+
+
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, block_id: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    for b in blocks:
+        for bid, el in _elements_of(b):
+            if el.get("action_id") == action_id and (block_id is None or bid == block_id):
+                return bid, el
+    return None
+
+
+def _option(element: dict[str, Any], chosen: dict[str, Any] | str | None) -> dict | None:
+    if chosen is None or isinstance(chosen, dict):
+        return chosen
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options.extend(group.get("options") or [])
+    for opt in options:
+        if opt.get("value") == chosen:
+            return opt
+    raise LookupError(f"no option {chosen!r} in {element.get('action_id')!r}")
+
+
+def _action_payload(
+    element: dict[str, Any],
+    block_id: str,
+    value: str | None,
+    selected_option: dict[str, Any] | str | None,
+    action_ts: str,
+) -> dict[str, Any]:
+    kind = element.get("type", "button")
+    action: dict[str, Any] = {
+        "type": kind,
+        "action_id": element.get("action_id"),
+        "block_id": block_id,
+        "action_ts": action_ts,
+    }
+    if kind == "button":
+        action["text"] = element.get("text")
+        action["value"] = value if value is not None else element.get("value")
+        if element.get("style"):
+            action["style"] = element["style"]
+    elif kind in ("static_select", "overflow", "radio_buttons"):
+        action["selected_option"] = _option(element, selected_option or value)
+    elif kind == "datepicker":
+        action["selected_date"] = value
+    elif kind == "users_select":
+        action["selected_user"] = value
+    elif kind == "conversations_select":
+        action["selected_conversation"] = value
+    elif kind == "channels_select":
+        action["selected_channel"] = value
+    else:
+        action["value"] = value
+    return action
+
+
+def _check_view(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as e:
+            raise SlackError("invalid_arguments") from e
+    if not isinstance(raw, dict) or raw.get("type") not in ("modal", "home"):
+        raise SlackError("invalid_arguments")
+    if raw["type"] == "modal" and not raw.get("title"):
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["no title"]})
+    errors = _block_errors(raw.get("blocks") or [], limit=100)
+    if errors:
+        raise SlackError("invalid_arguments", response_metadata={"messages": errors})
+    spec = copy.deepcopy(raw)
+    spec["blocks"] = _with_block_ids(spec.get("blocks") or [], None) or []
+    return spec
+
+
+_VIEW_PRIVATE = ("user_id", "channel_id", "open", "errors")
+
+
+def _public_view(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in view.items() if k not in _VIEW_PRIVATE}
+
+
+def _public_message(msg: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "message",
+        "user": msg["user"],
+        "text": msg["text"],
+        "ts": msg["ts"],
+    }
+    if msg.get("bot_id"):
+        out["bot_id"] = msg["bot_id"]
+        out["app_id"] = "ACANWE"
+    if msg.get("blocks"):
+        out["blocks"] = copy.deepcopy(msg["blocks"])
+    if msg.get("thread_ts"):
+        out["thread_ts"] = msg["thread_ts"]
+    if msg.get("reply_count"):
+        out["thread_ts"] = msg["ts"]
+        out["reply_count"] = msg["reply_count"]
+        out["latest_reply"] = msg.get("latest_reply")
+    if msg.get("edited"):
+        out["edited"] = {"user": msg["user"], "ts": msg.get("edited_ts")}
+    if msg.get("metadata"):
+        out["metadata"] = msg["metadata"]
+    return out
+
+
+def _empty_state(element: dict[str, Any]) -> dict[str, Any]:
+    kind = element.get("type", "plain_text_input")
+    state: dict[str, Any] = {"type": kind}
+    if kind == "datepicker":
+        state["selected_date"] = element.get("initial_date")
+    elif kind in ("static_select", "radio_buttons"):
+        state["selected_option"] = element.get("initial_option")
+    elif kind in ("multi_static_select", "checkboxes"):
+        state["selected_options"] = element.get("initial_options") or []
+    elif kind == "users_select":
+        state["selected_user"] = element.get("initial_user")
+    elif kind == "timepicker":
+        state["selected_time"] = element.get("initial_time")
+    else:
+        state["value"] = element.get("initial_value")
+    return state
+
+
+def _shaped(element: dict[str, Any], given: Any) -> dict[str, Any]:
+    if isinstance(given, dict):
+        return {"type": element.get("type", "plain_text_input"), **given}
+    state = _empty_state(element)
+    kind = state["type"]
+    if kind == "datepicker":
+        state["selected_date"] = given
+    elif kind in ("static_select", "radio_buttons"):
+        state["selected_option"] = _option(element, given) if given else None
+    elif kind in ("multi_static_select", "checkboxes"):
+        state["selected_options"] = [_option(element, g) for g in (given or [])]
+    elif kind == "users_select":
+        state["selected_user"] = given
+    elif kind == "timepicker":
+        state["selected_time"] = given
+    else:
+        state["value"] = given
+    return state
+
+
+def _view_state(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Slack's ``state.values``: every input in the view, filled from ``values``."""
+    state: dict[str, dict[str, Any]] = {}
+    known: set[tuple[str, str]] = set()
+    for block in view.get("blocks") or []:
+        for bid, el in _elements_of(block):
+            aid = el.get("action_id", "")
+            if not aid:
+                continue
+            known.add((bid, aid))
+            given = (values.get(bid) or {}).get(aid)
+            if block.get("type") == "input" or given is not None:
+                entry = _shaped(el, given) if given is not None else _empty_state(el)
+                state.setdefault(bid, {})[aid] = entry
+    for bid, actions in values.items():
+        for aid in actions:
+            if (bid, aid) not in known:
+                raise LookupError(f"view {view['id']} has no input {bid}/{aid}; it has {known}")
+    return state
+
+
+_API_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": SlackStandIn._api_auth_test,
+    "chat.postMessage": SlackStandIn._api_chat_post_message,
+    "chat.postEphemeral": SlackStandIn._api_chat_post_ephemeral,
+    "chat.update": SlackStandIn._api_chat_update,
+    "chat.delete": SlackStandIn._api_chat_delete,
+    "chat.getPermalink": SlackStandIn._api_chat_get_permalink,
+    "conversations.open": SlackStandIn._api_conversations_open,
+    "conversations.info": SlackStandIn._api_conversations_info,
+    "conversations.history": SlackStandIn._api_conversations_history,
+    "conversations.replies": SlackStandIn._api_conversations_replies,
+    "users.info": SlackStandIn._api_users_info,
+    "views.open": SlackStandIn._api_views_open,
+    "views.push": SlackStandIn._api_views_push,
+    "views.update": SlackStandIn._api_views_update,
+    "reactions.add": SlackStandIn._api_reactions_add,
+}
