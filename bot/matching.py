@@ -7,10 +7,13 @@
    match on titles, aliases and phrasings propose candidates.
 4. Every candidate is scored in Python the same way on both databases: how much of the
    question its names (title, aliases, phrasings PMs answered) explain, weighted by how rare
-   each word is, how much of its title the question covers, and whole-string similarity.
-5. Confidence is a logistic function of the best score and its gap to the runner-up,
-   fitted on labelled questions (see benchmarks/matching.py). Below one threshold the verdict
-   is unknown and the question goes to a PM.
+   each word is, how much its whole text (with area and description) explains, how much of
+   its name the question covers, and whole-string similarity. An item key written in the
+   question ("KEP-3140") names that item outright.
+5. Confidence is a logistic function of the best score, its gap to the runner-up, and how
+   much of the question is left unexplained, fitted on labelled questions (see
+   benchmarks/matching.py). Below one threshold the verdict is unknown and the question goes
+   to a PM: a confident wrong match would be a false promise.
 
 A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
 questions worded like it find the item even when the roadmap text shares no word with them.
@@ -42,6 +45,10 @@ CONFIDENCE_THRESHOLD = 0.83
 # words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
 # labelled questions by `python benchmarks/matching.py --fit`.
 _CALIBRATION = (-3.71, 0.00, 13.38, 1.14, 4.05, -2.80)
+
+# a candidate's score: weights of how much of the question its names explain, how much its
+# whole text explains, how much of its name the question covers, whole-string similarity
+_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
 
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
@@ -98,6 +105,26 @@ def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str],
     return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
 
 
+def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, ...]]]:
+    """Every candidate's key and score components, for fitting `_WEIGHTS` (benchmarks)."""
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.weighted:
+        return []
+    return [
+        (index.docs[pos].key, index.score(query, pos)[2])
+        for pos in sorted(_candidates(query, index, session))
+    ]
+
+
+def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
+    """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits."""
+    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
+    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
+    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    return positions
+
+
 def _features(ranked) -> tuple[float, float, float, float, float]:
     best, (coverage, precision, unknown_share), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
@@ -109,9 +136,7 @@ def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
-    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
-    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
-    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    positions = _candidates(query, index, session)
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
     positions |= named
     scored = []
@@ -119,7 +144,7 @@ def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _
         if pos in named:
             score, features = 1.0, (1.0, 1.0, 0.0)
         else:
-            score, features = index.score(query, pos)
+            score, features, _ = index.score(query, pos)
         scored.append((score, features, index.docs[pos]))
     scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
     return scored
@@ -664,7 +689,8 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def score(self, query: _Query, pos: int) -> tuple[float, tuple[float, float, float]]:
+    def score(self, query: _Query, pos: int):
+        """(score, confidence features, score components) of one candidate."""
         doc = self.docs[pos]
         total = query.total_weight
         cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
@@ -681,9 +707,9 @@ class _Index:
             covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
             precision = max(precision, covered / weight)
         similarity = query.similarity(doc, self)
-        coverage = max(cov_name, cov_phrasing)
-        score = 0.40 * coverage + 0.25 * cov_full + 0.20 * precision + 0.15 * similarity
-        return score, (cov_full, precision, query.unknown_share)
+        components = (max(cov_name, cov_phrasing), cov_full, precision, similarity)
+        score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
+        return score, (cov_full, precision, query.unknown_share), components
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:

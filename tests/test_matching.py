@@ -214,3 +214,32 @@ def test_matching_works_straight_after_migrating_an_existing_store(tmp_path):
     with session_scope(sessions) as session:
         assert match("sidecar containers", session=session).best.key == "OLD-1"
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "'; DROP TABLE items; --",
+        'sidecar" OR "x" NEAR(a b) * ^ : -',
+        "<!channel> *sidecar* _containers_ <http://evil|click>",
+        "sidecar containers " * 4000,
+        "side\x00car\x07 containers",
+        "the of and",
+    ],
+)
+def test_hostile_text_is_matched_safely(ctx, question):
+    with session_scope(ctx.sessions) as session:
+        now = ctx.now()
+        session.add(
+            Item(
+                key="ID-1",
+                title="Sidecar containers",
+                status="planned",
+                updated_at=now,
+                revised_at=now,
+            )
+        )
+    found = ask(ctx, question)
+    assert found.best is None or found.best.key == "ID-1"
+    with session_scope(ctx.sessions) as session:
+        assert session.execute(select(Item.key)).scalars().all() == ["ID-1"]
