@@ -268,11 +268,25 @@ _NOT_CUSTOMERS = {
 
 # --- words --------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
+# words; what follows an apostrophe is dropped ("pod's" is "pod", "isn't" is "isn")
+_WORD = re.compile(r"(?<!['\u2019])[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 STOPWORDS = frozenset(
     [
+        "isn",
+        "aren",
+        "don",
+        "doesn",
+        "didn",
+        "won",
+        "wasn",
+        "weren",
+        "haven",
+        "hasn",
+        "couldn",
+        "wouldn",
+        "shouldn",
         "a",
         "about",
         "above",
@@ -640,7 +654,7 @@ class _Index:
         self.vocabulary = sorted(
             w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
         )
-        self.words = frozenset(w for w in vocabulary if len(w) >= 3 and w not in STOPWORDS)
+        self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
         self.synonyms: dict[str, list[str]] = {}
         for term, means in synonyms:
             t, m = " ".join(_words(term)), " ".join(_words(means))
@@ -657,9 +671,9 @@ class _Index:
 
     def split(self, word: str) -> tuple[str, str] | None:
         """Two roadmap words written as one: "usernamespace" is "user namespace"."""
-        if len(word) < 7 or word in self.words:
+        if len(word) < 6 or word in self.words:
             return None
-        for cut in range(3, len(word) - 2):
+        for cut in range(3, len(word) - 1):
             left, right = word[:cut], word[cut:]
             if left in self.words and (right in self.words or _stem(right) in self.stems):
                 return left, right
