@@ -38,13 +38,13 @@ from bot import parsing
 from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.83
+CONFIDENCE_THRESHOLD = 0.82
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)): the best
 # candidate's score and its gap to the runner-up, how much of the question the best item's
 # text explains, how much of its name the question covers, and the share of the question in
 # words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
 # labelled questions by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-3.71, 0.00, 13.38, 1.14, 4.05, -2.80)
+_CALIBRATION = (-3.58, 0.00, 12.14, 1.13, 4.10, -2.17)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
@@ -53,7 +53,7 @@ _WEIGHTS = (0.40, 0.25, 0.20, 0.15)
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
-_DB_CANDIDATES = 60
+_DB_CANDIDATES = 100
 _FUZZY_CANDIDATES = 8
 
 
