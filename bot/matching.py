@@ -26,7 +26,7 @@ import datetime as dt
 import math
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -835,7 +835,8 @@ class _Query:
 # --- cache ----------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
-_cache: dict[int, tuple[int, _Index]] = {}
+_cache: OrderedDict[int, tuple[int, _Index]] = OrderedDict()  # per engine, most recent last
+_CACHED_ENGINES = 4
 
 
 def _index_for(session: Session) -> _Index:
@@ -852,4 +853,7 @@ def _index_for(session: Session) -> _Index:
     if version is not None:
         with _cache_lock:
             _cache[key] = (version, index)
+            _cache.move_to_end(key)
+            while len(_cache) > _CACHED_ENGINES:
+                _cache.popitem(last=False)
     return index
