@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import re
 import threading
@@ -475,6 +476,7 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
     """A light English stemmer: enough to join plurals and verb forms of roadmap words."""
     w = word.lower()
