@@ -143,9 +143,10 @@ def build_store(url: str, rows: list[dict]):
                 for r in rows
             ],
         )
-        with SYNONYMS_CSV.open(newline="") as f:
-            for row in csv.DictReader(f):
-                search.set_synonym(session=session, term=row["term"], means=row["means"])
+        if PM_SYNONYMS:
+            with SYNONYMS_CSV.open(newline="") as f:
+                for row in csv.DictReader(f):
+                    search.set_synonym(session=session, term=row["term"], means=row["means"])
     return engine, factory
 
 
@@ -176,6 +177,7 @@ class Outcome:
 
 
 VIA_PARSING = False
+PM_SYNONYMS = True
 
 
 def as_bot_sends(text: str) -> str:
@@ -342,9 +344,15 @@ def main() -> None:
     parser.add_argument(
         "--via-parsing", action="store_true", help="match bot.parsing's feature text"
     )
+    parser.add_argument(
+        "--no-pm-synonyms",
+        action="store_true",
+        help="only the seeded synonyms, not benchmarks/data/kep_synonyms.csv",
+    )
     args = parser.parse_args()
-    global VIA_PARSING
+    global VIA_PARSING, PM_SYNONYMS
     VIA_PARSING = args.via_parsing
+    PM_SYNONYMS = not args.no_pm_synonyms
     questions = load_questions()
     keps = kep_rows()
     with tempfile.TemporaryDirectory() as tmp:
