@@ -243,3 +243,28 @@ def test_hostile_text_is_matched_safely(ctx, question):
     assert found.best is None or found.best.key == "ID-1"
     with session_scope(ctx.sessions) as session:
         assert session.execute(select(Item.key)).scalars().all() == ["ID-1"]
+
+
+def test_pms_edit_synonyms_from_the_command_line(ctx, tmp_path):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    env = {"DATABASE_URL": ctx.settings.database_url}
+    runner = CliRunner()
+    added = runner.invoke(cli, ["synonyms", "add", "BYOK", "customer managed keys"], env=env)
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["synonyms", "list"], env=env)
+    assert "byok = customer managed keys" in listed.output
+    assert "sso = single sign-on" in listed.output  # seeded by the migration
+
+    sheet = tmp_path / "synonyms.csv"
+    sheet.write_text("term,means\nhpa,horizontal pod autoscaler\npvc,\n")
+    bad = runner.invoke(cli, ["synonyms", "import", str(sheet)], env=env)
+    assert bad.exit_code == 1 and "row 3" in bad.output and "nothing imported" in bad.output
+    assert "hpa" not in runner.invoke(cli, ["synonyms", "list"], env=env).output
+
+    removed = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    assert removed.exit_code == 0
+    again = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    assert again.exit_code == 1 and "no synonym" in again.output
