@@ -13,7 +13,7 @@ target_metadata = Base.metadata
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave matching's full-text tables (made by raw SQL in 0002_matching) to that migration."""
+    """Leave matching's full-text tables (made by raw SQL in 0003_matching) to that migration."""
     return not (type_ == "table" and reflected and compare_to is None and name.startswith("match_"))
 
 

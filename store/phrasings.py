@@ -1,6 +1,6 @@
 """Phrasings: other ways people named an item, learnt from questions PMs answered.
 
-The full-text index picks them up through the triggers of migration 0002_matching; the
+The full-text index picks them up through the triggers of migration 0003_matching; the
 matcher strips the deal context (customer, dates, money) from them when it reads them.
 """
 

@@ -191,10 +191,13 @@ def test_sqlite_and_postgresql_give_the_same_answers(sqlite_url, pg_url, clock):
 
 def test_matching_works_straight_after_migrating_an_existing_store(tmp_path):
     """Items imported before the matching migration are indexed by it."""
-    from store.migrate import upgrade
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config, upgrade
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0001")
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0003_matching")
+    upgrade(url, before.down_revision)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     import datetime as dt
@@ -268,3 +271,24 @@ def test_pms_edit_synonyms_from_the_command_line(ctx, tmp_path):
     assert removed.exit_code == 0
     again = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
     assert again.exit_code == 1 and "no synonym" in again.output
+
+
+def test_the_full_text_triggers_survive_every_migration(database_url):
+    """A later migration that rebuilds items, phrasings or areas (SQLite batch mode does)
+    drops their triggers: the index would silently stop following the roadmap."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT tbl_name, count(*) FROM sqlite_master"
+                " WHERE type = 'trigger' AND name LIKE 'match%' GROUP BY tbl_name"
+            )
+            expected = {"items": 3, "phrasings": 3, "areas": 1, "synonyms": 3}
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE t.tgname LIKE 'match%%' AND NOT t.tgisinternal GROUP BY c.relname"
+            )
+            expected = {"items": 1, "phrasings": 1, "areas": 1, "synonyms": 1}
+        assert dict(rows.all()) == expected
+    engine.dispose()

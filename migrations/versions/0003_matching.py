@@ -8,15 +8,15 @@ random number (also on synonyms) so that the matcher knows when to reload its in
 vocabulary. Random rather than a counter: a rolled-back transaction can never make an old
 version number stand for different content.
 
-Revision ID: 0002_matching
-Revises: 0001
+Revision ID: 0003_matching
+Revises: 0002_sync
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_matching"
-down_revision = "0001"
+revision = "0003_matching"
+down_revision = "0002_sync"
 branch_labels = None
 depends_on = None
 
