@@ -1,14 +1,14 @@
 """digest claims: one digest per channel (or PM) per local day
 
-Revision ID: 0003_digest
-Revises: 0002_sync
+Revision ID: 0004_digest
+Revises: 0003_matching
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_digest"
-down_revision = "0002_sync"
+revision = "0004_digest"
+down_revision = "0003_matching"
 branch_labels = None
 depends_on = None
 
