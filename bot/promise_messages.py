@@ -59,8 +59,8 @@ class Outlook:
         if self.answered_by:
             on = f" on {format_date(self.answered_on, today)}" if self.answered_on else ""
             return f"{user(self.answered_by)}'s answer{on}"
-        if self.target is not None:
-            return "the team's target release"
+        if self.target is not None and self.safe is not None:
+            return f"the team's target release; forecast: {escape(self.safe.describe())}"
         if self.safe is not None:
             return escape(self.safe.describe())
         return ""
@@ -187,10 +187,8 @@ def _row(
     kind = risk_kind(risk)
     flag = ":warning: *at risk*" if kind else ":large_green_circle: on track"
     head = f"*{quote(promise.customer, 100)}* · {item_link(item)}"
-    if audience == "marketing" and not item.public:
-        # no dates and no estimate: only that the promise holds or not
-        return f"{flag} · {head}\n{_public(item)}"
     if audience == "marketing":
+        # what may be said in public only: no promised, expected or internal dates
         return f"{flag} · {head}\n{_public(item)}"
     promised = _on(promise.promised_date, today)
     line = f"{flag} · {head} · promised by *{promised}*"
@@ -295,7 +293,10 @@ def risk_alert(
         step = f"Next: do not confirm the date again; ask {pm} where it stands."
     else:
         text = f":warning: *Your promise to {customer} is at risk:* {title} slipped past the date you promised."
-        facts = f"You promised it by *{promised}*. It was expected by {old}; now by *{new}* ({outlook.driver(today)})."
+        facts = (
+            f"You promised it by *{promised}*. It was expected by {old}; now by *{new}*.\n"
+            f"Now resting on: {outlook.driver(today)}"
+        )
         step = f"Next: tell {customer} now and offer {new}, or ask {pm} for an exception."
     blocks = [_section(text), _section(facts), _context(_deal(promise, today), step)]
     if kind == LATE:
@@ -331,9 +332,9 @@ def pm_risk_line(
     else:
         change = (
             f"{item_link(item)} moved from {_on(old_date, today)} to "
-            f"*{_on(outlook.date, today)}* ({outlook.driver(today)})"
+            f"*{_on(outlook.date, today)}* — {outlook.driver(today)}"
         )
-    text = f"{user(item.owner_id)} :warning: Promise at risk: {change}; {who}."
+    text = f"{user(item.owner_id)} :warning: Promise at risk: {who}. {change}."
     return Message(text=_plain(text), blocks=[_section(text)])
 
 
