@@ -1,7 +1,7 @@
 """promise ledger: what reps promised customers, watched for slips
 
 Revision ID: 0004_promises
-Revises: 0001
+Revises: 0002_sync
 Create Date: 2026-11-27 07:50:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_promises"
-down_revision = "0001"
+down_revision = "0002_sync"
 branch_labels = None
 depends_on = None
 
