@@ -193,8 +193,11 @@ def mark_promised(*, session: Session, ctx: Context, question_id: int, user_id: 
 def list_promises(*, session: Session, ctx: Context, user_id: str, channel_id: str) -> Message:
     """The rep's open promises with each one's date today, worded for this channel."""
     rows = []
+    outlooks: dict[int, Outlook] = {}
     for promise in store.open_promises_of_rep(session=session, rep_id=user_id):
-        outlook = outlook_for(session=session, ctx=ctx, item=promise.item)
+        if promise.item_id not in outlooks:
+            outlooks[promise.item_id] = outlook_for(session=session, ctx=ctx, item=promise.item)
+        outlook = outlooks[promise.item_id]
         rows.append(
             (_facts(promise, promise.item), outlook, risk_of(promise.promised_date, outlook))
         )

@@ -17,7 +17,7 @@ from bot.promises import check_promises
 from bot.roadmap_schema import RoadmapIn
 from store.db import session_scope
 from store.models import OutboxMessage, Promise
-from tests.conftest import ADMIN, EXAMPLE_ROADMAP
+from tests.conftest import ADMIN, EXAMPLE_ROADMAP, make_settings
 from tests.helpers import (
     IDENTITY_CHANNEL,
     PM_IDENTITY,
@@ -349,3 +349,64 @@ def test_canwe_import_queues_the_alerts_in_its_transaction(bot, slack, tmp_path)
     assert len(dms(slack)) == 1 and len(pm_lines(slack)) == 1
     again = CliRunner().invoke(cli, ["import", str(roadmap)], env=env)
     assert again.exit_code == 0 and "promises:" not in again.output
+
+
+# ------------------------------------------------------------------ a tracker sync
+
+
+def test_a_sync_that_moves_the_target_alerts_through_check_promises(bot, slack, clock):
+    """The contract for the sync runner's caller: check_promises(report.revised_item_ids)."""
+    from bot.sync.runner import run_sync
+    from tests.sync_fakes import FakeTracker
+    from tests.test_sync_runner import Jira
+
+    promise_okta(bot, slack)
+    site = Jira()
+    site.issue("ID-12")["fields"]["duedate"] = "2027-06-30"  # the team now targets June
+    settings = make_settings(
+        bot.ctx.settings.database_url,
+        jira_base_url="https://acme.atlassian.net",
+        jira_email="pm@acme.example",
+        jira_api_token="ATATT3xFfGF0-token",
+        jira_jql="project = ID",
+    )
+    clock.advance(hours=1)
+    report = run_sync(
+        "jira",
+        session_factory=bot.ctx.sessions,
+        settings=settings,
+        client=FakeTracker(site).client(),
+        now=clock,
+    )
+    assert report.ok
+    with session_scope(bot.ctx.sessions) as session:
+        assert (
+            check_promises(session=session, ctx=bot.ctx, item_ids=report.revised_item_ids).alerts
+            == 1
+        )
+    bot.deliver()
+    [dm] = dms(slack)
+    assert "Jun 30, 2027" in dm and "Mar 15, 2027" in dm and "Acme" in dm
+    assert len(pm_lines(slack)) == 1
+
+
+def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
+    from tests.test_sync_cli import JiraSite
+
+    # promised for Jan 29: the forecast allows it, but the team's target (Mar 1) does not
+    ask(slack, "okta sso for Acme by January 29")
+    assert "already after the date you promised" in message_text(
+        click_promised(slack, questions(bot.ctx)[-1].id)
+    )
+    with JiraSite() as site:
+        monkeypatch.setenv("DATABASE_URL", bot.ctx.settings.database_url)
+        monkeypatch.setenv("JIRA_BASE_URL", site.url)
+        monkeypatch.setenv("JIRA_EMAIL", "pm@acme.example")
+        monkeypatch.setenv("JIRA_API_TOKEN", "ATATT3xFfGF0-token")
+        monkeypatch.setenv("JIRA_JQL", '{"Identity": "project = ID"}')
+        result = CliRunner().invoke(cli, ["sync", "--source", "jira"])
+    assert result.exit_code == 0, result.output
+    assert "promises: 1 at risk" in result.stdout
+    bot.deliver()
+    [dm] = dms(slack)
+    assert "Jan 29, 2027" in dm and "Mar 1, 2027" in dm
