@@ -184,7 +184,44 @@ def mark_promised(*, session: Session, ctx: Context, question_id: int, user_id: 
     )
     session.add(promise)
     session.flush()
-    return promise_recorded(_facts(promise, item), outlook, risk_of(promised, outlook), today=today)
+    facts = _facts(promise, item)
+    risk = risk_of(promised, outlook)
+    if risk is not None:
+        # already past the item's date (the team's target can be later than the forecast):
+        # the confirmation tells the rep, the PM hears it now, and only a change is told again
+        _tell_pm(session, ctx, item, facts, outlook, risk, outlook.date, key="made")
+        promise.alerted_state = risk
+        promise.alerted_at = now
+        ctx.wake_delivery()
+    return promise_recorded(facts, outlook, risk, today=today)
+
+
+def _tell_pm(
+    session: Session,
+    ctx: Context,
+    item: Item,
+    facts: PromiseFacts,
+    outlook: Outlook,
+    risk: str,
+    old_date: dt.date | None,
+    *,
+    key: str,
+) -> None:
+    """One line in the item's PM channel (the triage channel for an area without one)."""
+    channel = (item.area.channel_id if item.area else None) or ctx.settings.canwe_triage_channel
+    if not channel:
+        return
+    enqueue(
+        session=session,
+        dedupe_key=f"promise:{facts.promise_id}:risk:{risk}:{key}:pm",
+        method="chat.postMessage",
+        payload={
+            "channel": channel,
+            "unfurl_links": False,
+            **pm_risk_line(facts, outlook, risk, old_date, ctx.today()).as_kwargs(),
+        },
+        now=ctx.now(),
+    )
 
 
 # ----------------------------------------------------------------- /canwe promises
@@ -259,21 +296,7 @@ def check_promises(
                 payload={**rep_dm, **message.as_kwargs()},
                 now=now,
             )
-            pm_channel = (item.area.channel_id if item.area else None) or (
-                ctx.settings.canwe_triage_channel
-            )
-            if pm_channel:
-                enqueue(
-                    session=session,
-                    dedupe_key=f"promise:{promise.id}:risk:{risk}:{change}:pm",
-                    method="chat.postMessage",
-                    payload={
-                        "channel": pm_channel,
-                        "unfurl_links": False,
-                        **pm_risk_line(facts, outlook, risk, old_date, today).as_kwargs(),
-                    },
-                    now=now,
-                )
+            _tell_pm(session, ctx, item, facts, outlook, risk, old_date, key=change)
             promise.alerted_state = risk
             promise.alerted_at = now
             report.alerts += 1

@@ -390,15 +390,27 @@ def test_a_sync_that_moves_the_target_alerts_through_check_promises(bot, slack, 
     assert len(pm_lines(slack)) == 1
 
 
+def test_a_promise_already_past_the_target_tells_the_pm_once(bot, slack, clock):
+    # the forecast allows Jan 29, but the team's target (Mar 1) does not
+    ask(slack, "okta sso for Acme by January 29")
+    confirmation = click_promised(slack, questions(bot.ctx)[-1].id)
+    assert "already after the date you promised" in message_text(confirmation)
+    bot.deliver()
+    [line] = pm_lines(slack)
+    assert "Promise at risk" in line and "Jan 29, 2027" in line and "Mar 1, 2027" in line
+    clock.advance(hours=1)
+    reimport(bot.ctx, okta(estimate={"team": "Identity", "likely": 12}))  # same target
+    bot.deliver()
+    assert dms(slack) == [] and len(pm_lines(slack)) == 1
+
+
 def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
     from tests.test_sync_cli import JiraSite
 
-    # promised for Jan 29: the forecast allows it, but the team's target (Mar 1) does not
-    ask(slack, "okta sso for Acme by January 29")
-    assert "already after the date you promised" in message_text(
-        click_promised(slack, questions(bot.ctx)[-1].id)
-    )
-    with JiraSite() as site:
+    body = ask(slack, "scim provisioning for Acme by March 1")
+    assert body["text"].startswith("Committed") and "ID-14" in block_text(body["blocks"])
+    click_promised(slack, questions(bot.ctx)[-1].id)
+    with JiraSite() as site:  # Jira has ID-14 in its backlog: no longer committed
         monkeypatch.setenv("DATABASE_URL", bot.ctx.settings.database_url)
         monkeypatch.setenv("JIRA_BASE_URL", site.url)
         monkeypatch.setenv("JIRA_EMAIL", "pm@acme.example")
@@ -409,4 +421,4 @@ def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
     assert "promises: 1 at risk" in result.stdout
     bot.deliver()
     [dm] = dms(slack)
-    assert "Jan 29, 2027" in dm and "Mar 1, 2027" in dm
+    assert "no longer committed" in dm and "Acme" in dm and "Mar 1, 2027" in dm
