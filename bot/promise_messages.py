@@ -209,7 +209,16 @@ def _row(
         now.append(f"no longer committed ({STATUS_WORDS.get(item.status, item.status)})")
     elif kind == LATE:
         now.append(f"expected after your promise, by {_on(outlook.date, today)}")
-    return line + "\n" + " · ".join(now)
+    text = line + "\n" + " · ".join(now)
+    if audience == "sales" and kind:
+        step = {
+            DECLINED: "tell the customer it is not planned",
+            UNCOMMITTED: f"do not confirm the date again; ask {user(item.owner_id)}",
+            LATE: f"tell the customer and offer {_on(outlook.date, today)}, "
+            f"or ask {user(item.owner_id)} for an exception",
+        }[kind]
+        text += f"\nNext: {step}."
+    return text
 
 
 def promise_list(

@@ -422,3 +422,80 @@ def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
     bot.deliver()
     [dm] = dms(slack)
     assert "no longer committed" in dm and "Acme" in dm and "Mar 1, 2027" in dm
+
+
+# ------------------------------------------------------------------ every promise message × audience
+
+
+def test_every_promise_message_keeps_marketing_to_what_is_public():
+    from bot.facts import ItemFacts
+    from bot.promise_messages import (
+        Outlook,
+        PromiseFacts,
+        back_on_track,
+        promise_kept,
+        promise_list,
+        risk_alert,
+    )
+    from bot.verdicts import SafeDate
+
+    today = dt.date(2026, 11, 27)
+    safe = SafeDate(
+        date=dt.date(2027, 4, 5),
+        confidence=0.8,
+        p50=dt.date(2027, 3, 5),
+        summary="80% likely by Apr 5, 2027 (50%: Mar 5, 2027), based on 25 finished tasks",
+    )
+
+    def item(public: bool) -> ItemFacts:
+        return ItemFacts(
+            key="ID-12",
+            title="Okta <!channel> SSO",
+            url=None,
+            status="committed",
+            public=public,
+            target_date=dt.date(2027, 3, 1),
+            area="Identity",
+            owner_id=PM_IDENTITY,
+            estimate_team="Identity",
+            estimate_days=(50, 70, 110),
+        )
+
+    def promise(public: bool) -> PromiseFacts:
+        return PromiseFacts(
+            1, 2, "Acme <@U0BOSS>", Decimal(200000), dt.date(2027, 3, 15), REP, item(public)
+        )
+
+    late = Outlook(state="dated", status="committed", date=safe.date, safe=safe)
+    declined = Outlook(state="declined", status="declined")
+    uncommitted = Outlook(state="uncommitted", status="planned")
+    old = dt.date(2027, 3, 1)
+
+    def messages(public: bool, audience: str):
+        p = promise(public)
+        yield risk_alert(p, late, "late:2027-04-05", old, audience, today)
+        yield risk_alert(p, declined, "declined", old, audience, today)
+        yield risk_alert(p, uncommitted, "uncommitted", old, audience, today)
+        yield back_on_track(p, late, old, audience, today)
+        yield promise_kept(p, audience, today)
+        yield promise_list([(p, late, "late:2027-04-05")], audience, today)
+
+    for audience in ("sales", "services", "marketing"):
+        for public in (False, True):
+            for message in messages(public, audience):
+                shown = message.text + block_text([b.to_dict() for b in message.blocks])
+                assert "<!channel>" not in shown and "<@U0BOSS>" not in shown  # escaped
+                if audience == "marketing":
+                    assert "likely" not in shown and "working days" not in shown
+                    assert "$200k" not in shown and "Apr 5" not in shown
+                    if not public:
+                        assert not ANY_DATE.search(shown), shown
+                if audience == "sales" and "at risk" in shown and "Apr 5" in shown:
+                    assert "Next:" in shown
+    sales = risk_alert(promise(False), late, "late:2027-04-05", old, "sales", today)
+    shown = block_text([b.to_dict() for b in sales.blocks])
+    assert all(d in shown for d in ("Mar 15, 2027", "Mar 1, 2027", "Apr 5, 2027", "Next:"))
+    services = risk_alert(promise(False), late, "late:2027-04-05", old, "services", today)
+    assert "70 working days remaining (range 50–110)" in block_text(
+        [b.to_dict() for b in services.blocks]
+    )
