@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
-from bot.messages import Message, answer_message, quote, user
+from bot.messages import Message, quote, relay_message, user
 from bot.promises import check_promises
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import questions as q
@@ -116,16 +116,12 @@ def record_answer(
         facts = answered_facts(ctx=ctx, question=question, answer=answer, item=item)
         question.verdict = facts.verdict.value
         audience = q.audience_of(session=session, channel_id=question.channel_id)
-        message = answer_message(facts, audience, ctx.settings.tz)
-        header = f":envelope_with_arrow: {user(user_id)} answered your question ({format_date(now.date())})."
         send_to_watcher(
             session=session,
             ctx=ctx,
             question=question,
             key=f"relay:{answer.id}:{question.id}",
-            message=Message(
-                text=header + " " + message.text, blocks=[*_header_blocks(header), *message.blocks]
-            ),
+            message=relay_message(facts, audience, ctx.settings.tz),
         )
         if item is not None:
             learn_phrasing(session=session, item_id=item.id, text=question.text)
@@ -165,10 +161,6 @@ def record_answer(
         check_promises(session=session, ctx=ctx, item_ids=[item.id])
     ctx.wake_delivery()
     return answer
-
-
-def _header_blocks(header: str) -> list[SectionBlock]:
-    return [SectionBlock(text=MarkdownTextObject(text=header))]
 
 
 def answered_facts(
