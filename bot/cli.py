@@ -213,6 +213,7 @@ def sync(
     """
     import logging
 
+    from bot.promises import check_after_sync
     from bot.sync.runner import SyncNotConfigured, configured_sources, run_sync
 
     logging.basicConfig(
@@ -241,24 +242,12 @@ def sync(
             raise typer.Exit(2) from error
         for line in report.lines():
             typer.echo(line)
-        _check_promises_after_sync(ctx, report)
+        promises = check_after_sync(ctx, report)  # slip alerts for what the sync moved
+        if promises.alerts or promises.recovered or promises.closed:
+            typer.echo(f"  {promises.summary()} (sent by `canwe serve` or `canwe tick`)")
         failed = failed or not report.ok
     if failed:
         raise typer.Exit(1)
-
-
-def _check_promises_after_sync(ctx, report) -> None:
-    """Promises on items the sync moved (all of them when new history moved the forecasts)."""
-    from bot.promises import check_promises
-    from store.db import session_scope
-
-    moved = None if report.counts["history"] else report.revised_item_ids
-    if moved == []:
-        return
-    with session_scope(ctx.sessions) as session:
-        promises = check_promises(session=session, ctx=ctx, item_ids=moved)
-    if promises.alerts or promises.recovered or promises.closed:
-        typer.echo(f"  {promises.summary()} (sent by `canwe serve` or `canwe tick`)")
 
 
 @app.command()

@@ -44,6 +44,7 @@ from bot.promise_messages import (
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import promises as store
 from store import questions as q
+from store.db import session_scope
 from store.models import Item, Promise, Question
 from store.outbox import enqueue
 
@@ -319,3 +320,14 @@ def check_promises(
     if report.alerts or report.closed or report.recovered:
         ctx.wake_delivery()
     return report
+
+
+def check_after_sync(ctx: Context, report) -> PromiseCheck:
+    """After a tracker sync (a `bot.sync.runner.SyncReport`), in a transaction of its own:
+    the promises on the items it moved, or every open promise when it brought new history
+    (new history moves every forecast of its team)."""
+    moved = None if report.counts["history"] else report.revised_item_ids
+    if moved == []:
+        return PromiseCheck()
+    with session_scope(ctx.sessions) as session:
+        return check_promises(session=session, ctx=ctx, item_ids=moved)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.importer import apply_roadmap
-from bot.promises import check_promises
+from bot.promises import check_after_sync, check_promises
 from bot.roadmap_schema import RoadmapIn
 from store.db import session_scope
 from store.models import OutboxMessage, Promise
@@ -355,7 +355,7 @@ def test_canwe_import_queues_the_alerts_in_its_transaction(bot, slack, tmp_path)
 
 
 def test_a_sync_that_moves_the_target_alerts_through_check_promises(bot, slack, clock):
-    """The contract for the sync runner's caller: check_promises(report.revised_item_ids)."""
+    """After run_sync: check_after_sync(ctx, report) checks report.revised_item_ids."""
     from bot.sync.runner import run_sync
     from tests.sync_fakes import FakeTracker
     from tests.test_sync_runner import Jira
@@ -379,11 +379,7 @@ def test_a_sync_that_moves_the_target_alerts_through_check_promises(bot, slack, 
         now=clock,
     )
     assert report.ok
-    with session_scope(bot.ctx.sessions) as session:
-        assert (
-            check_promises(session=session, ctx=bot.ctx, item_ids=report.revised_item_ids).alerts
-            == 1
-        )
+    assert check_after_sync(bot.ctx, report).alerts == 1  # what canwe sync and serve call
     bot.deliver()
     [dm] = dms(slack)
     assert "Jun 30, 2027" in dm and "Mar 15, 2027" in dm and "Acme" in dm
