@@ -128,6 +128,16 @@ def _deal(promise: PromiseFacts, today: dt.date) -> str:
     return " · ".join(parts)
 
 
+def _dropped(kind: str | None, item: ItemFacts, outlook: Outlook) -> str:
+    """Why the item no longer holds, after its title: "was declined", "is no longer ..."."""
+    pm = user(outlook.answered_by) if outlook.answered_by else None
+    if kind == DECLINED:
+        return f"will not be built ({pm} answered no)" if pm else "was declined"
+    if pm:
+        return f"is no longer committed ({pm} answered “not committed”)"
+    return f"is no longer committed (now {STATUS_WORDS.get(item.status, item.status)})"
+
+
 def _on(day: dt.date | None, today: dt.date) -> str:
     return format_date(day, today) if day else "no date"
 
@@ -204,9 +214,9 @@ def _row(
     if audience == "services":
         now.append(f"effort {_estimate(item)}")
     if kind == DECLINED:
-        now.append("declined: it will not be built")
+        now.append(_dropped(kind, item, outlook).replace("was declined", "declined"))
     elif kind == UNCOMMITTED:
-        now.append(f"no longer committed ({STATUS_WORDS.get(item.status, item.status)})")
+        now.append(_dropped(kind, item, outlook).removeprefix("is "))
     elif kind == LATE:
         now.append(f"expected after your promise, by {_on(outlook.date, today)}")
     text = line + "\n" + " · ".join(now)
@@ -276,10 +286,9 @@ def risk_alert(
 
     if audience == "services":
         if kind == DECLINED:
-            text = f":red_circle: {title} was declined: the work for *{customer}* (due {promised}) will not be done."
+            text = f":red_circle: {title} {_dropped(kind, item, outlook)}: the work for *{customer}* (due {promised}) will not be done."
         elif kind == UNCOMMITTED:
-            status = STATUS_WORDS.get(item.status, item.status)
-            text = f":large_orange_circle: {title} is no longer committed ({status}): the work for *{customer}* (due {promised}) has no delivery date."
+            text = f":large_orange_circle: {title} {_dropped(kind, item, outlook)}: the work for *{customer}* (due {promised}) has no delivery date."
         else:
             text = f":warning: Schedule change on the work for *{customer}*: {title}, due {promised}, is now expected by *{new}* (was {old})."
         details = [f"Effort: {_estimate(item)}"]
@@ -292,12 +301,11 @@ def risk_alert(
         return Message(text=_plain(text), blocks=blocks)
 
     if kind == DECLINED:
-        text = f":red_circle: *Your promise to {customer} cannot be kept:* {title} was declined and will not be built."
+        text = f":red_circle: *Your promise to {customer} cannot be kept:* {title} {_dropped(kind, item, outlook)}."
         facts = f"You promised it by *{promised}*; it was expected by {old}."
         step = f"Next: tell {customer} it is not planned, before the date; ask {pm} about alternatives."
     elif kind == UNCOMMITTED:
-        status = STATUS_WORDS.get(item.status, item.status)
-        text = f":large_orange_circle: *Your promise to {customer} is at risk:* {title} is no longer committed ({status})."
+        text = f":large_orange_circle: *Your promise to {customer} is at risk:* {title} {_dropped(kind, item, outlook)}."
         facts = f"You promised it by *{promised}*; it was expected by {old}, and now there is no date to promise."
         step = f"Next: do not confirm the date again; ask {pm} where it stands."
     else:
@@ -333,11 +341,8 @@ def pm_risk_line(
     if promise.deal_value is not None:
         who += f" ({money(promise.deal_value)})"
     who += f" {escape(item.key)} by {_on(promise.promised_date, today)}"
-    if kind == DECLINED:
-        change = f"{item_link(item)} is declined"
-    elif kind == UNCOMMITTED:
-        status = STATUS_WORDS.get(item.status, item.status)
-        change = f"{item_link(item)} is no longer committed ({status})"
+    if kind in (DECLINED, UNCOMMITTED):
+        change = f"{item_link(item)} {_dropped(kind, item, outlook)}"
     else:
         change = (
             f"{item_link(item)} moved from {_on(old_date, today)} to "

@@ -266,11 +266,10 @@ def test_shipping_closes_the_promise_and_tells_the_rep(bot, slack, clock):
     assert len(dms(slack)) == 1
 
 
-def test_a_pm_answer_with_a_later_date_alerts(bot, slack, clock):
-    from tests.test_escalation_loop import answer_through_modal, escalation_root
+def exception_thread(bot, slack) -> dict:
+    """Another rep needs Okta SSO earlier and asks for an exception: the PM's thread root."""
+    from tests.test_escalation_loop import escalation_root
 
-    promise_okta(bot, slack)
-    # another rep needs it earlier and asks for an exception; the PM gives a later date
     ask(slack, "okta sso for Globex by December 4", user=REP2)
     slack.send_block_action(
         REP2,
@@ -280,10 +279,17 @@ def test_a_pm_answer_with_a_later_date_alerts(bot, slack, clock):
         value=str(questions(bot.ctx)[-1].id),
     )
     bot.deliver()
+    return escalation_root(slack)
+
+
+def test_a_pm_answer_with_a_later_date_alerts(bot, slack, clock):
+    from tests.test_escalation_loop import answer_through_modal
+
+    promise_okta(bot, slack)
     answer_through_modal(
         slack,
         PM_IDENTITY,
-        escalation_root(slack),
+        exception_thread(bot, slack),
         verdict="not_by_then",
         date="2027-04-30",
         note="Okta review takes longer",
@@ -294,6 +300,18 @@ def test_a_pm_answer_with_a_later_date_alerts(bot, slack, clock):
     assert any("Promise at risk" in line for line in pm_lines(slack))
     listed = block_text(ask(slack, "promises")["blocks"])
     assert "PM date Apr 30, 2027" in listed and "at risk" in listed
+
+
+def test_a_pm_replying_no_in_the_thread_alerts(bot, slack):
+    promise_okta(bot, slack)
+    root = exception_thread(bot, slack)
+    slack.send_message(
+        PM_IDENTITY, IDENTITY_CHANNEL, "no, Okta is off this year", thread_ts=root["ts"]
+    )
+    bot.deliver()
+    [dm] = dms(slack)
+    assert "cannot be kept" in dm and f"<@{PM_IDENTITY}> answered no" in dm
+    assert any("answered no" in line and "Acme" in line for line in pm_lines(slack))
 
 
 # ------------------------------------------------------------------ audiences
