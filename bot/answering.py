@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 from bot.messages import Message, quote, relay_message, user
+from bot.promises import check_promises
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
@@ -156,6 +157,8 @@ def record_answer(
         },
         now=now,
     )
+    if item is not None:  # the answer may move the item's date past a promise
+        check_promises(session=session, ctx=ctx, item_ids=[item.id])
     ctx.wake_delivery()
     return answer
 

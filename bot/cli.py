@@ -60,6 +60,7 @@ def import_(
 ) -> None:
     """Load areas, items, estimates, channels and history from FILE (an upsert: safe to repeat)."""
     from bot.importer import RoadmapFileError, apply_roadmap, load_file
+    from bot.promises import check_promises
     from store.db import session_scope
 
     ctx = _context(_settings(), migrate=True)
@@ -70,7 +71,13 @@ def import_(
         raise typer.Exit(1) from error
     with session_scope(ctx.sessions) as session:
         report = apply_roadmap(roadmap, session=session, now=ctx.now())
+        # promises on items that moved (all of them when new history moved the forecasts):
+        # slip alerts are queued with the import, or not at all
+        moved = None if report.created["history"] else report.revised_item_ids
+        promises = check_promises(session=session, ctx=ctx, item_ids=moved)
     typer.echo(f"{file}: {report.summary()}")
+    if promises.alerts or promises.recovered or promises.closed:
+        typer.echo(promises.summary() + " (sent by `canwe serve` or `canwe tick`)")
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -206,6 +213,7 @@ def sync(
     """
     import logging
 
+    from bot.promises import check_after_sync
     from bot.sync.runner import SyncNotConfigured, configured_sources, run_sync
 
     logging.basicConfig(
@@ -234,6 +242,9 @@ def sync(
             raise typer.Exit(2) from error
         for line in report.lines():
             typer.echo(line)
+        promises = check_after_sync(ctx, report)  # slip alerts for what the sync moved
+        if promises.alerts or promises.recovered or promises.closed:
+            typer.echo(f"  {promises.summary()} (sent by `canwe serve` or `canwe tick`)")
         failed = failed or not report.ok
     if failed:
         raise typer.Exit(1)

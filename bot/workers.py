@@ -12,6 +12,7 @@ from bot.chasing import ChaseReport, chase
 from bot.context import Context
 from bot.delivery import Delivery, DeliveryReport
 from bot.digest import DigestReport, due_digests
+from bot.promises import check_after_sync
 from bot.sync.runner import configured_sources, sync_configured
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,12 @@ class Workers:
                 session_factory=self.ctx.sessions, settings=self.ctx.settings, now=self.ctx.now
             ):
                 log.info("sync: %s", report.summary())
+                try:  # slip alerts for the promises on what the sync moved
+                    promises = check_after_sync(self.ctx, report)
+                    if promises.alerts or promises.recovered or promises.closed:
+                        log.info("sync: %s", promises.summary())
+                except Exception:
+                    log.exception("sync: checking promises failed; the next change retries")
             if self._stop.wait(interval):
                 return
 

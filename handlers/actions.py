@@ -1,4 +1,4 @@
-"""Button clicks: a PM opens the answer form; a rep asks for an exception."""
+"""Button clicks: a PM opens the answer form; a rep asks for an exception or marks a promise."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.answering import may_answer
 from bot.context import Context
 from bot.exceptions import ask_for_exception
 from bot.messages import ActionId, answer_modal, user
+from bot.promises import mark_promised
 from bot.verdicts import Verdict
 from store import questions as q
 from store.db import session_scope
@@ -65,3 +66,16 @@ def register(app: App, ctx: Context) -> None:
         channel_id = body.get("channel", {}).get("id")
         if channel_id:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+
+    @app.action(ActionId.mark_promised)
+    def promised_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        with session_scope(ctx.sessions) as session:
+            message = mark_promised(
+                session=session, ctx=ctx, question_id=int(action["value"]), user_id=user_id
+            )
+        channel_id = body.get("channel", {}).get("id")
+        log.info("promise marked by %s: %s", user_id, message.text[:80])
+        if channel_id:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())

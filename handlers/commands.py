@@ -1,4 +1,4 @@
-"""/canwe: a rep's question, or a subcommand (help, audience)."""
+"""/canwe: a rep's question, or a subcommand (help, audience, promises)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.asking import ask
 from bot.channels import audience_command
 from bot.context import Context
 from bot.messages import usage_message
+from bot.promises import list_promises
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,13 @@ def register(app: App, ctx: Context) -> None:
                     user_id=command["user_id"],
                     channel_id=command["channel_id"],
                     argument=rest,
+                )
+            elif word == "promises" and not rest.strip():
+                message = list_promises(
+                    session=session,
+                    ctx=ctx,
+                    user_id=command["user_id"],
+                    channel_id=command["channel_id"],
                 )
             else:
                 message = ask(

@@ -271,6 +271,37 @@ class Synonym(Base):
     means: Mapped[str] = mapped_column(String(500))
 
 
+class Promise(Base):
+    """A rep told a customer "yes, by this date": watched until the item ships.
+
+    `known_date` is the item's date when last checked (the "old" date of the next alert);
+    `alerted_state` is the risk last told to the rep (None while on track), so each change
+    is told once.
+    """
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_rep_status", "rep_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), unique=True)
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    customer: Mapped[str] = mapped_column(String(200))
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
+    deal_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    rep_id: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    basis: Mapped[str] = mapped_column(Text, default="")  # what the answer said at the time
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open | closed
+    created_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+    known_date: Mapped[dt.date | None] = mapped_column(Date)
+    alerted_state: Mapped[str | None] = mapped_column(String(60))
+    alerted_at: Mapped[dt.datetime | None]
+
+    item: Mapped[Item] = relationship()
+
+
 class DigestClaim(Base):
     """A digest taken for one channel (or one PM's DM) on one local day: the row that makes it
     exactly once. Inserted in the same transaction as the digest's outbox rows."""

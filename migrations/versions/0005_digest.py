@@ -1,14 +1,14 @@
 """digest claims: one digest per channel (or PM) per local day
 
-Revision ID: 0004_digest
-Revises: 0003_matching
+Revision ID: 0005_digest
+Revises: 0004_promises
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_digest"
-down_revision = "0003_matching"
+revision = "0005_digest"
+down_revision = "0004_promises"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,36 @@
+"""Queries about promises reps made to customers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Promise
+
+
+def promise_for_question(*, session: Session, question_id: int) -> Promise | None:
+    return session.scalar(select(Promise).where(Promise.question_id == question_id))
+
+
+def open_promises_of_rep(*, session: Session, rep_id: str) -> list[Promise]:
+    """A rep's open promises, the soonest promised date first."""
+    return list(
+        session.scalars(
+            select(Promise)
+            .where(Promise.rep_id == rep_id, Promise.status == "open")
+            .order_by(Promise.promised_date.is_(None), Promise.promised_date, Promise.id)
+        )
+    )
+
+
+def open_promises_on_items(*, session: Session, item_ids: Iterable[int] | None) -> list[Promise]:
+    """Open promises on `item_ids`, or every open promise when `item_ids` is None."""
+    query = select(Promise).where(Promise.status == "open").order_by(Promise.id)
+    if item_ids is not None:
+        ids = sorted(set(item_ids))
+        if not ids:
+            return []
+        query = query.where(Promise.item_id.in_(ids))
+    return list(session.scalars(query))
