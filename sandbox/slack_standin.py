@@ -920,7 +920,8 @@ class SlackStandIn:
         p = request.path_params["p"].lstrip("p")
         ts = f"{p[:-6]}.{p[-6:]}" if len(p) > 6 else p
         thread_ts = request.query_params.get("thread_ts") or ts
-        target = f"{request.scope.get('root_path', '')}/#channel={channel}&thread={thread_ts}"
+        root = request.scope.get("root_path", "")
+        target = f"{root}/#channel={channel}&thread={thread_ts}&ts={ts}"
         return RedirectResponse(target)
 
     # ------------------------------------------------------- Slack -> the bot
