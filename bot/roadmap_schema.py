@@ -47,6 +47,14 @@ class EstimateIn(_Strict):
     likely: float = Field(ge=0)
     pessimistic: float | None = Field(default=None, ge=0)
 
+    @field_validator("likely")
+    @classmethod
+    def _likely_not_below_optimistic(cls, value, info):
+        optimistic = info.data.get("optimistic")
+        if optimistic is not None and value < optimistic:
+            raise ValueError("likely must be >= optimistic")
+        return value
+
     @field_validator("pessimistic")
     @classmethod
     def _pessimistic_not_below_likely(cls, value, info):

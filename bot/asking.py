@@ -1,0 +1,247 @@
+"""What happens when a rep asks: store the question, decide, escalate if needed, reply.
+
+Everything runs in the caller's transaction, so a question is stored together with the
+messages that report it, or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.escalation import escalate
+from bot.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
+from bot.matching import MatchResult, match
+from bot.messages import Message, answer_message, usage_message
+from bot.parsing import ParsedQuestion, has_words, parse_question
+from bot.promise_dates import safe_date_for
+from bot.verdicts import Verdict, format_date, verdict_for
+from store import questions as q
+from store.models import Escalation, Item, Question
+from store.outbox import enqueue
+
+DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=2)
+ESCALATED_VERDICTS = (Verdict.unknown, Verdict.not_committed)
+
+
+@dataclass(frozen=True)
+class Asked:
+    message: Message
+    question_id: int | None  # None when nothing was stored (usage shown instead)
+    duplicate: bool = False
+
+
+def ask(
+    *,
+    session: Session,
+    ctx: Context,
+    raw_text: str,
+    asker_id: str,
+    channel_id: str,
+    source: str,
+    request_key: str,
+    thread_ts: str | None = None,
+    needed_by: dt.date | None = None,
+    reply_in_thread: bool = False,
+) -> Asked:
+    """Answer a question. With `reply_in_thread`, the reply goes through the outbox into
+    `thread_ts`; otherwise the caller shows `message` (in the ack, or on the terminal)."""
+    now = ctx.now()
+    today = ctx.today()
+    parsed = parse_question(raw_text, today)
+    if not has_words(parsed.text):
+        return Asked(message=usage_message(), question_id=None)
+
+    earlier = q.question_by_key(session=session, request_key=request_key) or q.recent_same_question(
+        session=session,
+        asker_id=asker_id,
+        channel_id=channel_id,
+        text=parsed.text,
+        since=now - DOUBLE_SUBMIT_WINDOW,
+    )
+    if earlier is not None:
+        audience = q.audience_of(session=session, channel_id=channel_id)
+        return Asked(
+            message=answer_message(
+                facts_for(session=session, ctx=ctx, question=earlier), audience, ctx.settings.tz
+            ),
+            question_id=earlier.id,
+            duplicate=True,
+        )
+
+    if needed_by is not None:
+        parsed = _with_date(parsed, needed_by)
+    found = match(parsed.feature, session=session)
+    item = session.get(Item, found.best.item_id) if found.confident and found.best else None
+
+    question = Question(
+        request_key=request_key,
+        text=parsed.text,
+        asker_id=asker_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        source=source,
+        customer=parsed.customer,
+        deal_value=parsed.deal_value,
+        needed_by=parsed.needed_by,
+        status="answered",
+        verdict=Verdict.unknown,
+        confidence=found.confidence,
+        item_id=item.id if item else None,
+        created_at=now,
+    )
+    session.add(question)
+    session.flush()
+
+    facts = decide(
+        session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
+    )
+    question.verdict = facts.verdict
+    if facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS:
+        escalation = escalate(
+            session=session,
+            ctx=ctx,
+            question=question,
+            item=item,
+            match=found,
+            reason=facts.verdict.value,
+            feature=parsed.feature,
+        )
+        facts = _replace(facts, escalation=escalation)
+    else:
+        question.answered_at = now
+
+    audience = q.audience_of(session=session, channel_id=channel_id)
+    message = answer_message(facts, audience, ctx.settings.tz)
+    if reply_in_thread:
+        enqueue(
+            session=session,
+            dedupe_key=f"reply:{question.id}",
+            method="chat.postMessage",
+            payload={
+                "channel": channel_id,
+                "thread_ts": thread_ts,
+                "unfurl_links": False,
+                **message.as_kwargs(),
+            },
+            now=now,
+        )
+        ctx.wake_delivery()
+    return Asked(message=message, question_id=question.id)
+
+
+def decide(
+    *,
+    session: Session,
+    ctx: Context,
+    question: Question,
+    item: Item | None,
+    found: MatchResult,
+    parsed: ParsedQuestion | None = None,
+) -> AnswerFacts:
+    """The verdict and everything said with it, from the store as it is now."""
+    today = ctx.today()
+    needed_by = question.needed_by
+    notes: list[str] = []
+    if parsed is not None:
+        if parsed.date_unparsed:
+            notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
+        if parsed.truncated:
+            notes.append("Your question was long: I read only its first 1,000 characters.")
+    if needed_by is not None and needed_by < today:
+        notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
+
+    others = [c for c in found.candidates[1:3] if found.best and found.best.score - c.score < 0.15]
+    if item is None:
+        return AnswerFacts(
+            question_id=question.id,
+            verdict=Verdict.unknown,
+            question_text=question.text,
+            today=today,
+            customer=question.customer,
+            deal_value=question.deal_value,
+            needed_by=needed_by,
+            others=list(found.candidates[:3]) if found.candidates else [],
+            notes=notes,
+        )
+
+    item_facts = ItemFacts.of(item)
+    reused = q.valid_answer_for_item(session=session, item=item, now=ctx.now())
+    if reused is not None:
+        pm_answer = PMAnswerFacts.of(reused)
+        verdict = pm_answer.verdict
+        if (
+            verdict == Verdict.committed
+            and needed_by
+            and pm_answer.promise_date
+            and pm_answer.promise_date > needed_by
+        ):
+            verdict = Verdict.not_by_then
+        elif (
+            verdict == Verdict.not_by_then
+            and needed_by
+            and pm_answer.promise_date
+            and pm_answer.promise_date <= needed_by
+        ):
+            verdict = Verdict.committed
+        return AnswerFacts(
+            question_id=question.id,
+            verdict=verdict,
+            question_text=question.text,
+            today=today,
+            customer=question.customer,
+            deal_value=question.deal_value,
+            needed_by=needed_by,
+            item=item_facts,
+            others=others,
+            notes=notes,
+            pm_answer=pm_answer,
+            can_ask_exception=verdict == Verdict.not_by_then,
+        )
+
+    safe = safe_date_for(session=session, ctx=ctx, item=item)
+    verdict = verdict_for(item.status, safe, needed_by)
+    return AnswerFacts(
+        question_id=question.id,
+        verdict=verdict,
+        question_text=question.text,
+        today=today,
+        customer=question.customer,
+        deal_value=question.deal_value,
+        needed_by=needed_by,
+        item=item_facts,
+        safe=safe,
+        others=others,
+        notes=notes,
+        can_ask_exception=verdict == Verdict.not_by_then,
+    )
+
+
+def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFacts:
+    """Rebuild what was said for a stored question (for a repeat or a relay)."""
+    item = session.get(Item, question.item_id) if question.item_id else None
+    found = MatchResult(candidates=[], confidence=question.confidence, confident=item is not None)
+    facts = decide(session=session, ctx=ctx, question=question, item=item, found=found)
+    if question.escalation_id is not None and question.status == "escalated":
+        escalation = session.get(Escalation, question.escalation_id)
+        facts = _replace(
+            facts,
+            escalation=EscalationFacts(
+                escalation_id=escalation.id,
+                channel_id=escalation.channel_id,
+                owner_id=escalation.owner_id,
+                due_at=escalation.due_at,
+            ),
+        )
+    return facts
+
+
+def _with_date(parsed: ParsedQuestion, needed_by: dt.date) -> ParsedQuestion:
+    return replace(parsed, needed_by=needed_by, date_unparsed=None)
+
+
+def _replace(facts: AnswerFacts, **changes) -> AnswerFacts:
+    return replace(facts, **changes)

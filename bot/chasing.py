@@ -1,0 +1,90 @@
+"""Chasing open escalations: remind the PM at half time and near the end, and at the due
+time pull in the backup and tell the waiting reps. Nothing closes by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+from bot.answering import send_to_watcher
+from bot.context import Context
+from bot.deadlines import next_check
+from bot.messages import Message, user, when
+from store import questions as q
+from store.db import session_scope
+from store.escalations import due_for_check
+from store.outbox import enqueue
+
+
+@dataclass
+class ChaseReport:
+    reminders: int = 0
+    late: int = 0
+
+
+def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
+    report = ChaseReport()
+    while True:
+        with session_scope(ctx.sessions) as session:
+            now = ctx.now()
+            due = due_for_check(session=session, now=now, limit=batch)
+            for escalation in due:
+                thread = {
+                    "channel": escalation.channel_id,
+                    "thread_ts": {"$escalation_ts": escalation.id},
+                }
+                due_text = when(escalation.due_at, ctx.settings.tz)
+                if now < escalation.due_at:
+                    escalation.reminders_sent += 1
+                    enqueue(
+                        session=session,
+                        dedupe_key=f"reminder:{escalation.id}:{escalation.reminders_sent}",
+                        method="chat.postMessage",
+                        now=now,
+                        payload={
+                            **thread,
+                            "text": f":alarm_clock: Reminder {user(escalation.owner_id)}: "
+                            f"a rep is waiting for this answer, due by {due_text}.",
+                        },
+                    )
+                    escalation.next_check_at = next_check(
+                        escalation.created_at, escalation.due_at, escalation.reminders_sent
+                    )
+                    report.reminders += 1
+                    continue
+                # due time reached: escalate to the backup and tell the reps; it stays open
+                backup = escalation.backup_id or escalation.owner_id
+                enqueue(
+                    session=session,
+                    dedupe_key=f"late:{escalation.id}",
+                    method="chat.postMessage",
+                    now=now,
+                    payload={
+                        **thread,
+                        "text": f":rotating_light: This answer is late (was due {due_text}). "
+                        f"{user(backup)}, can you take it? {user(escalation.owner_id)} owns it.",
+                    },
+                )
+                owner = user(escalation.owner_id)
+                text = (
+                    f":hourglass: The answer to your question is late (was due {due_text}). {owner} has it "
+                    f"and {user(backup)} has been pulled in. Still do not promise."
+                )
+                late = Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+                for question in q.watchers(session=session, escalation_id=escalation.id):
+                    send_to_watcher(
+                        session=session,
+                        ctx=ctx,
+                        question=question,
+                        key=f"late:{escalation.id}:{question.id}",
+                        message=late,
+                    )
+                escalation.late_notified_at = now
+                escalation.next_check_at = None
+                report.late += 1
+        if len(due) < batch:
+            break
+    if report.reminders or report.late:
+        ctx.wake_delivery()
+    return report

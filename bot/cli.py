@@ -1,0 +1,206 @@
+"""The `canwe` command line: migrate, import, ask, serve, tick."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+app = typer.Typer(
+    help="canwe: can we promise this feature to the customer, and by when?",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+README_HINT = "see README.md, 'Configuration'"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(f"canwe: bad configuration: {problems} ({README_HINT})", err=True)
+        raise typer.Exit(2) from error
+
+
+def _context(settings: Settings, *, migrate: bool):
+    from bot.context import build_context
+    from store.migrate import upgrade
+
+    if migrate:
+        upgrade(settings.database_url)
+    return build_context(settings)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (DATABASE_URL) to the latest version."""
+    settings = _settings()
+    from store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="roadmap file: .yaml/.yml, or .csv (items, history, or KEP)")
+    ],
+) -> None:
+    """Load areas, items, estimates, channels and history from FILE (an upsert: safe to repeat)."""
+    from bot.importer import RoadmapFileError, apply_roadmap, load_file
+    from store.db import session_scope
+
+    ctx = _context(_settings(), migrate=True)
+    try:
+        roadmap = load_file(file, ctx.today())
+    except RoadmapFileError as error:
+        typer.echo(f"canwe import: nothing imported.\n{error}", err=True)
+        raise typer.Exit(1) from error
+    with session_scope(ctx.sessions) as session:
+        report = apply_roadmap(roadmap, session=session, now=ctx.now())
+    typer.echo(f"{file}: {report.summary()}")
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date like 2027-03-15") from error
+
+
+@app.command()
+def ask(
+    text: Annotated[
+        str, typer.Argument(help='the question, e.g. "SSO with Okta for Acme by March 15"')
+    ],
+    needed_by: Annotated[
+        str | None, typer.Option(help="date needed, YYYY-MM-DD (overrides the text)")
+    ] = None,
+    channel: Annotated[str, typer.Option(help="channel id whose audience to answer for")] = "CLI",
+    user: Annotated[str, typer.Option(help="who asks (a Slack user id)")] = "CLI",
+) -> None:
+    """Ask a question against the local store and print the answer (no Slack needed).
+
+    Like a question in Slack it is stored, and escalated when the store cannot answer.
+    """
+    import uuid
+
+    from bot.asking import ask as ask_question
+    from bot.messages import plain_text
+    from store.db import session_scope
+
+    date = _parse_date(needed_by)
+    ctx = _context(_settings(), migrate=True)
+    with session_scope(ctx.sessions) as session:
+        asked = ask_question(
+            session=session,
+            ctx=ctx,
+            raw_text=text,
+            asker_id=user,
+            channel_id=channel,
+            source="cli",
+            request_key=f"cli:{uuid.uuid4()}",
+            needed_by=date,
+        )
+    typer.echo(plain_text(asked.message))
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default PORT, 3000)")] = None,
+    seed: Annotated[
+        Path | None, typer.Option(help="roadmap file to import when the store is empty")
+    ] = None,
+) -> None:
+    """Serve the Slack app: POST /slack/events, GET /healthz, and the background workers."""
+    from app import configure_logging
+    from app import serve as run_server
+    from bot.slack_client import make_client
+
+    settings = _settings()
+    if port is not None:
+        settings = settings.model_copy(update={"port": port})
+    missing = settings.missing_slack_credentials()
+    if missing:
+        typer.echo(
+            f"canwe serve: {missing[0]} is not set ({README_HINT}, and 'Creating the Slack app').",
+            err=True,
+        )
+        raise typer.Exit(2)
+    configure_logging()
+    ctx = _prepare(settings, seed)
+    run_server(settings, ctx, make_client(settings))
+
+
+def _prepare(settings: Settings, seed: Path | None):
+    """Migrate SQLite on start (a production PostgreSQL is migrated with `canwe migrate`)."""
+    from sqlalchemy import func, select
+
+    from bot.importer import apply_roadmap, load_file
+    from store.db import session_scope
+    from store.models import Item
+
+    is_sqlite = settings.database_url.startswith("sqlite")
+    ctx = _context(settings, migrate=is_sqlite)
+    if not is_sqlite:
+        _check_migrated(settings)
+    if seed is not None:
+        with session_scope(ctx.sessions) as session:
+            if not session.scalar(select(func.count(Item.id))):
+                report = apply_roadmap(load_file(seed, ctx.today()), session=session, now=ctx.now())
+                typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
+    return ctx
+
+
+def _check_migrated(settings: Settings) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from store.db import make_engine
+    from store.migrate import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads())
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    engine.dispose()
+    if current != heads:
+        typer.echo(
+            "canwe serve: the database schema is not up to date; run `canwe migrate` first.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@app.command()
+def tick() -> None:
+    """One pass of the scheduled work (reminders, late notices, delivery), for cron."""
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+    from bot.workers import tick as run_tick
+
+    settings = _settings()
+    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    report = run_tick(ctx, Delivery(ctx, make_client(settings)))
+    typer.echo(report.summary())
+
+
+def main(argv: list[str] | None = None) -> None:
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="canwe")
+
+
+if __name__ == "__main__":
+    main()

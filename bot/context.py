@@ -1,0 +1,43 @@
+"""What every piece of the bot needs at run time, built once from settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from store.db import make_engine, make_session_factory
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Callable[[], dt.datetime] = utc_now
+    # set by the delivery worker so new outbox rows go out at once instead of at the next poll
+    wake_delivery: Callable[[], None] = field(default=lambda: None)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.settings.tz).date()
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.settings.canwe_admins
+
+
+def build_context(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Context:
+    engine = make_engine(settings.database_url)
+    return Context(
+        settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+    )

@@ -1,0 +1,59 @@
+"""When an escalated question must be answered, and when to chase it (business time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from bot.workdays import add_working_days, is_business_day
+
+MIN_ANSWER_WINDOW = dt.timedelta(hours=1)
+LEAD_DEADLINE_TIME = dt.time(12, 0)  # noon local, on the day the lead time begins
+
+
+def subtract_working_days(day: dt.date, days: int, holidays: Iterable[dt.date] = ()) -> dt.date:
+    holiday_set = set(holidays)
+    while days > 0:
+        day -= dt.timedelta(days=1)
+        if is_business_day(day, holiday_set):
+            days -= 1
+    return day
+
+
+def answer_due(
+    asked_at: dt.datetime,
+    needed_by: dt.date | None,
+    *,
+    tz: ZoneInfo,
+    lead_days: int,
+    sla_days: int,
+    holidays: Iterable[dt.date] = (),
+) -> dt.datetime:
+    """The answer is due `lead_days` business days before the deal's date, and never later
+    than `sla_days` business days after asking. At least an hour is always given."""
+    holidays = list(holidays)
+    local = asked_at.astimezone(tz)
+    sla_day = add_working_days(local.date(), sla_days, holidays)
+    due = dt.datetime.combine(sla_day, local.time(), tzinfo=tz)
+    if needed_by is not None:
+        lead_day = subtract_working_days(needed_by, lead_days, holidays)
+        due = min(due, dt.datetime.combine(lead_day, LEAD_DEADLINE_TIME, tzinfo=tz))
+    due = max(due, asked_at + MIN_ANSWER_WINDOW)
+    return due.astimezone(dt.UTC)
+
+
+def reminder_times(created_at: dt.datetime, due_at: dt.datetime) -> list[dt.datetime]:
+    """Remind at half the window and again near its end."""
+    window = due_at - created_at
+    return [created_at + window / 2, created_at + window * 0.85]
+
+
+def next_check(
+    created_at: dt.datetime, due_at: dt.datetime, reminders_sent: int
+) -> dt.datetime | None:
+    """The next moment the escalation needs attention: a reminder, or the due time itself."""
+    times = reminder_times(created_at, due_at)
+    if reminders_sent < len(times):
+        return times[reminders_sent]
+    return due_at

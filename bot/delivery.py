@@ -1,0 +1,200 @@
+"""The delivery worker: sends what the outbox holds, exactly once, surviving Slack outages.
+
+A message is leased before it is sent, so two processes never send it together; a 429
+waits for Retry-After, a 5xx or network error backs off, and nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from store.db import session_scope
+from store.models import Escalation, OutboxMessage
+from store.outbox import claim_due
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=60)
+WAITING_FOR_PARENT = dt.timedelta(seconds=2)
+MAX_BACKOFF = dt.timedelta(minutes=30)
+# errors that another try will not fix: keep the message, retry rarely, log loudly
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "invalid_blocks",
+    "invalid_arguments",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "user_not_found",
+    "cant_update_message",
+    "message_not_found",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+}
+
+
+class NotReady(Exception):
+    """The message refers to one that has not been sent yet (a thread reply before its parent)."""
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    waiting: int = 0
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(seconds=2 ** min(attempts, 11)), MAX_BACKOFF)
+
+
+class Delivery:
+    def __init__(self, ctx: Context, client: WebClient):
+        self.ctx = ctx
+        self.client = client
+        self._wake = threading.Event()
+        self._dm_channels: dict[str, str] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_once(self, limit: int = 200) -> DeliveryReport:
+        report = DeliveryReport()
+        with session_scope(self.ctx.sessions) as session:
+            batch = [
+                (m.id, m.method, m.payload, m.on_sent, m.attempts)
+                for m in claim_due(session=session, now=self.ctx.now(), lease=LEASE, limit=limit)
+            ]
+        for message_id, method, payload, on_sent, attempts in batch:
+            self._deliver(message_id, method, payload, on_sent, attempts, report)
+        return report
+
+    def drain(self, max_passes: int = 50) -> DeliveryReport:
+        """Send everything that is due now (used by `canwe tick` and tests)."""
+        total = DeliveryReport()
+        for _ in range(max_passes):
+            report = self.run_once()
+            total.sent += report.sent
+            total.retried += report.retried
+            total.waiting += report.waiting
+            if report.sent == 0:
+                break
+        return total
+
+    def _deliver(
+        self, message_id, method, payload, on_sent, attempts, report: DeliveryReport
+    ) -> None:
+        try:
+            with session_scope(self.ctx.sessions) as session:
+                resolved = self._resolve(payload, session)
+            response = self.client.api_call(method, json=resolved)
+        except NotReady:
+            self._reschedule(
+                message_id, self.ctx.now() + WAITING_FOR_PARENT, None, count_attempt=False
+            )
+            report.waiting += 1
+            return
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if status == 429:
+                retry_after = int(
+                    error.response.headers.get(
+                        "Retry-After", error.response.headers.get("retry-after", 1)
+                    )
+                )
+                delay = dt.timedelta(seconds=retry_after)
+            elif code in PERMANENT_ERRORS:
+                delay = MAX_BACKOFF
+                log.error(
+                    "outbox %s: Slack refused %s (%s); will retry in %s",
+                    message_id,
+                    method,
+                    code,
+                    delay,
+                )
+            else:
+                delay = backoff(attempts)
+            self._reschedule(
+                message_id, self.ctx.now() + delay, f"{status} {code or error}", count_attempt=True
+            )
+            report.retried += 1
+            return
+        except (SlackRequestError, OSError) as error:  # Slack unreachable
+            self._reschedule(
+                message_id, self.ctx.now() + backoff(attempts), repr(error), count_attempt=True
+            )
+            report.retried += 1
+            return
+        ts = response.get("ts") or response.get("message_ts")
+        with session_scope(self.ctx.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.sent_at = self.ctx.now()
+            message.result_ts = ts
+            message.attempts += 1
+            message.locked_until = None
+            if on_sent and "escalation_ts" in on_sent:
+                escalation = session.get(Escalation, on_sent["escalation_ts"])
+                escalation.message_ts = ts
+        report.sent += 1
+
+    def _reschedule(
+        self, message_id: int, when: dt.datetime, error: str | None, *, count_attempt: bool
+    ) -> None:
+        with session_scope(self.ctx.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.next_attempt_at = when
+            message.locked_until = None
+            if count_attempt:
+                message.attempts += 1
+                message.last_error = error
+                log.warning(
+                    "outbox %s: %s failed (%s); next try at %s",
+                    message_id,
+                    message.method,
+                    error,
+                    when.isoformat(timespec="seconds"),
+                )
+
+    def _resolve(self, value: Any, session: Session) -> Any:
+        """Fill in what was unknown when the message was written: a parent's ts, a DM channel."""
+        if isinstance(value, dict):
+            if "$escalation_ts" in value:
+                escalation = session.get(Escalation, value["$escalation_ts"])
+                if escalation is None or escalation.message_ts is None:
+                    raise NotReady()
+                return escalation.message_ts
+            if "$dm" in value:
+                return self._dm_channel(value["$dm"])
+            return {key: self._resolve(inner, session) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(inner, session) for inner in value]
+        return value
+
+    def _dm_channel(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            response = self.client.conversations_open(users=user_id)
+            self._dm_channels[user_id] = response["channel"]["id"]
+        return self._dm_channels[user_id]
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:  # the worker must outlive a database hiccup
+                log.exception("delivery pass failed; retrying")
+                report = DeliveryReport()
+            if report.sent == 0:
+                self._wake.wait(poll_seconds)
+                self._wake.clear()

@@ -1,0 +1,220 @@
+"""Routing a question to the PM who owns it, and keeping one thread per open question."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.deadlines import answer_due, next_check
+from bot.facts import EscalationFacts
+from bot.matching import MatchResult
+from bot.messages import escalation_blocks, money, user
+from bot.parsing import normalise
+from bot.verdicts import format_date
+from store import questions as q
+from store.models import Area, Escalation, Item, Question
+from store.outbox import enqueue
+
+
+@dataclass(frozen=True)
+class Route:
+    area: Area | None
+    channel_id: str | None
+    via: str  # item | keywords | triage | none
+
+
+def route(*, session: Session, item: Item | None, text: str, triage_channel: str | None) -> Route:
+    """The owner is the matched item's area; else the area whose keywords fit; else triage."""
+    if item is not None and item.area is not None and item.area.channel_id:
+        return Route(item.area, item.area.channel_id, "item")
+    words = set(normalise(text).split())
+    normalised = " " + normalise(text) + " "
+    best: tuple[int, Area] | None = None
+    for area in q.areas(session=session):
+        if not area.channel_id:
+            continue
+        hits = 0
+        for keyword in area.keywords or []:
+            key = normalise(keyword)
+            if key and (key in words or (" " in key and f" {key} " in normalised)):
+                hits += 1
+        if hits and (best is None or hits > best[0]):
+            best = (hits, area)
+    if best is not None:
+        return Route(best[1], best[1].channel_id, "keywords")
+    if triage_channel:
+        return Route(None, triage_channel, "triage")
+    return Route(None, None, "none")
+
+
+def escalation_message_kwargs(
+    *,
+    session: Session,
+    escalation: Escalation,
+    ctx: Context,
+    candidates: list[tuple[str, str, float]],
+    answered: str | None = None,
+) -> dict:
+    first = session.get(Question, q.watchers(session=session, escalation_id=escalation.id)[0].id)
+    count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
+    message = escalation_blocks(
+        escalation_id=escalation.id,
+        question_text=first.text,
+        asker_id=first.asker_id,
+        channel_id=first.channel_id,
+        customer=first.customer,
+        deal_value=first.deal_value,
+        needed_by=earliest,
+        due_at=escalation.due_at,
+        owner_id=escalation.owner_id,
+        reason=escalation.reason,
+        candidates=candidates,
+        tz=ctx.settings.tz,
+        answered=answered,
+    )
+    return message.as_kwargs()
+
+
+def escalate(
+    *,
+    session: Session,
+    ctx: Context,
+    question: Question,
+    item: Item | None,
+    match: MatchResult,
+    reason: str,
+    feature: str,
+) -> EscalationFacts:
+    """Open (or join) the PM thread for `question`, with its messages in the outbox."""
+    now = ctx.now()
+    match_text = normalise(feature)
+    existing = (
+        q.open_escalation_for_item(session=session, item_id=item.id)
+        if item is not None
+        else q.open_escalation_for_text(session=session, match_text=match_text)
+    )
+    if existing is not None:
+        return _join(session=session, ctx=ctx, escalation=existing, question=question)
+
+    where = route(
+        session=session, item=item, text=feature, triage_channel=ctx.settings.canwe_triage_channel
+    )
+    # with no PM channel at all the thread opens where the rep asked: visible, never dropped
+    channel_id = where.channel_id or question.channel_id
+    settings = ctx.settings
+    due_at = answer_due(
+        now,
+        question.needed_by,
+        tz=settings.tz,
+        lead_days=settings.canwe_answer_lead_days,
+        sla_days=settings.canwe_sla_days,
+        holidays=settings.canwe_holidays,
+    )
+    escalation = Escalation(
+        item_id=item.id if item else None,
+        area_id=where.area.id if where.area else None,
+        channel_id=channel_id,
+        owner_id=where.area.pm_user_id if where.area else None,
+        backup_id=where.area.backup_user_id if where.area else None,
+        match_text=match_text,
+        reason=reason,
+        status="open",
+        created_at=now,
+        due_at=due_at,
+        reminders_sent=0,
+    )
+    escalation.next_check_at = next_check(now, due_at, 0)
+    session.add(escalation)
+    session.flush()
+    question.escalation_id = escalation.id
+    question.status = "escalated"
+    session.flush()
+    candidates = [(c.key, c.title, c.score) for c in match.candidates]
+    enqueue(
+        session=session,
+        dedupe_key=f"escalation:{escalation.id}",
+        method="chat.postMessage",
+        payload={
+            "channel": channel_id,
+            "unfurl_links": False,
+            **escalation_message_kwargs(
+                session=session, escalation=escalation, ctx=ctx, candidates=candidates
+            ),
+        },
+        on_sent={"escalation_ts": escalation.id},
+        now=now,
+    )
+    ctx.wake_delivery()
+    return EscalationFacts(
+        escalation_id=escalation.id,
+        channel_id=channel_id,
+        owner_id=escalation.owner_id,
+        due_at=due_at,
+    )
+
+
+def _join(
+    *, session: Session, ctx: Context, escalation: Escalation, question: Question
+) -> EscalationFacts:
+    question.escalation_id = escalation.id
+    question.status = "escalated"
+    session.flush()
+    count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
+    summary = f"{count} rep{'s' if count != 1 else ''} waiting"
+    if total:
+        summary += f", {money(total)} in deals"  # type: ignore[arg-type]
+    if earliest:
+        summary += f", earliest needed {format_date(earliest)}"
+    enqueue(
+        session=session,
+        dedupe_key=f"escalation:{escalation.id}:watcher:{question.id}",
+        method="chat.postMessage",
+        payload={
+            "channel": escalation.channel_id,
+            "thread_ts": {"$escalation_ts": escalation.id},
+            "text": f":busy_speech_bubble: {user(question.asker_id)} asked this too. {summary}.",
+        },
+        now=ctx.now(),
+    )
+    ctx.wake_delivery()
+    return EscalationFacts(
+        escalation_id=escalation.id,
+        channel_id=escalation.channel_id,
+        owner_id=escalation.owner_id,
+        due_at=escalation.due_at,
+        joined_existing=True,
+        watchers=count,
+    )
+
+
+VERDICT_WORDS = re.compile(
+    r"^\s*(?P<verdict>yes|committed|not\s+by\s+then|not\s+committed|no)\b[\s,:.-]*"
+    r"(?:(?:by|on|for)\s+(?P<date>\d{4}-\d{2}-\d{2}))?[\s,:.-]*(?P<note>.*)$",
+    re.I | re.S,
+)
+
+
+def parse_verdict_reply(text: str) -> tuple[str, dt.date | None, str] | None:
+    """A PM's thread reply that starts with a verdict word: (verdict, date, note), else None."""
+    match = VERDICT_WORDS.match(text)
+    if not match:
+        return None
+    word = re.sub(r"\s+", " ", match.group("verdict").lower())
+    verdict = {
+        "yes": "committed",
+        "committed": "committed",
+        "not by then": "not_by_then",
+        "not committed": "not_committed",
+        "no": "no",
+    }[word]
+    date = None
+    if match.group("date"):
+        try:
+            date = dt.date.fromisoformat(match.group("date"))
+        except ValueError:
+            return None
+    return verdict, date, match.group("note").strip()

@@ -1,0 +1,38 @@
+"""A rep whose date is too early asks the PM for an exception: an escalation of its own."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.escalation import escalate
+from bot.matching import Candidate, MatchResult
+from bot.messages import user, when
+from store.models import Item, Question
+
+
+def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_id: str) -> str:
+    question = session.get(Question, question_id)
+    if question is None:
+        return "I could not find that question any more."
+    if question.escalation_id is not None and question.status == "escalated":
+        return "A PM already has this question; I will bring the answer here."
+    item = session.get(Item, question.item_id) if question.item_id else None
+    found = MatchResult(
+        candidates=[Candidate(item.id, item.key, item.title, question.confidence)] if item else [],
+        confidence=question.confidence,
+        confident=item is not None,
+    )
+    escalation = escalate(
+        session=session,
+        ctx=ctx,
+        question=question,
+        item=item,
+        match=found,
+        reason="exception",
+        feature=question.text,
+    )
+    return (
+        f"I asked {user(escalation.owner_id)} for an exception in <#{escalation.channel_id}>; "
+        f"the answer is due by {when(escalation.due_at, ctx.settings.tz)}."
+    )

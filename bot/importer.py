@@ -1,0 +1,369 @@
+"""`canwe import`: read a roadmap file (YAML, CSV, or the Kubernetes KEP CSV) and upsert it.
+
+A file is validated whole before anything is written; one bad row rejects the file with
+its row and field named, and the store is left as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, RoadmapIn
+from store.models import Area, Channel, Estimate, FinishedWork, Item
+
+
+class RoadmapFileError(Exception):
+    """A file that cannot be imported; the message names file, row and field."""
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(
+        default_factory=lambda: {
+            "areas": 0,
+            "items": 0,
+            "channels": 0,
+            "estimates": 0,
+            "history": 0,
+        }
+    )
+    updated: dict[str, int] = field(default_factory=lambda: {"areas": 0, "items": 0, "channels": 0})
+    unchanged: int = 0
+    revised_item_ids: list[int] = field(default_factory=list)  # status, target or estimate moved
+
+    def summary(self) -> str:
+        made = ", ".join(f"{n} {kind}" for kind, n in self.created.items() if n) or "nothing new"
+        changed = ", ".join(f"{n} {kind}" for kind, n in self.updated.items() if n) or "nothing"
+        return f"created {made}; updated {changed}; {self.unchanged} unchanged"
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def load_file(path: Path, today: dt.date) -> RoadmapIn:
+    if not path.exists():
+        raise RoadmapFileError(f"{path}: no such file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RoadmapFileError(f"{path}: not UTF-8 text ({error})") from error
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _from_yaml(path, text)
+    if suffix == ".csv":
+        return _from_csv(path, text, today)
+    raise RoadmapFileError(
+        f"{path}: unknown file type {suffix or '(none)'}; use .yaml, .yml or .csv"
+    )
+
+
+def _validate(path: Path, data: dict[str, Any]) -> RoadmapIn:
+    try:
+        return RoadmapIn.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for issue in error.errors()[:20]:
+            location = list(issue["loc"])
+            where = ""
+            if len(location) >= 2 and isinstance(location[1], int):
+                section, index = location[0], location[1]
+                row = data.get(section, [])[index] if isinstance(data.get(section), list) else {}
+                label = (
+                    row.get("key") or row.get("name") or row.get("id")
+                    if isinstance(row, dict)
+                    else None
+                )
+                where = f"{section} row {index + 1}" + (f" ({label})" if label else "")
+                location = location[2:]
+            else:
+                where = str(location.pop(0)) if location else "file"
+            field_name = ".".join(str(part) for part in location) or "(row)"
+            problems.append(f"{path}: {where}, field {field_name}: {issue['msg']}")
+        more = f"\n… and {len(error.errors()) - 20} more" if len(error.errors()) > 20 else ""
+        raise RoadmapFileError("\n".join(problems) + more) from error
+
+
+def _from_yaml(path: Path, text: str) -> RoadmapIn:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RoadmapFileError(f"{path}: not valid YAML: {error}") from error
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RoadmapFileError(
+            f"{path}: expected a mapping with areas/items/channels/history at the top"
+        )
+    return _validate(path, data)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").replace("|", ";").split(";") if part.strip()]
+
+
+def _from_csv(path: Path, text: str, today: dt.date) -> RoadmapIn:
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(reader.fieldnames or [])
+    rows = list(reader)
+    if {"kep_number", "stage", "target_date"} <= columns:
+        return _validate(path, kep_roadmap(rows, today))
+    if {"team", "estimate", "actual", "finished"} <= columns:
+        history = [{k: v for k, v in row.items() if v not in (None, "")} for row in rows]
+        return _validate(path, {"history": history})
+    if not {"key", "title", "status"} <= columns:
+        raise RoadmapFileError(
+            f"{path}: a CSV needs the columns key, title, status (items), or team, estimate, "
+            "actual, finished (history); see the README"
+        )
+    items = []
+    for row in rows:
+        item: dict[str, Any] = {
+            k: v for k, v in row.items() if v not in (None, "") and not k.startswith("estimate_")
+        }
+        if "aliases" in item:
+            item["aliases"] = _split(item["aliases"])
+        if "public" in item:
+            item["public"] = item["public"].strip().lower() in ("1", "true", "yes", "y")
+        estimate = {
+            k.removeprefix("estimate_"): v
+            for k, v in row.items()
+            if k.startswith("estimate_") and v
+        }
+        if estimate:
+            item["estimate"] = estimate
+        items.append(item)
+    return _validate(path, {"items": items})
+
+
+# The KEP mapping: see README "Importing the Kubernetes KEP roadmap".
+KEP_DECLINED = {"withdrawn", "rejected", "replaced", "superseded", "removed"}
+
+
+def kep_status(status: str, stage: str, target_date: dt.date | None, today: dt.date) -> str:
+    status = status.strip().lower()
+    stage = stage.strip().lower()
+    if status.startswith(("implemented", "imlpemented")):
+        return "shipped"
+    if stage == "stable" and target_date is not None and target_date <= today:
+        return "shipped"
+    if status in KEP_DECLINED or stage in ("removed", "disabled"):
+        return "declined"
+    if status == "implementable":
+        if target_date is None:
+            return "planned"
+        return "committed" if target_date > today else "in_progress"
+    if status == "deferred":
+        return "planned"
+    return "exploring"  # provisional, or left empty
+
+
+def kep_roadmap(rows: list[dict[str, str]], today: dt.date) -> dict[str, Any]:
+    items = []
+    areas: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        target = dt.date.fromisoformat(row["target_date"]) if row.get("target_date") else None
+        area = row.get("area") or "unowned"
+        areas.setdefault(
+            area, {"name": area, "keywords": [area.removeprefix("sig-").replace("-", " ")]}
+        )
+        items.append(
+            {
+                "key": row["key"],
+                "title": row["title"],
+                "description": row.get("summary") or "",
+                "area": area,
+                "status": kep_status(row.get("status", ""), row.get("stage", ""), target, today),
+                "target": target,
+                "public": True,  # KEPs are public documents
+                "url": row.get("url") or None,
+            }
+        )
+    return {"areas": list(areas.values()), "items": items}
+
+
+# ---------------------------------------------------------------- applying
+
+
+def _estimate_changed(current: Estimate | None, new: EstimateIn | None) -> bool:
+    if new is None:
+        return False
+    if current is None:
+        return True
+    return (current.team, current.optimistic, current.likely, current.pessimistic) != (
+        new.team,
+        new.optimistic,
+        new.likely,
+        new.pessimistic,
+    )
+
+
+def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> ImportReport:
+    """Upsert everything in `roadmap` by key or name. Running it twice changes nothing."""
+    report = ImportReport()
+    areas = {area.name: area for area in session.scalars(select(Area))}
+    for area_in in roadmap.areas:
+        area = areas.get(area_in.name)
+        values = {
+            "pm_user_id": area_in.pm,
+            "backup_user_id": area_in.backup,
+            "channel_id": area_in.channel,
+            "keywords": area_in.keywords,
+        }
+        if area is None:
+            area = Area(name=area_in.name, **values)
+            session.add(area)
+            areas[area.name] = area
+            report.created["areas"] += 1
+        elif any(getattr(area, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(area, k, v)
+            report.updated["areas"] += 1
+        else:
+            report.unchanged += 1
+    session.flush()
+
+    keys = [item.key for item in roadmap.items]
+    existing = (
+        {item.key: item for item in session.scalars(select(Item).where(Item.key.in_(keys)))}
+        if keys
+        else {}
+    )
+    for item_in in roadmap.items:
+        upsert_item(
+            item_in,
+            session=session,
+            now=now,
+            areas=areas,
+            existing=existing.get(item_in.key),
+            report=report,
+        )
+
+    for channel_in in roadmap.channels:
+        channel = session.get(Channel, channel_in.id)
+        if channel is None:
+            session.add(Channel(id=channel_in.id, audience=channel_in.audience.value))
+            report.created["channels"] += 1
+        elif channel.audience != channel_in.audience.value:
+            channel.audience = channel_in.audience.value
+            report.updated["channels"] += 1
+        else:
+            report.unchanged += 1
+
+    for record in roadmap.history:
+        if add_history(record, session=session):
+            report.created["history"] += 1
+        else:
+            report.unchanged += 1
+    session.flush()
+    return report
+
+
+def upsert_item(
+    item_in: ItemIn,
+    *,
+    session: Session,
+    now: dt.datetime,
+    areas: dict[str, Area],
+    existing: Item | None,
+    report: ImportReport,
+) -> Item:
+    area = None
+    if item_in.area:
+        area = areas.get(item_in.area)
+        if area is None:
+            area = Area(name=item_in.area, keywords=[])
+            session.add(area)
+            session.flush()
+            areas[area.name] = area
+            report.created["areas"] += 1
+    values = {
+        "title": item_in.title,
+        "description": item_in.description,
+        "area_id": area.id if area else None,
+        "status": item_in.status.value,
+        "target_date": item_in.target,
+        "public": item_in.public,
+        "aliases": item_in.aliases,
+        "url": item_in.url,
+    }
+    if existing is None:
+        item = Item(key=item_in.key, updated_at=now, revised_at=now, **values)
+        session.add(item)
+        session.flush()
+        report.created["items"] += 1
+        if item_in.estimate is not None:
+            _add_estimate(session, item, item_in.estimate, now)
+            report.created["estimates"] += 1
+        return item
+
+    item = existing
+    revised = item.status != values["status"] or item.target_date != values["target_date"]
+    estimate_moved = _estimate_changed(item.estimate, item_in.estimate)
+    changed = estimate_moved or any(getattr(item, k) != v for k, v in values.items())
+    if not changed:
+        report.unchanged += 1
+        return item
+    for k, v in values.items():
+        setattr(item, k, v)
+    if estimate_moved:
+        _add_estimate(session, item, item_in.estimate, now)
+        report.created["estimates"] += 1
+    item.updated_at = now
+    if revised or estimate_moved:
+        item.revised_at = now
+        report.revised_item_ids.append(item.id)
+    report.updated["items"] += 1
+    return item
+
+
+def _add_estimate(session: Session, item: Item, estimate: EstimateIn, now: dt.datetime) -> None:
+    item.estimates.append(
+        Estimate(
+            team=estimate.team,
+            optimistic=estimate.optimistic,
+            likely=estimate.likely,
+            pessimistic=estimate.pessimistic,
+            recorded_at=now,
+        )
+    )
+    session.flush()
+
+
+def add_history(record: HistoryIn, *, session: Session) -> bool:
+    """Add one finished piece of work unless it is already there."""
+    if record.source_key:
+        if session.scalar(
+            select(FinishedWork.id).where(FinishedWork.source_key == record.source_key)
+        ):
+            return False
+    elif session.scalar(
+        select(FinishedWork.id).where(
+            FinishedWork.team == record.team,
+            FinishedWork.estimate == record.estimate,
+            FinishedWork.actual == record.actual,
+            FinishedWork.finished == record.finished,
+        )
+    ):
+        return False
+    session.add(
+        FinishedWork(
+            team=record.team,
+            estimate=record.estimate,
+            actual=record.actual,
+            unit=record.unit,
+            finished=record.finished,
+            source_key=record.source_key,
+        )
+    )
+    return True

@@ -1,0 +1,297 @@
+"""Reading a rep's question: the needed-by date, the customer, the deal value, the feature.
+
+Pure functions, no store and no Slack, so every rule can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+MAX_QUESTION_CHARS = 1000
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+# Slack's markup for mentions, channels, broadcasts and links: <@U123>, <#C1|name>, <!here>, <url|label>
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "iso"),
+    (
+        re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
+        "month_day",
+    ),
+    (
+        re.compile(
+            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b",
+            re.I,
+        ),
+        "day_month",
+    ),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b"), "us_slash"),
+    (re.compile(r"\b(?:end\s+of\s+)?q([1-4])(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I), "quarter"),
+    (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.I), "month"),
+    (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
+    (re.compile(r"\bnext\s+month\b", re.I), "next_month"),
+    (re.compile(r"\bnext\s+quarter\b", re.I), "next_quarter"),
+    (re.compile(r"\bnext\s+week\b", re.I), "next_week"),
+    (re.compile(r"\bend\s+of\s+(?:the\s+)?month\b|\beom\b", re.I), "eom"),
+    (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
+]
+# "by <date>", "before <date>", "until <date>", "no later than <date>"
+_DATE_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than|in|for|due)\s+$", re.I)
+
+_MONEY = re.compile(
+    r"(?:(?P<cur1>[$€£])\s?(?P<num1>\d[\d,]*(?:\.\d+)?)\s*(?P<mul1>k|m|mm|million|thousand)?\b)"
+    r"|(?:\b(?P<num2>\d[\d,]*(?:\.\d+)?)\s*(?P<mul2>k|m|mm|million|thousand)?\s*(?P<cur2>usd|eur|gbp|dollars|euros)\b)",
+    re.I,
+)
+_MULTIPLIERS = {
+    "k": 1_000,
+    "thousand": 1_000,
+    "m": 1_000_000,
+    "mm": 1_000_000,
+    "million": 1_000_000,
+}
+_CUSTOMER = re.compile(
+    r"\b(?:for|to|at|with customer|customer)\s+(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
+)
+_NOT_CUSTOMERS = {
+    "okta",
+    "saml",
+    "sso",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "the",
+    "a",
+    "an",
+    "our",
+    "us",
+    "them",
+    "kubernetes",
+    "k8s",
+    "eoy",
+    "eom",
+    "i",
+    "we",
+}
+_ASK_PHRASES = re.compile(
+    r"\b(?:can|could|do|does|will|would|is|are)\s+(?:we|you|it|they|canwe)\s+"
+    r"(?:promise|commit(?:\s+to)?|deliver|ship|support|offer|have|do|get|provide)?\b"
+    r"|\b(?:is\s+there|are\s+there|do\s+we\s+have|any\s+chance|when\s+will|when\s+can|"
+    r"please|pls|plz|thanks|thank\s+you|hey|hi|hello)\b"
+    r"|\b(?:the\s+)?(?:customer|client|prospect|deal|account)\b|\?",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    text: str  # cleaned, safe to show (Slack markup removed)
+    feature: str  # the text left for matching once the deal context is stripped
+    needed_by: dt.date | None
+    date_phrase: str | None  # what the rep wrote, e.g. "March 15"
+    date_unparsed: str | None  # something after "by" that looked like a date and was not one
+    customer: str | None
+    deal_value: Decimal | None
+    truncated: bool
+
+
+def clean_text(raw: str) -> str:
+    """Remove Slack markup a user typed (mentions, broadcasts, links) and control characters.
+
+    Links keep their visible label only, as plain text; mentions and broadcasts vanish,
+    so nothing the bot repeats can ping a channel or carry a live link.
+    """
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = _CONTROL.sub(" ", text)
+
+    def _replace(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner.startswith(("@", "!", "#")):
+            label = inner.split("|", 1)[1] if "|" in inner and inner.startswith("#") else ""
+            return label
+        if "|" in inner:
+            return inner.split("|", 1)[1]
+        return ""  # a bare link: not repeated
+
+    text = _SLACK_TOKEN.sub(_replace, text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def has_words(text: str) -> bool:
+    """True when the text holds at least one letter or digit (not only emoji or punctuation)."""
+    text = re.sub(r":[a-z0-9_+\-]+:", " ", text)  # :emoji: codes
+    return any(ch.isalnum() for ch in text)
+
+
+def _year_for(month: int, day: int, today: dt.date, explicit: str | None) -> int:
+    if explicit:
+        year = int(explicit)
+        return year + 2000 if year < 100 else year
+    year = today.year
+    try:
+        if dt.date(year, month, day) < today:
+            year += 1
+    except ValueError:
+        pass
+    return year
+
+
+def _end_of_month(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
+    if kind == "iso":
+        return dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
+    if kind == "month_day":
+        month, day = MONTHS[groups[0].lower()], int(groups[1])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "day_month":
+        month, day = MONTHS[groups[1].lower()], int(groups[0])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "us_slash":
+        month, day = int(groups[0]), int(groups[1])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "quarter":
+        quarter = int(groups[0])
+        month = quarter * 3
+        year = _year_for(month, calendar.monthrange(today.year, month)[1], today, groups[1])
+        return _end_of_month(year, month)
+    if kind == "month":
+        month = MONTHS[groups[0].lower()]
+        year = int(groups[1]) if groups[1] else today.year
+        if not groups[1] and _end_of_month(year, month) < today:
+            year += 1
+        return _end_of_month(year, month)
+    if kind == "eoy":
+        return dt.date(today.year, 12, 31)
+    if kind == "next_month":
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return _end_of_month(year, month)
+    if kind == "next_quarter":
+        quarter = (today.month - 1) // 3 + 2
+        year = today.year + (1 if quarter > 4 else 0)
+        quarter = quarter - 4 if quarter > 4 else quarter
+        return _end_of_month(year, quarter * 3)
+    if kind == "next_week":
+        return today + dt.timedelta(days=7 - today.weekday() + 4)  # Friday of next week
+    if kind == "eom":
+        return _end_of_month(today.year, today.month)
+    if kind == "tomorrow":
+        return today + dt.timedelta(days=1)
+    raise ValueError(kind)
+
+
+def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | None, str | None]:
+    """Find the date the rep needs the feature by. Returns (date, phrase as written, unparsed).
+
+    Only a date introduced by "by", "before", "until", "in" (or an ISO date anywhere) counts,
+    so "Kubernetes 1.30" or "SAML 2.0" are not read as dates.
+    """
+    best: tuple[int, dt.date, str] | None = None
+    for pattern, kind in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            lead = text[: match.start()]
+            if (
+                kind != "iso"
+                and not _DATE_LEAD.search(lead)
+                and not match.group(0).lower().startswith(("end of", "next ", "eoy", "eom", "year"))
+            ):
+                continue
+            try:
+                value = _resolve(kind, match.groups(), today)
+            except (ValueError, KeyError):
+                return None, None, match.group(0)
+            if best is None or match.start() < best[0]:
+                best = (match.start(), value, match.group(0))
+        if best is not None:
+            break
+    if best is not None:
+        return best[1], best[2], None
+    after_by = re.search(r"\bby\s+(\d[\w/\-.]*|[A-Z][a-z]+\s+\d+\w*)", text)
+    if (
+        after_by
+        and re.search(r"\d", after_by.group(1))
+        and not re.match(r"v?\d+\.\d+$", after_by.group(1))
+    ):
+        return None, None, after_by.group(1)
+    return None, None, None
+
+
+def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
+    match = _MONEY.search(text)
+    if not match:
+        return None, None
+    number = (match.group("num1") or match.group("num2") or "").replace(",", "")
+    multiplier = (match.group("mul1") or match.group("mul2") or "").lower()
+    try:
+        value = Decimal(number) * _MULTIPLIERS.get(multiplier, 1)
+    except InvalidOperation:
+        return None, None
+    return value, match.group(0)
+
+
+def parse_customer(text: str) -> tuple[str | None, str | None]:
+    for match in _CUSTOMER.finditer(text):
+        name = match.group("name").strip(" .,")
+        words = name.split()
+        while words and (words[-1].lower() in _NOT_CUSTOMERS or words[-1].lower() in MONTHS):
+            words.pop()
+        if not words or words[0].lower() in _NOT_CUSTOMERS or words[0].lower() in MONTHS:
+            continue
+        name = " ".join(words)
+        return name[:200], match.group(0)[: match.start("name") - match.start()] + name
+    return None, None
+
+
+def parse_question(raw: str, today: dt.date) -> ParsedQuestion:
+    cleaned = clean_text(raw)
+    truncated = len(cleaned) > MAX_QUESTION_CHARS
+    text = cleaned[:MAX_QUESTION_CHARS]
+    needed_by, date_phrase, unparsed = parse_needed_by(text, today)
+    deal_value, money_phrase = parse_deal_value(text)
+    customer, customer_phrase = parse_customer(text)
+
+    feature = text
+    for phrase in (money_phrase, customer_phrase):
+        if phrase:
+            feature = feature.replace(phrase, " ")
+    if date_phrase:
+        feature = re.sub(
+            r"\b(?:by|before|until|till|no\s+later\s+than|in|due)?\s*" + re.escape(date_phrase),
+            " ",
+            feature,
+            count=1,
+            flags=re.I,
+        )
+    feature = re.sub(r"\b(?:deal|worth|a|for)\s*$", " ", feature, flags=re.I)
+    feature = _ASK_PHRASES.sub(" ", feature)
+    feature = re.sub(r"[^\w\s\-./+#]", " ", feature)
+    feature = re.sub(r"\s+", " ", feature).strip()
+    return ParsedQuestion(
+        text=text,
+        feature=feature or text,
+        needed_by=needed_by,
+        date_phrase=date_phrase,
+        date_unparsed=unparsed,
+        customer=customer,
+        deal_value=deal_value,
+        truncated=truncated,
+    )
+
+
+def normalise(text: str) -> str:
+    """Lower-case words only: the key that joins near-identical questions."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))

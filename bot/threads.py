@@ -1,0 +1,74 @@
+"""Replies in an escalation thread: an owner's verdict is an answer; anything else a comment."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.answering import AnswerInput, may_answer, record_answer, relay_comment
+from bot.context import Context
+from bot.escalation import parse_verdict_reply
+from bot.verdicts import Verdict
+from store.models import Escalation
+from store.outbox import enqueue
+
+
+def handle_thread_reply(
+    *,
+    session: Session,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    text: str,
+    event_key: str,
+) -> str | None:
+    escalation = session.scalar(
+        select(Escalation).where(
+            Escalation.channel_id == channel_id, Escalation.message_ts == thread_ts
+        )
+    )
+    if escalation is None:
+        return None
+    parsed = parse_verdict_reply(text)
+    if parsed and escalation.status == "open" and may_answer(ctx, escalation, user_id):
+        verdict, date, note = parsed
+        answer_in = AnswerInput(
+            verdict=Verdict(verdict),
+            promise_date=date,
+            note=note,
+            valid_days=ctx.settings.canwe_answer_valid_days,
+        )
+        if verdict in (Verdict.committed, Verdict.not_by_then) and date is None:
+            enqueue(
+                session=session,
+                dedupe_key=f"needs-date:{event_key}",
+                method="chat.postMessage",
+                now=ctx.now(),
+                payload={
+                    "channel": channel_id,
+                    "thread_ts": thread_ts,
+                    "text": f"<@{user_id}> I need a date with that verdict, e.g. "
+                    "`yes by 2027-04-01 …`, or use the buttons.",
+                },
+            )
+            ctx.wake_delivery()
+            return "answer without a date"
+        record_answer(
+            session=session,
+            ctx=ctx,
+            escalation_id=escalation.id,
+            user_id=user_id,
+            answer_in=answer_in,
+            source_key=event_key,
+        )
+        return "answer"
+    relay_comment(
+        session=session,
+        ctx=ctx,
+        escalation=escalation,
+        user_id=user_id,
+        text=text,
+        event_key=event_key,
+    )
+    return "comment"

@@ -1,0 +1,75 @@
+"""Scheduled work inside `canwe serve`, and one pass of it for `canwe tick`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+
+from bot.chasing import ChaseReport, chase
+from bot.context import Context
+from bot.delivery import Delivery, DeliveryReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    chase: ChaseReport = field(default_factory=ChaseReport)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def summary(self) -> str:
+        return (
+            f"reminders {self.chase.reminders}, late notices {self.chase.late}, "
+            f"messages sent {self.delivery.sent}, retried {self.delivery.retried}, "
+            f"waiting {self.delivery.waiting}"
+        )
+
+
+def tick(ctx: Context, delivery: Delivery) -> TickReport:
+    """One pass: chase due escalations, then deliver what is due."""
+    report = TickReport()
+    report.chase = chase(ctx)
+    report.delivery = delivery.drain()
+    return report
+
+
+class Workers:
+    """The delivery worker and the scheduler, as daemon threads of the server process."""
+
+    def __init__(self, ctx: Context, client: WebClient):
+        self.ctx = ctx
+        self.delivery = Delivery(ctx, client)
+        ctx.wake_delivery = self.delivery.wake
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._threads = [
+            threading.Thread(
+                target=self.delivery.run_forever,
+                args=(self._stop,),
+                name="canwe-delivery",
+                daemon=True,
+            ),
+            threading.Thread(target=self._schedule, name="canwe-scheduler", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.delivery.wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _schedule(self) -> None:
+        while not self._stop.wait(self.ctx.settings.canwe_tick_seconds):
+            try:
+                report = chase(self.ctx)
+                if report.reminders or report.late:
+                    log.info("chased: %s reminders, %s late", report.reminders, report.late)
+            except Exception:
+                log.exception("scheduler pass failed; retrying at the next tick")

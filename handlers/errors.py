@@ -1,0 +1,39 @@
+"""One error handler: a clear message the user can quote, and the traceback in the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from slack_bolt import App, BoltResponse
+
+from bot.context import Context
+from bot.messages import error_message
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, ctx: Context) -> None:
+    @app.error
+    def on_error(error: Exception, body: dict) -> BoltResponse | None:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception(
+            "error %s handling %s",
+            error_id,
+            body.get("type") or body.get("command"),
+            exc_info=error,
+        )
+        if body.get("command"):
+            # a slash command gets no retry from Slack: say so, and that nothing was kept
+            message = error_message(
+                f"Sorry, something went wrong on our side (error {error_id}). "
+                "Your question was not saved: please ask again in a minute."
+            )
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_type": "ephemeral", **message.as_kwargs()}),
+                headers={"content-type": ["application/json;charset=utf-8"]},
+            )
+        # events: a 500 makes Slack retry, and the event id keeps the retry from acting twice
+        return None

@@ -1,0 +1,77 @@
+"""The outbox: Slack calls recorded in the same transaction as the change they report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from store.models import OutboxMessage
+
+
+def enqueue(
+    *,
+    session: Session,
+    dedupe_key: str,
+    method: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    on_sent: dict[str, Any] | None = None,
+) -> OutboxMessage | None:
+    """Add a message unless one with the same key exists (then it is the same message)."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return None
+    message = OutboxMessage(
+        dedupe_key=dedupe_key,
+        method=method,
+        payload=payload,
+        on_sent=on_sent,
+        created_at=now,
+        next_attempt_at=now,
+        attempts=0,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(
+    *, session: Session, now: dt.datetime, lease: dt.timedelta, limit: int = 50
+) -> list[OutboxMessage]:
+    """Lease up to `limit` unsent messages that are due, oldest first.
+
+    On PostgreSQL rows another process holds are skipped (FOR UPDATE SKIP LOCKED), and the
+    lease keeps them from being sent twice if that process dies before marking them sent.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    messages = list(session.scalars(query))
+    if messages:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([m.id for m in messages]))
+            .values(locked_until=now + lease)
+        )
+    return messages
+
+
+def pending_count(*, session: Session) -> int:
+    from sqlalchemy import func
+
+    return (
+        session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None)))
+        or 0
+    )

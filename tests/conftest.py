@@ -1,0 +1,253 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), a controllable clock, the bot
+served over real HTTP, and the Slack stand-in it talks to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.context import Context
+from bot.settings import Settings
+from store.db import make_engine, make_session_factory, session_scope
+from store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_ROADMAP = ROOT / "examples" / "roadmap.yaml"
+PG_ADMIN_URL = os.environ.get(
+    "CANWE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+ADMIN = "U0ADMIN001"
+# Friday 27 Nov 2026, 15:00 in New York: a business afternoon
+START = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
+
+
+def postgres_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("CANWE_REQUIRE_POSTGRES"))
+
+
+# ------------------------------------------------------------------ databases
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "canwe.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"canwe_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # server down or unreachable
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}"
+        if postgres_required():
+            pytest.fail(message)
+        pytest.skip(message + " (set CI=1 to make this a failure)")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        if names:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "canwe.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """A clean, migrated database: each test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    url = request.getfixturevalue("postgres_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def pg_url(postgres_url) -> str:
+    """A clean PostgreSQL database, for tests that are about PostgreSQL only."""
+    _truncate_postgres(postgres_url)
+    return postgres_url
+
+
+# ------------------------------------------------------------------ settings, clock, context
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """No test sees the developer's own configuration."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "CANWE_", "JIRA_", "LINEAR_")) or name in (
+            "DATABASE_URL",
+            "PORT",
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(ROOT)
+
+
+class Clock:
+    """The bot's notion of now, moved by tests instead of sleeping."""
+
+    def __init__(self, start: dt.datetime = START):
+        self.current = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.current
+
+    def advance(self, **delta) -> dt.datetime:
+        with self._lock:
+            self.current += dt.timedelta(**delta)
+            return self.current
+
+    def set(self, moment: dt.datetime) -> None:
+        with self._lock:
+            self.current = moment
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    values = dict(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        canwe_admins=[ADMIN],
+        canwe_triage_channel="C0TRIAGE01",
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return make_settings(database_url)
+
+
+def make_context(settings: Settings, clock: Clock) -> Context:
+    engine = make_engine(settings.database_url)
+    return Context(
+        settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+    )
+
+
+@pytest.fixture
+def ctx(settings, clock) -> Iterator[Context]:
+    context = make_context(settings, clock)
+    yield context
+    context.engine.dispose()
+
+
+def load_roadmap(ctx: Context, path: Path = EXAMPLE_ROADMAP):
+    from bot.importer import apply_roadmap, load_file
+
+    with session_scope(ctx.sessions) as session:
+        return apply_roadmap(load_file(path, ctx.today()), session=session, now=ctx.now())
+
+
+@pytest.fixture
+def roadmap(ctx) -> Context:
+    """The context, with examples/roadmap.yaml loaded."""
+    load_roadmap(ctx)
+    return ctx
+
+
+# ------------------------------------------------------------------ Slack stand-in and the served bot
+
+
+@pytest.fixture
+def slack():
+    from sandbox.slack_standin import SlackStandIn
+
+    standin = SlackStandIn(
+        signing_secret=SIGNING_SECRET, team_id="T0CANWE", bot_user_id="UCANWEBOT"
+    )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@dataclass
+class ServedBot:
+    ctx: Context
+    url: str
+    delivery: object  # bot.delivery.Delivery, driven by the test instead of a thread
+
+    def deliver(self):
+        """Send everything the outbox holds that is due now."""
+        return self.delivery.drain()
+
+
+def serve_in_thread(web) -> tuple[object, str]:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(web, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return (server, thread), f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def bot(roadmap, slack) -> Iterator[ServedBot]:
+    """The real app over real HTTP, its Web API calls going to the stand-in."""
+    from app import build_app, build_web
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+
+    ctx = roadmap
+    ctx.settings = ctx.settings.model_copy(update={"slack_api_url": slack.api_url})
+    client = make_client(ctx.settings)
+    web = build_web(ctx, build_app(ctx, client))
+    (server, thread), url = serve_in_thread(web)
+    slack.events_url = f"{url}/slack/events"
+    yield ServedBot(ctx=ctx, url=url, delivery=Delivery(ctx, client))
+    server.should_exit = True
+    thread.join(timeout=5)

@@ -1,0 +1,57 @@
+"""Small readers over what the Slack stand-in recorded, and over the store."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from store.db import session_scope
+from store.models import Escalation, OutboxMessage, Question
+
+SALES = "C0SALES001"
+SERVICES = "C0SERVICE1"
+MARKETING = "C0MARKET01"
+REP = "U0REP00001"
+REP2 = "U0REP00002"
+PM_IDENTITY = "U0PMIDENT1"
+PM_LEAD = "U0PMLEAD01"
+IDENTITY_CHANNEL = "C0PMIDENT1"
+TRIAGE = "C0TRIAGE01"
+
+
+def block_text(blocks) -> str:
+    """Everything a person could read in some blocks, as one string."""
+    return json.dumps(blocks or [], ensure_ascii=False)
+
+
+def message_text(message: dict) -> str:
+    return (message.get("text") or "") + block_text(message.get("blocks"))
+
+
+def count(ctx, model, *where) -> int:
+    with session_scope(ctx.sessions) as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def questions(ctx) -> list[Question]:
+    with session_scope(ctx.sessions) as session:
+        return list(session.scalars(select(Question).order_by(Question.id)))
+
+
+def escalations(ctx) -> list[Escalation]:
+    with session_scope(ctx.sessions) as session:
+        return list(session.scalars(select(Escalation).order_by(Escalation.id)))
+
+
+def unsent(ctx) -> int:
+    return count(ctx, OutboxMessage, OutboxMessage.sent_at.is_(None))
+
+
+def posts(slack, method="chat.postMessage", channel=None) -> list[dict]:
+    """Successful Web API calls of `method` (optionally to `channel`), as their arguments."""
+    return [
+        c.args
+        for c in slack.calls(method)
+        if c.ok and (channel is None or c.args.get("channel") == channel)
+    ]

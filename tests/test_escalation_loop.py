@@ -1,0 +1,329 @@
+"""The escalation loop end to end: ask → PM thread → answer → every rep told → reused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.importer import apply_roadmap
+from bot.roadmap_schema import RoadmapIn
+from store.db import session_scope
+from store.models import Escalation, OutboxMessage, Question
+from tests.helpers import (
+    IDENTITY_CHANNEL,
+    PM_IDENTITY,
+    PM_LEAD,
+    REP,
+    REP2,
+    SALES,
+    TRIAGE,
+    block_text,
+    count,
+    escalations,
+    message_text,
+    posts,
+    questions,
+    unsent,
+)
+
+EXPLORING = "can we promise yubikey support to Acme by March 15? $200k"
+
+
+def escalation_root(slack, channel=IDENTITY_CHANNEL) -> dict:
+    roots = [
+        m
+        for m in slack.messages(channel)
+        if m.get("user") == slack.bot_user_id and not m.get("thread_ts")
+    ]
+    assert len(roots) == 1, roots
+    return roots[0]
+
+
+def click_answer(slack, user, channel, root, verdict):
+    return slack.send_block_action(
+        user, channel, root["ts"], f"answer:{verdict}", value=f"{escalations_id(root)}:{verdict}"
+    )
+
+
+def escalations_id(root) -> int:
+    for block in root["blocks"]:
+        if block.get("block_id", "").startswith("answer:"):
+            return int(block["block_id"].split(":")[1])
+    raise AssertionError("no answer buttons")
+
+
+def answer_through_modal(
+    slack,
+    user,
+    root,
+    verdict="committed",
+    date="2027-02-26",
+    note="Yes with 2 extra devs",
+    valid_days="30",
+):
+    response = click_answer(slack, user, IDENTITY_CHANNEL, root, verdict)
+    assert response.status_code == 200
+    opened = [c for c in slack.calls("views.open") if c.ok]
+    assert opened, slack.dump()
+    view_id = list(slack.views)[-1]
+    values = {
+        "verdict": {"verdict": verdict},
+        "note": {"note": note},
+        "valid_days": {"valid_days": valid_days},
+    }
+    if date:
+        values["date"] = {"date": date}
+    return slack.send_view_submission(user, view_id, values)
+
+
+def test_not_committed_item_escalates_to_the_owning_pm(bot, slack):
+    body = slack.send_command(REP, SALES, EXPLORING).json()
+    text = block_text(body["blocks"])
+    assert body["text"].startswith("Not committed")
+    assert f"<@{PM_IDENTITY}>" in text and f"<#{IDENTITY_CHANNEL}>" in text and "due by" in text
+    bot.deliver()
+    root = escalation_root(slack)
+    shown = message_text(root)
+    for expected in ("yubikey", f"<@{REP}>", "Acme", "$200k", "Mar 15", "Answer due by", "ID-18"):
+        assert expected in shown, expected
+
+
+def test_unknown_question_goes_to_triage(bot, slack):
+    slack.send_command(REP, SALES, "quantum teleportation for Acme")
+    bot.deliver()
+    root = escalation_root(slack, TRIAGE)
+    assert "could not match" in message_text(root)
+
+
+def test_unknown_question_routes_by_keywords(bot, slack):
+    slack.send_command(REP, SALES, "does login work with duo push for Acme")
+    bot.deliver()
+    assert escalation_root(slack, IDENTITY_CHANNEL)
+
+
+def test_full_loop_pm_answers_rep_is_told_and_the_answer_is_reused(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    slack.send_mention(REP2, SALES, "yubikey support for Globex by April 1")
+    bot.deliver()
+    root = escalation_root(slack)  # one thread for both reps
+    assert "asked this too" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+    assert "2 reps waiting" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+
+    response = answer_through_modal(slack, PM_IDENTITY, root)
+    assert response.status_code == 200 and not response.content.strip(b"{}")
+    bot.deliver()
+    # the rep who used /canwe gets a DM, the rep who mentioned gets a thread reply
+    dms = [p for p in posts(slack) if p["channel"].startswith("D")]
+    assert len(dms) == 1 and "answered your question" in message_text(dms[0])
+    mention_ts = next(m["ts"] for m in slack.messages(SALES) if m.get("user") == REP2)
+    thread_replies = [p for p in posts(slack, channel=SALES) if p.get("thread_ts") == mention_ts]
+    assert len(thread_replies) == 2  # the first answer, then the PM's
+    assert "Yes with 2 extra devs" in message_text(thread_replies[-1])
+    updated = [c.args for c in slack.calls("chat.update") if c.ok]
+    assert (
+        updated
+        and "Answered by" in message_text(updated[-1])
+        and "answer:" not in block_text(updated[-1]["blocks"])
+    )
+
+    later = slack.send_command("U0REP00003", SALES, "yubikey for Initech by June 30").json()
+    assert "Answered by" in block_text(later["blocks"])
+    assert later["text"].startswith("Committed")
+    assert len(escalations(bot.ctx)) == 1
+
+
+def test_pm_reply_with_a_verdict_word_is_an_answer(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    slack.send_message(
+        PM_IDENTITY,
+        IDENTITY_CHANNEL,
+        "no, we will not support hardware keys this year",
+        thread_ts=root["ts"],
+    )
+    bot.deliver()
+    [escalation] = escalations(bot.ctx)
+    assert escalation.status == "answered"
+    assert "Recorded" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+    dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
+    assert "will not support hardware keys" in message_text(dm)
+
+
+def test_a_non_owner_reply_is_a_comment_not_an_answer(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    slack.send_message(
+        "U0ENGINEER", IDENTITY_CHANNEL, "yes by 2027-01-10, I think it's easy", thread_ts=root["ts"]
+    )
+    bot.deliver()
+    assert escalations(bot.ctx)[0].status == "open"
+    dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
+    assert "Comment from <@U0ENGINEER>" in message_text(dm) and "not an answer" in message_text(dm)
+
+
+def test_a_non_owner_click_is_refused_ephemerally(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    click_answer(slack, "U0ENGINEER", IDENTITY_CHANNEL, root, "committed")
+    refusals = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert refusals and refusals[-1]["user"] == "U0ENGINEER" and "Only" in refusals[-1]["text"]
+    assert not [c for c in slack.calls("views.open") if c.ok]
+
+
+def test_modal_without_a_date_for_yes_is_rejected_with_a_field_error(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    response = answer_through_modal(slack, PM_IDENTITY, escalation_root(slack), date=None)
+    assert response.json()["response_action"] == "errors" and "date" in response.json()["errors"]
+    assert escalations(bot.ctx)[0].status == "open"
+
+
+def test_an_answer_expires_and_the_next_question_escalates_again(bot, slack, clock):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    answer_through_modal(slack, PM_IDENTITY, escalation_root(slack), valid_days="10")
+    bot.deliver()
+    clock.advance(days=11)
+    body = slack.send_command(REP2, SALES, "yubikey for Globex").json()
+    assert body["text"].startswith("Not committed") and "I asked" in block_text(body["blocks"])
+    assert len(escalations(bot.ctx)) == 2
+
+
+def test_a_roadmap_change_invalidates_an_answer(bot, slack, clock):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    answer_through_modal(slack, PM_IDENTITY, escalation_root(slack))
+    bot.deliver()
+    clock.advance(hours=1)
+    with session_scope(bot.ctx.sessions) as session:
+        report = apply_roadmap(
+            RoadmapIn.model_validate(
+                {
+                    "items": [
+                        {
+                            "key": "ID-18",
+                            "title": "Hardware security keys for MFA (WebAuthn)",
+                            "area": "Identity",
+                            "status": "planned",
+                            "aliases": ["yubikey", "passkeys", "webauthn", "fido2"],
+                            "description": "Passkeys and FIDO2 security keys as a second factor",
+                            "url": "https://tracker.example.com/ID-18",
+                        }
+                    ]
+                }
+            ),
+            session=session,
+            now=clock(),
+        )
+    assert report.revised_item_ids
+    body = slack.send_command(REP2, SALES, "yubikey for Globex").json()
+    assert "Answered by" not in block_text(body["blocks"])
+    assert len(escalations(bot.ctx)) == 2
+
+
+# ------------------------------------------------------------------ deadlines
+
+
+def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
+    from bot.chasing import chase
+
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    [escalation] = escalations(bot.ctx)
+    window = escalation.due_at - escalation.created_at
+    clock.set(escalation.created_at + window * 0.5 + dt.timedelta(seconds=1))
+    assert chase(bot.ctx).reminders == 1
+    assert chase(bot.ctx).reminders == 0  # not twice
+    clock.set(escalation.created_at + window * 0.9)
+    assert chase(bot.ctx).reminders == 1
+    clock.set(escalation.due_at + dt.timedelta(minutes=1))
+    assert chase(bot.ctx).late == 1
+    bot.deliver()
+    thread = [message_text(m) for m in slack.thread(IDENTITY_CHANNEL, root["ts"])]
+    assert sum("Reminder" in t for t in thread) == 2
+    assert any("late" in t and f"<@{PM_LEAD}>" in t for t in thread)
+    dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
+    assert "late" in message_text(dm)
+    clock.advance(days=3)
+    assert chase(bot.ctx).late == 0
+    assert escalations(bot.ctx)[0].status == "open"  # overdue stays open until answered
+
+
+def test_due_time_is_before_the_deal_and_within_the_sla(bot, slack):
+    slack.send_command(REP, SALES, "yubikey for Acme by 2026-12-04")  # next Friday
+    [escalation] = escalations(bot.ctx)
+    # 2 business days before Fri Dec 4 is Wed Dec 2 noon New York; the 1-day SLA (Mon 15:00) is earlier
+    assert escalation.due_at == dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)
+
+
+# ------------------------------------------------------------------ faults
+
+
+def test_rate_limited_then_delivered_once(bot, slack):
+    slack.fail("chat.postMessage", status=429, times=1, retry_after=1)
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    escalation_root(slack)
+    assert unsent(bot.ctx) == 0
+
+
+def test_slack_down_for_a_while_then_everything_is_delivered_once(bot, slack, clock):
+    slack.fail("chat.postMessage", status=500, times=None)
+    slack.send_command(REP, SALES, EXPLORING)
+    slack.send_mention(REP2, SALES, "salesforce sync for Acme")
+    for _ in range(3):
+        bot.deliver()
+        clock.advance(minutes=5)
+    assert unsent(bot.ctx) == 2
+    slack.clear_failures()
+    bot.deliver()
+    assert unsent(bot.ctx) == 0
+    escalation_root(slack)
+    assert len([p for p in posts(slack, channel=SALES)]) == 1
+
+
+def test_a_crash_between_the_state_change_and_delivery_loses_nothing(bot, slack, clock):
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+    from tests.conftest import make_context
+
+    slack.send_command(
+        REP, SALES, EXPLORING
+    )  # stored with its outbox rows; the process "dies" here
+    assert count(bot.ctx, OutboxMessage) == 1 and posts(slack) == []
+    restarted = make_context(bot.ctx.settings, clock)
+    Delivery(restarted, make_client(restarted.settings)).drain()
+    escalation_root(slack)
+    Delivery(restarted, make_client(restarted.settings)).drain()
+    assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1
+    restarted.engine.dispose()
+
+
+def test_a_leased_message_is_not_sent_twice_until_its_lease_expires(bot, slack, clock):
+    from store.outbox import claim_due
+
+    slack.send_command(REP, SALES, EXPLORING)
+    with session_scope(bot.ctx.sessions) as session:  # another process took it and died
+        claimed = claim_due(session=session, now=clock(), lease=dt.timedelta(seconds=60))
+    assert len(claimed) == 1
+    bot.deliver()
+    assert posts(slack) == []
+    clock.advance(seconds=61)
+    bot.deliver()
+    assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1
+
+
+def test_exception_button_escalates_a_not_by_then(bot, slack):
+    body = slack.send_command(REP, SALES, "Teams notifications for Globex by December 4")
+    assert body.json()["text"].startswith("Not by then")
+    [question] = questions(bot.ctx)
+    ephemeral = [m for m in slack.messages(SALES) if m.get("ephemeral_to") == REP][-1]
+    slack.send_block_action(REP, SALES, ephemeral["ts"], "ask_exception", value=str(question.id))
+    bot.deliver()
+    root = escalation_root(slack, "C0PMINTEG1")
+    assert "exception" in message_text(root)
+    assert count(bot.ctx, Question, Question.status == "escalated") == 1
+    assert count(bot.ctx, Escalation) == 1

@@ -1,0 +1,157 @@
+"""/canwe and @canwe end to end: signed HTTP into the real app, answers checked at the stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from store.models import Question
+from tests.helpers import REP, SALES, block_text, count, posts, questions
+
+
+def ack_body(response) -> dict:
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_committed_item_gets_a_yes_with_a_safe_date(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "SSO with Okta for Acme by March 15"))
+    text = block_text(body["blocks"])
+    assert body["response_type"] == "ephemeral"
+    assert "Committed" in body["text"]
+    assert "Single sign-on with Okta" in text and "ID-12" in text
+    assert "likely by" in text and "based on 25 finished tasks of team Identity" in text
+    assert "<@U0PMIDENT1>" in text  # who owns it
+    stored = questions(bot.ctx)
+    assert len(stored) == 1
+    assert (stored[0].customer, stored[0].verdict, str(stored[0].needed_by)) == (
+        "Acme",
+        "committed",
+        "2027-03-15",
+    )
+
+
+def test_shipped_item_is_available(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "do we have salesforce sync?"))
+    assert body["text"].startswith("Available")
+
+
+def test_date_too_early_is_not_by_then_with_an_exception_button(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "Teams notifications for Globex by December 4"))
+    assert body["text"].startswith("Not by then")
+    assert "ask_exception" in block_text(body["blocks"])
+
+
+def test_declined_item_is_no(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "on-premise deployment for Initech"))
+    assert body["text"].startswith("No")
+
+
+@pytest.mark.parametrize("text", ["", "help", "   "])
+def test_empty_command_shows_usage_and_stores_nothing(bot, slack, text):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    assert "/canwe SSO with Okta for Acme by March 15" in block_text(body["blocks"])
+    assert count(bot.ctx, Question) == 0
+
+
+def test_mention_is_answered_in_its_thread(bot, slack):
+    response = slack.send_mention(REP, SALES, "can we promise SCIM provisioning to Acme by Q2?")
+    assert response.status_code == 200
+    bot.deliver()
+    replies = posts(slack, channel=SALES)
+    assert len(replies) == 1
+    mention_ts = next(m["ts"] for m in slack.messages(SALES) if m.get("user") == REP)
+    assert replies[0]["thread_ts"] == mention_ts
+    assert "SCIM 2.0 user provisioning" in block_text(replies[0]["blocks"])
+
+
+def test_the_same_event_three_times_makes_one_question_and_one_reply(bot, slack):
+    for retry in (None, 1, 2):
+        response = slack.send_mention(
+            REP,
+            SALES,
+            "salesforce sync for Acme",
+            event_id="Ev0SAME0001",
+            ts="1790000000.000100",
+            retry_num=retry,
+        )
+        assert response.status_code == 200
+    bot.deliver()
+    assert count(bot.ctx, Question) == 1
+    assert len(posts(slack, channel=SALES)) == 1
+
+
+def test_a_double_submitted_command_stores_one_question(bot, slack):
+    first = ack_body(slack.send_command(REP, SALES, "audit log export for Acme"))
+    second = ack_body(slack.send_command(REP, SALES, "audit log export for Acme"))
+    assert first["text"] == second["text"]
+    assert count(bot.ctx, Question) == 1
+
+
+def test_forged_signature_is_refused_and_nothing_is_stored(bot, slack):
+    body = b"command=%2Fcanwe&text=salesforce&user_id=U1&channel_id=C1&trigger_id=t1"
+    response = slack.send_signed(
+        body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64
+    )
+    assert response.status_code == 401
+    assert count(bot.ctx, Question) == 0
+
+
+def test_stale_timestamp_is_refused(bot, slack):
+    body = b"command=%2Fcanwe&text=salesforce&user_id=U1&channel_id=C1&trigger_id=t2"
+    response = slack.send_signed(
+        body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 6 * 60
+    )
+    assert response.status_code == 401
+    assert count(bot.ctx, Question) == 0
+
+
+def test_health_answers_when_the_database_is_reachable(bot):
+    import httpx
+
+    response = httpx.get(f"{bot.url}/healthz")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_broadcasts_mentions_and_links_are_never_echoed(bot, slack):
+    text = "<!channel> <!here> <@U0BOSS0001> SSO with Okta <http://evil.example|click here> *now*"
+    body = ack_body(slack.send_command(REP, SALES, text))
+    rendered = json.dumps(body)
+    for forbidden in ("<!channel>", "<!here>", "<@U0BOSS0001>", "<http://evil", "evil.example"):
+        assert forbidden not in rendered
+    assert "click here" in rendered  # the label survives as plain text
+
+
+def test_forty_thousand_characters_are_answered_and_stored_shortened(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "okta sso " + "a" * 40_000))
+    assert "first 1,000 characters" in block_text(body["blocks"])
+    assert len(questions(bot.ctx)[0].text) <= 1000
+
+
+@pytest.mark.parametrize("text", [":tada: :rocket:", "🎉🚀", "\x00\x01\x02", "?!?"])
+def test_text_without_words_gets_usage(bot, slack, text):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    assert "Examples" in block_text(body["blocks"])
+    assert count(bot.ctx, Question) == 0
+
+
+def test_sql_fragments_are_just_text(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "'; DROP TABLE questions; -- okta sso"))
+    assert body["text"]
+    assert count(bot.ctx, Question) == 1
+
+
+def test_past_date_is_called_out(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "salesforce sync for Acme by 2026-01-15"))
+    assert "has already passed" in block_text(body["blocks"])
+
+
+def test_unparseable_date_is_ignored_and_said(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "salesforce sync for Acme by 31/31"))
+    assert "could not read" in block_text(body["blocks"])
+    assert questions(bot.ctx)[0].needed_by is None
