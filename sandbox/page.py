@@ -157,8 +157,11 @@ def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
                 if not m.get("ephemeral_to") or m["ephemeral_to"] == viewer
             ]
         views = [
-            {k: v[k] for k in ("id", "title", "submit", "close", "blocks", "errors", "callback_id")
-             if k in v}
+            {
+                k: v[k]
+                for k in ("id", "title", "submit", "close", "blocks", "errors", "callback_id")
+                if k in v
+            }
             for v in standin.views.values()
             if v["open"] and v["user_id"] == viewer and v.get("type") == "modal"
         ]

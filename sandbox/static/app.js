@@ -44,7 +44,7 @@ const EMOJI = {
   large_green_circle: "🟢", large_yellow_circle: "🟡", large_orange_circle: "🟠",
   large_blue_circle: "🔵", white_circle: "⚪", black_circle: "⚫", handshake: "🤝",
   raising_hand: "🙋", eyes: "👀", lock: "🔒", chart_with_upwards_trend: "📈", mega: "📣",
-  package: "📦", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
+  package: "📦", incoming_envelope: "📨", envelope_with_arrow: "📩", busy_speech_bubble: "💬", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
   arrow_right: "➡️", repeat: "🔁", stopwatch: "⏱️", clipboard: "📋", pencil: "📝",
 };
 
@@ -231,6 +231,9 @@ function renderMessage(m, channel, inThread) {
     !inThread && m.reply_count
       ? el("button", { type: "button", class: "replies", onclick: () => openThread(m.ts) },
         `${m.reply_count} ${m.reply_count === 1 ? "reply" : "replies"}`)
+      : null,
+    !inThread && !m.reply_count && !m.ephemeral_to
+      ? el("button", { type: "button", class: "reply-link", onclick: () => openThread(m.ts) }, "Reply in thread")
       : null));
   return node;
 }
@@ -439,7 +442,7 @@ function render() {
   ui.seen[ui.channel] = msgs.length;
   $("#channel-head").replaceChildren(
     el("span", {}, c ? (c.is_im ? `${ui.data.bot.name} (direct message)` : `# ${c.name}`) : ""),
-    c && KIND_LABEL[c.kind] ? el("span", { class: "sub" }, `${KIND_LABEL[c.kind]} channel`) : null);
+    el("span", { class: "sub" }, c && KIND_LABEL[c.kind] ? `${KIND_LABEL[c.kind]} channel` : ""));
   fillMessages($("#messages"), msgs.filter((m) => !m.thread_ts), ui.channel, false);
   const pane = $("#thread-pane");
   const parent = ui.thread && msgs.find((m) => m.ts === ui.thread);
