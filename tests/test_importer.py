@@ -1,0 +1,124 @@
+"""`canwe import`: YAML, CSV and the real KEP roadmap; upserts; bad rows reject the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app as cli
+from bot.importer import RoadmapFileError, kep_status, load_file
+from store.db import session_scope
+from store.models import Area, Channel, FinishedWork, Item
+from tests.conftest import EXAMPLE_ROADMAP, load_roadmap
+from tests.helpers import count
+
+KEP_CSV = Path(__file__).parent / "data" / "kep" / "kubernetes_keps.csv"
+TODAY = dt.date(2026, 11, 27)
+
+
+def test_example_roadmap_has_every_status_over_four_areas():
+    roadmap = load_file(EXAMPLE_ROADMAP, TODAY)
+    assert len(roadmap.items) >= 30
+    assert {item.status.value for item in roadmap.items} == {
+        "shipped",
+        "in_progress",
+        "committed",
+        "planned",
+        "exploring",
+        "declined",
+    }
+    assert len(roadmap.areas) == 4
+
+
+def test_importing_twice_changes_nothing(ctx):
+    first = load_roadmap(ctx)
+    assert first.created["items"] == 30
+    second = load_roadmap(ctx)
+    assert second.created == {k: 0 for k in second.created} and not any(second.updated.values())
+    assert count(ctx, Item) == 30 and count(ctx, Area) == 4 and count(ctx, Channel) == 3
+    assert count(ctx, FinishedWork) == 32
+
+
+def test_a_bad_row_names_file_row_and_field_and_applies_nothing(ctx, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "items:\n  - {key: A-1, title: Good, status: planned}\n"
+        "  - {key: A-2, title: Bad, status: someday}\n"
+    )
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(bad, TODAY)
+    assert "bad.yaml: items row 2 (A-2), field status" in str(error.value)
+    result = CliRunner().invoke(
+        cli, ["import", str(bad)], env={"DATABASE_URL": ctx.settings.database_url}
+    )
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert count(ctx, Item) == 0
+
+
+def test_csv_items_with_estimate_columns(ctx, tmp_path):
+    sheet = tmp_path / "items.csv"
+    sheet.write_text(
+        "key,title,area,status,target,public,aliases,estimate_team,estimate_likely,estimate_pessimistic\n"
+        "X-1,Dark mode,UI,committed,2027-02-01,yes,night mode;dark theme,Web,5,9\n"
+    )
+    roadmap = load_file(sheet, TODAY)
+    item = roadmap.items[0]
+    assert item.public and item.aliases == ["night mode", "dark theme"]
+    assert (item.estimate.team, item.estimate.likely, item.estimate.pessimistic) == ("Web", 5, 9)
+
+
+def test_csv_history(tmp_path):
+    sheet = tmp_path / "history.csv"
+    sheet.write_text("team,estimate,actual,finished\nWeb,5,7,2026-05-01\n")
+    assert load_file(sheet, TODAY).history[0].actual == 7
+
+
+def test_an_estimate_change_revises_the_item(ctx, tmp_path):
+    load_roadmap(ctx)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(
+        "items:\n  - key: ID-12\n    title: Single sign-on with Okta (SAML)\n"
+        "    description: Okta integration network app with SP- and IdP-initiated SAML login for Okta tenants\n"
+        "    area: Identity\n    status: committed\n    target: 2027-03-01\n"
+        "    aliases: [okta sso, okta saml, okta login]\n    url: https://tracker.example.com/ID-12\n"
+        "    estimate: {team: Identity, optimistic: 10, likely: 20, pessimistic: 30}\n"
+    )
+    ctx.clock.advance(hours=1)
+    report = load_roadmap(ctx, changed)
+    assert len(report.revised_item_ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "stage", "target", "expected"),
+    [
+        ("implemented", "stable", "2020-01-01", "shipped"),
+        ("implementable", "stable", "2024-04-17", "shipped"),
+        ("implementable", "beta", "2027-04-22", "committed"),
+        ("implementable", "alpha", "2025-08-27", "in_progress"),
+        ("implementable", "", None, "planned"),
+        ("provisional", "alpha", None, "exploring"),
+        ("withdrawn", "", None, "declined"),
+        ("rejected", "", None, "declined"),
+        ("", "", None, "exploring"),
+    ],
+)
+def test_kep_status_mapping(status, stage, target, expected):
+    target_date = dt.date.fromisoformat(target) if target else None
+    assert kep_status(status, stage, target_date, TODAY) == expected
+
+
+def test_the_real_kep_roadmap_imports(ctx):
+    roadmap = load_file(KEP_CSV, TODAY)
+    assert len(roadmap.items) == 651
+    with session_scope(ctx.sessions) as session:
+        from bot.importer import apply_roadmap
+
+        report = apply_roadmap(roadmap, session=session, now=ctx.now())
+    assert report.created["items"] == 651 and report.created["areas"] >= 20
+    with session_scope(ctx.sessions) as session:
+        cronjob = session.scalar(select(Item).where(Item.key == "KEP-3140"))
+        assert cronjob.status == "shipped" and cronjob.area.name == "sig-apps"

@@ -1,0 +1,88 @@
+"""Reading dates, customers and deal values out of how reps write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bot.parsing import clean_text, has_words, parse_question
+
+TODAY = dt.date(2026, 11, 27)  # a Friday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SSO with Okta for Acme by March 15", dt.date(2027, 3, 15)),
+        ("okta sso by 2027-03-15", dt.date(2027, 3, 15)),
+        ("okta sso by Q2", dt.date(2027, 6, 30)),
+        ("okta sso by next month", dt.date(2026, 12, 31)),
+        ("okta sso by end of year", dt.date(2026, 12, 31)),
+        ("okta sso by Dec 1", dt.date(2026, 12, 1)),
+        ("okta sso before 15 January", dt.date(2027, 1, 15)),
+        ("okta sso by 3/15", dt.date(2027, 3, 15)),
+        ("okta sso in June", dt.date(2027, 6, 30)),
+        ("okta sso", None),
+        ("Kubernetes 1.30 support", None),
+        ("SAML 2.0 for Acme", None),
+    ],
+)
+def test_needed_by(text, expected):
+    assert parse_question(text, TODAY).needed_by == expected
+
+
+def test_an_impossible_date_is_reported_not_guessed():
+    parsed = parse_question("okta sso by 31/31", TODAY)
+    assert parsed.needed_by is None and parsed.date_unparsed == "31/31"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("$120k deal", Decimal(120_000)),
+        ("120,000 USD", Decimal(120_000)),
+        ("a $1.5M account", Decimal(1_500_000)),
+        ("€80k", Decimal(80_000)),
+        ("no money here", None),
+    ],
+)
+def test_deal_value(text, value):
+    assert parse_question(f"okta sso {text}", TODAY).deal_value == value
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("SSO with Okta for Acme by March 15", "Acme"),
+        ("okta sso for Acme Corp by Q2", "Acme Corp"),
+        ("can we promise SCIM to Globex?", "Globex"),
+        ("SSO for Okta users", None),
+        ("sso by March", None),
+    ],
+)
+def test_customer(text, customer):
+    assert parse_question(text, TODAY).customer == customer
+
+
+def test_deal_context_is_stripped_from_the_feature():
+    parsed = parse_question("can we promise okta sso to Acme Corp by Q2? $120k deal", TODAY)
+    assert parsed.feature.lower() == "okta sso"
+
+
+def test_slack_markup_is_removed():
+    text = clean_text(
+        "<!channel> hi <@U123> see <https://evil.example|this> and <#C1|general> \x07ok"
+    )
+    assert text == "hi see this and general ok"
+
+
+def test_words_are_needed():
+    assert not has_words(":tada: 🎉 ?!")
+    assert has_words("sso?")
+
+
+def test_long_text_is_cut_and_says_so():
+    parsed = parse_question("x" * 40_000, TODAY)
+    assert parsed.truncated and len(parsed.text) == 1000
