@@ -56,7 +56,10 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
         m = _MENTION.match(text)
         bot_name = standin.users[standin.bot_user_id]["name"]
         if m and m.group(1).lower() == bot_name.lower():
-            r = standin.send_mention(viewer, channel, text[m.end() :], thread_ts=thread_ts)
+            # Slack sends both: app_mention, and the post as a message event
+            r = standin.send_mention(
+                viewer, channel, text[m.end() :], thread_ts=thread_ts, also_message=True
+            )
             return _outcome("app_mention event", r)
         r = standin.send_message(viewer, channel, text, thread_ts=thread_ts)
         return _outcome("message event", r)

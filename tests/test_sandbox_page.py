@@ -60,16 +60,21 @@ def test_composer_sends_a_command_a_mention_or_a_message(sandbox):
     assert r.json()["sent"] == "slash command"
     r = http.post("/ui/send", json={"as": REP, "channel": SALES, "text": "@canwe SSO for Acme?"})
     assert r.json()["sent"] == "app_mention event"
-    root = standin.messages(SALES)[-1]["ts"]
+    root = standin.messages(SALES)[-1]["ts"]  # the mention
     r = http.post(
         "/ui/send", json={"as": REP2, "channel": SALES, "text": "me too", "thread_ts": root}
     )
     assert r.json()["sent"] == "message event"
 
-    command, mention, message = fake.received
+    command, mention, mention_as_message, message = fake.received
     assert command["command"] == "/canwe" and command["text"] == "SSO for Acme"
     assert mention["event"]["type"] == "app_mention"
     assert mention["event"]["text"] == f"<@{standin.bot_user_id}> SSO for Acme?"
+    # as on Slack, the mention also arrives as a message event, with its own event id
+    assert mention_as_message["event"]["type"] == "message"
+    assert mention_as_message["event"]["ts"] == mention["event"]["ts"]
+    assert mention_as_message["event_id"] != mention["event_id"]
+    assert [m["text"] for m in standin.messages(SALES)].count(mention["event"]["text"]) == 1
     assert message["event"]["type"] == "message"
     assert message["event"]["thread_ts"] == root
 
