@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +24,34 @@ from store.db import ping
 log = logging.getLogger("canwe")
 
 
+AUTH_RETRY_SECONDS = 60
+
+
+def authorize_with(client: WebClient):
+    """Bolt's authorize step, from our one bot token. The identity from auth.test is cached;
+    while Slack is unreachable requests are still served (without the bot's user id) rather
+    than failing, and auth.test is tried again a minute later."""
+    cached: dict[str, object] = {}
+
+    def authorize(enterprise_id, team_id, logger) -> AuthorizeResult:
+        result = cached.get("result")
+        if result is None and time.monotonic() >= cached.get("retry_at", 0):
+            try:
+                response = client.auth_test()
+                result = AuthorizeResult.from_auth_test_response(
+                    auth_test_response=response, bot_token=client.token
+                )
+                cached["result"] = result
+            except (SlackApiError, SlackClientError, OSError) as error:
+                logger.warning("auth.test failed (%s): serving without the bot's identity", error)
+                cached["retry_at"] = time.monotonic() + AUTH_RETRY_SECONDS
+        return result or AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token=client.token
+        )
+
+    return authorize
+
+
 def build_app(ctx: Context, client: WebClient) -> App:
     """The Bolt app. Listeners run before the HTTP response (`process_before_response`): a
     /canwe answer is decided in milliseconds and goes back in the ack itself, while anything
@@ -30,7 +61,7 @@ def build_app(ctx: Context, client: WebClient) -> App:
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         process_before_response=True,
-        token_verification_enabled=False,  # start even while Slack is unreachable
+        authorize=authorize_with(client),  # start and answer even while Slack is unreachable
     )
     register_listeners(app, ctx)
     return app

@@ -1,4 +1,4 @@
-"""The `canwe` command line: migrate, import, ask, serve, tick."""
+"""The `canwe` command line: migrate, import, ask, serve, tick, sync."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from bot.settings import Settings
+from bot.sync.base import SyncSource
 
 app = typer.Typer(
     help="canwe: can we promise this feature to the customer, and by when?",
@@ -212,6 +213,59 @@ def _check_migrated(settings: Settings) -> None:
             err=True,
         )
         raise typer.Exit(2)
+
+
+@app.command()
+def sync(
+    source: Annotated[
+        SyncSource | None,
+        typer.Option(help="the tracker to read (default: every configured one)"),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="read everything, not only what changed since last time")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log each request retry and page")
+    ] = False,
+) -> None:
+    """Read roadmap items, estimates and history from Jira and/or Linear (never writes back).
+
+    Configure with the JIRA_* and LINEAR_* settings (docs/sync.md). Exits 1 when a tracker
+    failed, 2 when none is configured.
+    """
+    import logging
+
+    from bot.sync.runner import SyncNotConfigured, configured_sources, run_sync
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.CRITICAL,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = _settings()
+    names = [source.value] if source else configured_sources(settings)
+    if not names:
+        typer.echo(
+            "canwe sync: no tracker is configured; set JIRA_BASE_URL, JIRA_EMAIL, "
+            "JIRA_API_TOKEN and JIRA_JQL, or LINEAR_API_KEY and LINEAR_TEAMS (see docs/sync.md)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    failed = False
+    for name in names:
+        try:
+            report = run_sync(
+                name, session_factory=ctx.sessions, settings=settings, full=full, now=ctx.now
+            )
+        except SyncNotConfigured as error:
+            typer.echo(f"canwe sync: {error}", err=True)
+            raise typer.Exit(2) from error
+        for line in report.lines():
+            typer.echo(line)
+        failed = failed or not report.ok
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.roadmap_schema import Status
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -21,7 +24,9 @@ def _split_list(value):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -41,10 +46,59 @@ class Settings(BaseSettings):
     canwe_digest_time: dt.time = dt.time(9, 0)
     canwe_tick_seconds: float = Field(default=5.0, gt=0)
 
+    # --- tracker sync (docs/sync.md) ------------------------------------------------
+    # Jira Cloud: one JQL for every area, or a JSON object {"Area name": "JQL", ...}
+    jira_base_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_jql: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    jira_status_map: Annotated[dict[str, Status], NoDecode] = Field(default_factory=dict)
+    jira_hours_per_day: float = Field(default=8.0, gt=0, le=24)
+    jira_paging: Literal["auto", "token", "offset"] = "auto"
+    # Linear: team keys, each optionally mapped to an area name: "ENG,BIL=Billing"
+    linear_api_key: SecretStr | None = None
+    linear_teams: Annotated[dict[str, str | None], NoDecode] = Field(default_factory=dict)
+    linear_status_map: Annotated[dict[str, Status], NoDecode] = Field(default_factory=dict)
+    linear_days_per_point: float = Field(default=1.0, gt=0)
+    linear_api_url: str = "https://api.linear.app/graphql"
+    # minutes between periodic syncs inside `canwe serve`; 0 turns them off
+    canwe_sync_minutes: int = Field(default=15, ge=0)
+
     @field_validator("canwe_admins", "canwe_holidays", mode="before")
     @classmethod
     def _comma_separated(cls, value):
         return _split_list(value)
+
+    @field_validator("jira_jql", mode="before")
+    @classmethod
+    def _jql_per_area(cls, value):
+        if value is None or value == "":
+            return {}
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                return json.loads(text)
+            return {"": text}  # one JQL: the area comes from each issue
+        return value
+
+    @field_validator("jira_status_map", "linear_status_map", "linear_teams", mode="before")
+    @classmethod
+    def _key_value_pairs(cls, value):
+        """`A=x,B=y` (or a JSON object); a bare `A` maps to None."""
+        if value is None or value == "":
+            return {}
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                return json.loads(text)
+            pairs = {}
+            for part in _split_list(text):
+                key, _, mapped = part.partition("=")
+                pairs[key.strip()] = mapped.strip() or None
+            return pairs
+        if isinstance(value, list):
+            return {key: None for key in value}
+        return value
 
     @field_validator("canwe_timezone")
     @classmethod
@@ -60,6 +114,21 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.canwe_timezone)
+
+    def missing_sync_settings(self, source: str) -> list[str]:
+        """Names of the variables a tracker sync needs and does not have."""
+        if source == "jira":
+            wanted = {
+                "JIRA_BASE_URL": self.jira_base_url,
+                "JIRA_EMAIL": self.jira_email,
+                "JIRA_API_TOKEN": self.jira_api_token,
+                "JIRA_JQL": self.jira_jql,
+            }
+        elif source == "linear":
+            wanted = {"LINEAR_API_KEY": self.linear_api_key, "LINEAR_TEAMS": self.linear_teams}
+        else:
+            raise ValueError(f"unknown sync source {source!r}")
+        return [name for name, value in wanted.items() if not value]
 
     def missing_slack_credentials(self) -> list[str]:
         """Names of the variables HTTP mode needs and does not have."""

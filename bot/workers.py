@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.chasing import ChaseReport, chase
 from bot.context import Context
 from bot.delivery import Delivery, DeliveryReport
+from bot.sync.runner import configured_sources, sync_configured
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,11 @@ class Workers:
             ),
             threading.Thread(target=self._schedule, name="canwe-scheduler", daemon=True),
         ]
+        if self.ctx.settings.canwe_sync_minutes and configured_sources(self.ctx.settings):
+            # its own thread: a tracker's Retry-After may keep a sync waiting for minutes
+            self._threads.append(
+                threading.Thread(target=self._sync, name="canwe-sync", daemon=True)
+            )
         for thread in self._threads:
             thread.start()
 
@@ -64,6 +70,16 @@ class Workers:
         self.delivery.wake()
         for thread in self._threads:
             thread.join(timeout=5)
+
+    def _sync(self) -> None:
+        interval = self.ctx.settings.canwe_sync_minutes * 60
+        while not self._stop.is_set():
+            for report in sync_configured(
+                session_factory=self.ctx.sessions, settings=self.ctx.settings, now=self.ctx.now
+            ):
+                log.info("sync: %s", report.summary())
+            if self._stop.wait(interval):
+                return
 
     def _schedule(self) -> None:
         while not self._stop.wait(self.ctx.settings.canwe_tick_seconds):

@@ -218,3 +218,32 @@ class HandledEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     received_at: Mapped[dt.datetime]
+
+
+class SyncCursor(Base):
+    """Per tracker: the newest `updated` time applied by the last successful sync."""
+
+    __tablename__ = "sync_cursors"
+
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cursor: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class SyncRun(Base):
+    """One `canwe sync` (or periodic) run: what it read, what it changed, why it stopped."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    since: Mapped[dt.datetime | None]  # the cursor the run read from (None: everything)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    skipped: Mapped[list[str]] = mapped_column(default=list)  # "KEY: reason", at most 100
+    error: Mapped[str | None] = mapped_column(Text)

@@ -155,3 +155,9 @@ def test_unparseable_date_is_ignored_and_said(bot, slack):
     body = ack_body(slack.send_command(REP, SALES, "salesforce sync for Acme by 31/31"))
     assert "could not read" in block_text(body["blocks"])
     assert questions(bot.ctx)[0].needed_by is None
+
+
+def test_questions_are_answered_while_slack_is_unreachable(bot, slack):
+    slack.fail("auth.test", status=503, times=None)
+    body = ack_body(slack.send_command(REP, SALES, "do we have salesforce sync?"))
+    assert body["text"].startswith("Available")
