@@ -82,6 +82,12 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
         )
         return _outcome("view_submission", r)
 
+    def control(request: Request, body: dict[str, Any]) -> JSONResponse:
+        found = standin.controls.get(str(body.get("id") or ""))
+        if found is None:
+            return JSONResponse({"error": "no such sandbox control"}, status_code=404)
+        return JSONResponse({"ok": True, "message": found[1]()})
+
     def close(request: Request, body: dict[str, Any]) -> JSONResponse:
         standin.close_view(str(body.get("as") or ""), str(body.get("view_id") or ""))
         return JSONResponse({"ok": True})
@@ -93,6 +99,7 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
         Route("/ui/action", _json_endpoint(action), methods=["POST"]),
         Route("/ui/submit", _json_endpoint(submit), methods=["POST"]),
         Route("/ui/close", _json_endpoint(close), methods=["POST"]),
+        Route("/ui/control", _json_endpoint(control), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -181,6 +188,7 @@ def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
         "messages": messages,
         "views": views,
         "failures": failures,
+        "controls": [{"id": k, "label": label} for k, (label, _) in standin.controls.items()],
     }
 
 

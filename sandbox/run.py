@@ -15,7 +15,10 @@ listener calling ``views.open`` on its own server would wait on itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +105,7 @@ def build_sandbox(settings: Settings, ctx: Context, host: str = "localhost") -> 
         public_base_url=f"http://{host}:{settings.port}{PREFIX}",
     )
     populate(standin, settings, ctx)
+    add_controls(standin, ctx)
     standin.start()
 
     async def home(_request: Request):
@@ -112,6 +116,48 @@ def build_sandbox(settings: Settings, ctx: Context, host: str = "localhost") -> 
         Mount(PREFIX, app=standin.asgi_app()),
     ]
     return Sandbox(standin=standin, url=f"http://{host}:{settings.port}{PREFIX}/", routes=routes)
+
+
+class SandboxClock:
+    """The bot's clock in the sandbox: real time, plus however far the page skipped ahead."""
+
+    def __init__(self, base: Callable[[], dt.datetime]) -> None:
+        self.base = base
+        self.offset = dt.timedelta()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.base() + self.offset
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        with self._lock:
+            self.offset += delta
+        return self()
+
+
+def add_controls(standin: SlackStandIn, ctx: Context) -> None:
+    """Page buttons that skip the bot's clock ahead and run the scheduled work at once, so
+    reminders and late notices can be seen without waiting.  Sets ``ctx.clock``."""
+    from bot.chasing import chase
+
+    clock = SandboxClock(ctx.clock)
+    ctx.clock = clock
+
+    def skip(delta: dt.timedelta) -> Callable[[], str]:
+        def run() -> str:
+            now = clock.advance(delta).astimezone(ctx.settings.tz)
+            report = chase(ctx)
+            ctx.wake_delivery()
+            return (
+                f"Sandbox time is now {now:%a %b %d, %H:%M}: "
+                f"{report.reminders} reminder(s), {report.late} late notice(s)."
+            )
+
+        return run
+
+    standin.add_control("skip-hour", "+1 hour", skip(dt.timedelta(hours=1)))
+    standin.add_control("skip-day", "+1 day", skip(dt.timedelta(days=1)))
 
 
 def with_api_url(settings: Settings, sandbox: Sandbox) -> Settings:

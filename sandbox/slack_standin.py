@@ -158,6 +158,8 @@ class SlackStandIn:
         self._local_base_url: str | None = None
         self._http = httpx.Client(timeout=http_timeout)
         self._app: Starlette | None = None
+        # buttons on the sandbox page that act on the bot's side (skip time, post the digest)
+        self.controls: dict[str, tuple[str, Callable[[], str]]] = {}
         self.add_user(bot_user_id, "canwe", real_name="canwe", is_bot=True)
 
     # ------------------------------------------------------------------ server
@@ -281,6 +283,13 @@ class SlackStandIn:
             self._state.messages.setdefault(channel_id, [])
             self._changed()
         return channel
+
+    def add_control(self, control_id: str, label: str, action: Callable[[], str]) -> None:
+        """A button on the sandbox page; ``action`` runs in a worker thread and returns the
+        line the page shows when it is done."""
+        with self._cond:
+            self.controls[control_id] = (label, action)
+            self._changed()
 
     def _ensure_channel(self, channel_id: str) -> str:
         """Resolve a channel argument the way Slack does (a user id means the bot's DM)."""

@@ -291,6 +291,30 @@ def test_a_thread_reply_by_the_owner_answers(page, site):
     expect(relay).to_contain_text("the billing feed has no carbon data")
 
 
+def test_skipping_ahead_brings_reminders_then_the_late_notice(page, tmp_path):
+    from playwright.sync_api import expect
+
+    ask_unknown_dashboard(page)
+    escalation = open_escalation(page)
+    escalation.hover()
+    escalation.get_by_role("button", name="Reply in thread").click()
+    thread = page.locator("#thread-pane")
+    skip_day = page.locator("#controls button[data-control='skip-day']")
+    for _ in range(4):  # Friday's question is due the next business day
+        skip_day.click()
+        expect(page.locator("#toast")).to_contain_text("Sandbox time is now")
+    expect(thread.locator(".msg", has_text="Reminder")).not_to_have_count(0)
+    expect(thread.locator(".msg", has_text="This answer is late")).to_have_count(1)
+    expect(thread).to_contain_text("Lee (PM lead), can you take it?")
+    snap(page, tmp_path, "late")
+
+    be(page, REP)
+    open_channel(page, f"D{REP}")
+    expect(page.locator("#messages .msg", has_text="is late").last).to_contain_text(
+        "Still do not promise"
+    )
+
+
 def test_digest_can_be_triggered_and_shows_up(page):
     pytest.importorskip("bot.digest", reason="the digest is not on main yet")
     pytest.skip("write once the digest's trigger is known")

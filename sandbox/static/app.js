@@ -431,9 +431,26 @@ function renderWho() {
   sel.value = ui.me;
 }
 
+function renderControls() {
+  const box = $("#controls");
+  const controls = ui.data.controls || [];
+  const key = JSON.stringify(controls);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...controls.map((c) => el("button", {
+    type: "button", "data-control": c.id,
+    onclick: async () => {
+      const r = await post("ui/control", { id: c.id });
+      if (r && r.message) toast(r.message);
+      refreshNow();
+    },
+  }, c.label)));
+}
+
 function render() {
   if (!ui.data) return;
   renderWho();
+  renderControls();
   const channels = ui.data.channels;
   if (!channels.some((c) => c.id === ui.channel)) ui.channel = channels.length ? channels[0].id : null;
   renderSidebar();
