@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
-from bot.messages import Message, answer_message, quote, user
+from bot.messages import Message, quote, relay_message, user
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
@@ -115,16 +115,12 @@ def record_answer(
         facts = answered_facts(ctx=ctx, question=question, answer=answer, item=item)
         question.verdict = facts.verdict.value
         audience = q.audience_of(session=session, channel_id=question.channel_id)
-        message = answer_message(facts, audience, ctx.settings.tz)
-        header = f":envelope_with_arrow: {user(user_id)} answered your question ({format_date(now.date())})."
         send_to_watcher(
             session=session,
             ctx=ctx,
             question=question,
             key=f"relay:{answer.id}:{question.id}",
-            message=Message(
-                text=header + " " + message.text, blocks=[*_header_blocks(header), *message.blocks]
-            ),
+            message=relay_message(facts, audience, ctx.settings.tz),
         )
         if item is not None:
             learn_phrasing(session=session, item_id=item.id, text=question.text)
@@ -162,10 +158,6 @@ def record_answer(
     )
     ctx.wake_delivery()
     return answer
-
-
-def _header_blocks(header: str) -> list[SectionBlock]:
-    return [SectionBlock(text=MarkdownTextObject(text=header))]
 
 
 def answered_facts(

@@ -14,7 +14,7 @@ from bot.messages import Message, user, when
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
-from store.outbox import enqueue
+from store.outbox import enqueue_many
 
 
 @dataclass
@@ -29,6 +29,7 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
         with session_scope(ctx.sessions) as session:
             now = ctx.now()
             due = due_for_check(session=session, now=now, limit=batch)
+            outgoing: list[dict] = []
             for escalation in due:
                 thread = {
                     "channel": escalation.channel_id,
@@ -37,16 +38,16 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                 due_text = when(escalation.due_at, ctx.settings.tz)
                 if now < escalation.due_at:
                     escalation.reminders_sent += 1
-                    enqueue(
-                        session=session,
-                        dedupe_key=f"reminder:{escalation.id}:{escalation.reminders_sent}",
-                        method="chat.postMessage",
-                        now=now,
-                        payload={
-                            **thread,
-                            "text": f":alarm_clock: Reminder {user(escalation.owner_id)}: "
-                            f"a rep is waiting for this answer, due by {due_text}.",
-                        },
+                    outgoing.append(
+                        {
+                            "dedupe_key": f"reminder:{escalation.id}:{escalation.reminders_sent}",
+                            "method": "chat.postMessage",
+                            "payload": {
+                                **thread,
+                                "text": f":alarm_clock: Reminder {user(escalation.owner_id)}: "
+                                f"a rep is waiting for this answer, due by {due_text}.",
+                            },
+                        }
                     )
                     escalation.next_check_at = next_check(
                         escalation.created_at, escalation.due_at, escalation.reminders_sent
@@ -55,16 +56,16 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     continue
                 # due time reached: escalate to the backup and tell the reps; it stays open
                 backup = escalation.backup_id or escalation.owner_id
-                enqueue(
-                    session=session,
-                    dedupe_key=f"late:{escalation.id}",
-                    method="chat.postMessage",
-                    now=now,
-                    payload={
-                        **thread,
-                        "text": f":rotating_light: This answer is late (was due {due_text}). "
-                        f"{user(backup)}, can you take it? {user(escalation.owner_id)} owns it.",
-                    },
+                outgoing.append(
+                    {
+                        "dedupe_key": f"late:{escalation.id}",
+                        "method": "chat.postMessage",
+                        "payload": {
+                            **thread,
+                            "text": f":rotating_light: This answer is late (was due {due_text}). "
+                            f"{user(backup)}, can you take it? {user(escalation.owner_id)} owns it.",
+                        },
+                    }
                 )
                 owner = user(escalation.owner_id)
                 text = (
@@ -83,6 +84,7 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                 escalation.late_notified_at = now
                 escalation.next_check_at = None
                 report.late += 1
+            enqueue_many(session=session, messages=outgoing, now=now)
         if len(due) < batch:
             break
     if report.reminders or report.late:

@@ -391,6 +391,18 @@ def answer_message(facts: AnswerFacts, audience: str, tz) -> Message:
     return Message(text=text, blocks=blocks)
 
 
+def relay_message(facts: AnswerFacts, audience: str, tz) -> Message:
+    """A PM's answer brought back to a rep who was waiting for it."""
+    answer = facts.pm_answer
+    header = f":envelope_with_arrow: {user(answer.answered_by)} answered your question"
+    internal = audience != "marketing" or (facts.item is not None and facts.item.public)
+    header += f" ({format_date(answer.answered_at.date())})." if internal else "."
+    message = answer_message(facts, audience, tz)
+    return Message(
+        text=f"{_plain(header)} {message.text}", blocks=[_section(header), *message.blocks]
+    )
+
+
 def _plain(mrkdwn: str) -> str:
     return mrkdwn.replace("*", "")
 

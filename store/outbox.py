@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import OutboxMessage
@@ -36,6 +36,31 @@ def enqueue(
     session.add(message)
     session.flush()
     return message
+
+
+def enqueue_many(*, session: Session, messages: list[dict[str, Any]], now: dt.datetime) -> int:
+    """`enqueue` for many messages at once (each a dict of dedupe_key, method, payload and
+    optionally on_sent): one query for the keys already there, one insert for the rest."""
+    if not messages:
+        return 0
+    keys = [m["dedupe_key"] for m in messages]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.dedupe_key.in_(keys[start : start + 500])
+                )
+            )
+        )
+    fresh = [
+        {"on_sent": None, **m, "created_at": now, "next_attempt_at": now, "attempts": 0}
+        for m in {m["dedupe_key"]: m for m in messages}.values()
+        if m["dedupe_key"] not in existing
+    ]
+    if fresh:
+        session.execute(insert(OutboxMessage), fresh)
+    return len(fresh)
 
 
 def claim_due(
@@ -69,7 +94,6 @@ def claim_due(
 
 
 def pending_count(*, session: Session) -> int:
-    from sqlalchemy import func
 
     return (
         session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None)))
