@@ -159,6 +159,22 @@ def add_controls(standin: SlackStandIn, ctx: Context) -> None:
     standin.add_control("skip-hour", "+1 hour", skip(dt.timedelta(hours=1)))
     standin.add_control("skip-day", "+1 day", skip(dt.timedelta(days=1)))
 
+    try:
+        from bot.digest import run_digests
+    except ImportError:  # the digest is a later piece of the bot
+        return
+
+    def post_digest() -> str:
+        report = run_digests(ctx)
+        ctx.wake_delivery()
+        if not report.digests:
+            if report.already:
+                return "Today's digests are already posted (skip a day for the next ones)."
+            return "Nothing is open: no digest to post."
+        return f"Posted {report.digests} digest(s) in {report.posts} message(s)."
+
+    standin.add_control("digest", "Post today's digest", post_digest)
+
 
 def with_api_url(settings: Settings, sandbox: Sandbox) -> Settings:
     return settings.model_copy(update={"slack_api_url": sandbox.standin.api_url})

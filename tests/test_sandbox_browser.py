@@ -315,9 +315,26 @@ def test_skipping_ahead_brings_reminders_then_the_late_notice(page, tmp_path):
     )
 
 
-def test_digest_can_be_triggered_and_shows_up(page):
-    pytest.importorskip("bot.digest", reason="the digest is not on main yet")
-    pytest.skip("write once the digest's trigger is known")
+def test_digest_can_be_triggered_and_shows_up(page, tmp_path):
+    from playwright.sync_api import expect
+
+    pytest.importorskip("bot.digest", reason="the digest is not in this build yet")
+    ask_unknown_dashboard(page)
+    page.locator("#controls button[data-control='digest']").click()
+    expect(page.locator("#toast")).to_contain_text("Posted")
+    digest = page.locator("#messages .msg:not(.ephemeral)", has_text="carbon emissions").last
+    expect(digest).to_contain_text("Omar (Reporting PM)")
+    snap(page, tmp_path, "sales-digest")
+
+    # the PM's channel gets its own digest of what is owed there
+    be(page, REPORTING_PM)
+    open_channel(page, REPORTING_CHANNEL)
+    owed = page.locator("#messages .msg", has_text="carbon emissions")
+    expect(owed).to_have_count(2)  # the escalation, and the digest line
+
+    # once a day: a second click posts nothing new
+    page.locator("#controls button[data-control='digest']").click()
+    expect(page.locator("#toast")).to_contain_text("already posted")
 
 
 def test_permalink_opens_the_thread(page, site):

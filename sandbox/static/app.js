@@ -44,7 +44,7 @@ const EMOJI = {
   large_green_circle: "🟢", large_yellow_circle: "🟡", large_orange_circle: "🟠",
   large_blue_circle: "🔵", white_circle: "⚪", black_circle: "⚫", handshake: "🤝",
   raising_hand: "🙋", eyes: "👀", lock: "🔒", chart_with_upwards_trend: "📈", mega: "📣",
-  package: "📦", incoming_envelope: "📨", envelope_with_arrow: "📩", busy_speech_bubble: "💬", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
+  package: "📦", newspaper: "📰", incoming_envelope: "📨", envelope_with_arrow: "📩", busy_speech_bubble: "💬", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
   arrow_right: "➡️", repeat: "🔁", stopwatch: "⏱️", clipboard: "📋", pencil: "📝",
 };
 
