@@ -74,7 +74,8 @@ def ask(
 
     if needed_by is not None:
         parsed = _with_date(parsed, needed_by)
-    found = match(parsed.feature, session=session)
+    # matching strips the deal context itself, with the roadmap vocabulary as a guard
+    found = match(parsed.text, session=session)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
 
     question = Question(

@@ -281,6 +281,11 @@ def tick() -> None:
     typer.echo(report.summary())
 
 
+from bot.synonyms_cli import synonyms_app  # noqa: E402
+
+app.add_typer(synonyms_app, name="synonyms")
+
+
 def main(argv: list[str] | None = None) -> None:
     app(args=argv if argv is not None else sys.argv[1:], prog_name="canwe")
 

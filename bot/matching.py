@@ -1,46 +1,61 @@
-"""Finding the roadmap item a question is about, with a score and a confidence.
+"""Find the roadmap item a question is about, and say how sure we are.
 
-First version: fuzzy matching on titles and aliases over an in-memory index of the items,
-rebuilt when the roadmap changes. Below the threshold the answer is *unknown*: a confident
-wrong match would be a false promise.
+1. The deal context (customer, dates, money, "can we promise") is stripped from the text.
+2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
+   words are corrected against the roadmap's own vocabulary (rapidfuzz).
+3. The database's full-text index (SQLite FTS5 bm25, PostgreSQL ts_rank_cd) and a fuzzy
+   match on titles, aliases and phrasings propose candidates.
+4. Every candidate is scored in Python the same way on both databases: how much of the
+   question its names (title, aliases, phrasings PMs answered) explain, weighted by how rare
+   each word is, how much its whole text (with area and description) explains, how much of
+   its name the question covers, and whole-string similarity. An item key written in the
+   question ("KEP-3140") names that item outright.
+5. Confidence is a logistic function of the best score, its gap to the runner-up, and how
+   much of the question is left unexplained, fitted on labelled questions (see
+   benchmarks/matching.py). Below one threshold the verdict is unknown and the question goes
+   to a PM: a confident wrong match would be a false promise.
+
+A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
+questions worded like it find the item even when the roadmap text shares no word with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import functools
+import math
 import re
 import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process, utils
-from sqlalchemy import func, select
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlalchemy.orm import Session
 
-from store.models import Area, Item
+from bot import parsing
+from store import phrasings, search
 
-CONFIDENCE_THRESHOLD = 0.72
-_STOPWORDS = {
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "for",
-    "with",
-    "in",
-    "on",
-    "and",
-    "or",
-    "we",
-    "can",
-    "does",
-    "do",
-    "is",
-    "it",
-    "our",
-    "support",
-    "supported",
-    "feature",
-}
+# One threshold: below it the verdict is unknown and the question escalates.
+CONFIDENCE_THRESHOLD = 0.82
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)): the best
+# candidate's score and its gap to the runner-up, how much of the question the best item's
+# text explains, how much of its name the question covers, and the share of the question in
+# words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
+# labelled questions by `python benchmarks/matching.py --fit`.
+_CALIBRATION = (-3.58, 0.00, 12.14, 1.13, 4.10, -2.17)
+
+# a candidate's score: weights of how much of the question its names explain, how much its
+# whole text explains, how much of its name the question covers, whole-string similarity
+_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
+
+_ANY_DAY = dt.date(2026, 1, 1)
+# an item key written in the question ("KEP-3140", "ID-12") names that item
+_KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
+_DB_CANDIDATES = 100
+_FUZZY_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -53,75 +68,794 @@ class Candidate:
 
 @dataclass(frozen=True)
 class MatchResult:
-    candidates: list[Candidate]
-    confidence: float
-    confident: bool
+    candidates: list[Candidate]  # best first, up to `limit`
+    confidence: float  # calibrated 0..1
+    confident: bool  # confidence >= threshold; if False the verdict is unknown
 
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
 
-@dataclass
-class _Index:
-    version: tuple
-    texts: list[str]
-    owners: list[tuple[int, str, str]]  # (item_id, key, title) per text
-
-
-_lock = threading.Lock()
-_indexes: dict[str, _Index] = {}
-
-
-def _words(text: str) -> str:
-    return " ".join(w for w in utils.default_process(text).split() if w not in _STOPWORDS)
-
-
-def _index(session: Session) -> _Index:
-    version = tuple(session.execute(select(func.count(Item.id), func.max(Item.updated_at))).one())
-    cache_key = str(session.get_bind().url)
-    with _lock:
-        cached = _indexes.get(cache_key)
-        if cached and cached.version == version:
-            return cached
-    texts: list[str] = []
-    owners: list[tuple[int, str, str]] = []
-    rows = session.execute(
-        select(Item.id, Item.key, Item.title, Item.aliases, Area.name).outerjoin(Area)
-    ).all()
-    for item_id, key, title, aliases, _area in rows:
-        for text in [title, key, *(aliases or [])]:
-            words = _words(text)
-            if words:
-                texts.append(words)
-                owners.append((item_id, key, title))
-    index = _Index(version=version, texts=texts, owners=owners)
-    with _lock:
-        _indexes[cache_key] = index
-    return index
-
-
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
-    query = _words(text)
-    if not query:
+    """The roadmap items `text` is most likely about, best first, with a confidence."""
+    ranked = _rank(text, session)
+    if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
-    index = _index(session)
-    exact_key = re.search(r"\b([A-Z][A-Z0-9]*-\d+)\b", text)
-    hits = process.extract(query, index.texts, scorer=fuzz.token_set_ratio, limit=limit * 4)
-    best_by_item: dict[int, Candidate] = {}
-    for _text, score, position in hits:
-        item_id, key, title = index.owners[position]
-        # token_set_ratio is generous to short texts contained in long ones: temper by length
-        balance = fuzz.ratio(query, _text) / 100
-        value = 0.8 * score / 100 + 0.2 * balance
-        if exact_key and exact_key.group(1).lower() == key.lower():
-            value = 1.0
-        if item_id not in best_by_item or best_by_item[item_id].score < value:
-            best_by_item[item_id] = Candidate(item_id, key, title, round(value, 3))
-    candidates = sorted(best_by_item.values(), key=lambda c: c.score, reverse=True)[:limit]
-    if not candidates:
-        return MatchResult(candidates=[], confidence=0.0, confident=False)
-    top = candidates[0].score
-    gap = top - (candidates[1].score if len(candidates) > 1 else 0.0)
-    confidence = round(min(1.0, top * (0.85 + min(gap, 0.3) / 2)), 3)
-    return MatchResult(candidates, confidence, confidence >= CONFIDENCE_THRESHOLD)
+    confidence = confidence_from(_features(ranked))
+    candidates = [
+        Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+        for score, _, doc in ranked[: max(limit, 1)]
+    ]
+    return MatchResult(
+        candidates=candidates,
+        confidence=confidence,
+        confident=confidence >= CONFIDENCE_THRESHOLD,
+    )
+
+
+def confidence_from(features: tuple[float, ...]) -> float:
+    """Calibrated probability that the best candidate is the item the question is about."""
+    z = _CALIBRATION[0] + sum(w * x for w, x in zip(_CALIBRATION[1:], features, strict=True))
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
+    """Keys of the best candidates and the features confidence is computed from (for fitting)."""
+    ranked = _rank(text, session)
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
+
+
+def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, ...]]]:
+    """Every candidate's key and score components, for fitting `_WEIGHTS` (benchmarks)."""
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.weighted:
+        return []
+    return [
+        (index.docs[pos].key, index.score(query, pos)[2])
+        for pos in sorted(_candidates(query, index, session))
+    ]
+
+
+def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
+    """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits."""
+    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
+    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
+    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    return positions
+
+
+def _features(ranked) -> tuple[float, float, float, float, float]:
+    best, (coverage, precision, unknown_share), _ = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+    return best, best - runner_up, coverage, precision, unknown_share
+
+
+def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _Doc]]:
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.weighted and not _KEY.search(text):
+        return []
+    positions = _candidates(query, index, session)
+    named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
+    positions |= named
+    scored = []
+    for pos in positions:
+        if pos in named:
+            score, features = 1.0, (1.0, 1.0, 0.0)
+        else:
+            score, features, _ = index.score(query, pos)
+        scored.append((score, features, index.docs[pos]))
+    scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
+    return scored
+
+
+def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime | None = None):
+    """Teach the matcher: `text` (a question a PM answered for the item) names that item.
+
+    Stored as written; the deal context ("for Acme by Q2") is stripped whenever the matcher
+    reads it. Does not commit. Returns False when there is nothing new to learn.
+    """
+    return phrasings.add_phrasing(session=session, item_id=item_id, text=text, now=now)
+
+
+# --- cleaning ---------------------------------------------------------------------------
+
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE = (
+    rf"(?:q[1-4](?:\s*\d{{4}})?|h[12]|(?:{_MONTHS})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:year|quarter|month)|eoy|eoq|next\s+(?:month|quarter|year|week)"
+    r"|go-?live|launch)"
+)
+_CONTEXT_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"<[@#!][^>]*>",  # Slack mentions, channels, broadcasts
+        r"<(https?://[^|>]*)(?:\|[^>]*)?>",  # Slack links
+        r"https?://\S+",
+        # money: $120k, 120,000 USD, ~$1.2M ARR, 45k deal
+        r"~?\$\s?\d[\d,.]*\s*(?:k|m|mm|bn|million|thousand)?\b(?:\s*(?:arr|acv|tcv|deal))?",
+        r"\b\d[\d,.]*\s*(?:k|m|mm|million|thousand)?\s*(?:usd|eur|gbp|dollars)\b",
+        r"\b\d[\d,.]*\s*(?:k|m|mm)\s*(?:arr|acv|tcv|deal|renewal|opportunity|opp)\b",
+        rf"\b(?:by|before|until|in|for|on|due|no later than)\s+{_DATE}\b",
+        rf"\bneed(?:ed|s)?\s+(?:it\s+)?(?:by|before)\s+{_DATE}\b",
+        r"\bis\s+that\s+committed\b",
+    )
+]
+_LEAD_INS = re.compile(
+    r"^\s*(?:hi|hey|hello|quick question|q)?[\s,:!-]*"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it)\s+"
+    r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
+    re.IGNORECASE,
+)
+# "for Acme", "to Globex", "Initech wants", "customer Hooli", "prospect Stark Industries:"
+_CUSTOMER = re.compile(
+    r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
+    r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
+    r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
+    r"(?=\s+(?:the|a|an|our|that|we)\b))"
+    r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
+    r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
+)
+_SALES_WORDS = re.compile(
+    r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
+    r"hinges on it|go-?live|asap|please|thanks|pls)\b",
+    re.IGNORECASE,
+)
+
+
+def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
+    """The question without its deal context: customer, dates, money, "can we promise".
+
+    `known(word)` says whether a word is roadmap vocabulary: "for Jobs" is not a customer.
+    """
+    # bot.parsing finds the money and the needed-by date (the same reading the verdict uses);
+    # the date it resolves to is not needed here, so any reference day will do
+    text = parsing.clean_text(text or "")[: parsing.MAX_QUESTION_CHARS]
+    _, money = parsing.parse_deal_value(text)
+    _, date_phrase, _ = parsing.parse_needed_by(text, _ANY_DAY)
+    for phrase in (money, date_phrase):
+        if phrase:
+            text = text.replace(phrase, " ")
+    for pattern in _CONTEXT_PATTERNS:
+        text = pattern.sub(" ", text)
+
+    def _drop_customer(m: re.Match) -> str:
+        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
+        # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
+        first = name.split()[0].lower() if name else ""
+        if first in _NOT_CUSTOMERS or (known is not None and known(first)):
+            return m.group(0)
+        return m.group(0)[: m.start(m.lastgroup) - m.start()] + " "
+
+    text = _CUSTOMER.sub(_drop_customer, text)
+    text = _LEAD_INS.sub(" ", text, count=1)
+    text = _SALES_WORDS.sub(" ", text)
+    return " ".join(text.split())
+
+
+_NOT_CUSTOMERS = {
+    "windows",
+    "linux",
+    "kubernetes",
+    "k8s",
+    "csi",
+    "cri",
+    "pod",
+    "pods",
+    "gpu",
+    "gpus",
+    "okta",
+    "sso",
+    "azure",
+    "aws",
+    "gce",
+    "vault",
+    "ipv6",
+    "ipv4",
+    "the",
+    "a",
+    "an",
+    "all",
+    "every",
+}
+
+
+# --- words --------------------------------------------------------------------------------
+
+# words; what follows an apostrophe is dropped ("pod's" is "pod", "isn't" is "isn")
+_WORD = re.compile(r"(?<!['\u2019])[A-Za-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+STOPWORDS = frozenset(
+    [
+        "isn",
+        "aren",
+        "don",
+        "doesn",
+        "didn",
+        "won",
+        "wasn",
+        "weren",
+        "haven",
+        "hasn",
+        "couldn",
+        "wouldn",
+        "shouldn",
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yet",
+        "also",
+        "via",
+        "let",
+        "lets",
+        "us",
+        "get",
+        "got",
+        "make",
+        "able",
+        "any",
+        "anything",
+        "way",
+        "ways",
+        "promise",
+        "promised",
+        "commit",
+        "committed",
+        "customer",
+        "customers",
+        "need",
+        "needs",
+        "needed",
+        "want",
+        "wants",
+        "wanted",
+        "like",
+        "would",
+        "please",
+        "thanks",
+        "ask",
+        "asks",
+        "asking",
+        "support",
+        "supports",
+        "supported",
+        "supporting",
+        "feature",
+        "features",
+        "thing",
+        "things",
+        "something",
+        "someone",
+        "possible",
+        "available",
+        "availability",
+        "roadmap",
+        "plan",
+        "planned",
+        "question",
+        "tell",
+        "know",
+        "working",
+        "work",
+        "works",
+        "go",
+        "going",
+        "still",
+        "already",
+        "ever",
+        "when",
+        "soon",
+        "yes",
+        "maybe",
+        "really",
+        "actually",
+        "new",
+        "native",
+    ]
+)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    """A light English stemmer: enough to join plurals and verb forms of roadmap words."""
+    w = word.lower()
+    if len(w) <= 3 or w.isdigit():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    for suffix, repl in (("ation", "ate"), ("ization", "ize"), ("ability", "able")):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("ly") and len(w) > 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 4:
+        w = w[:-1] + "i"
+    return w
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _name_tokens(text: str) -> set[str]:
+    """Stems of a name, with camelCase parts and adjacent words joined ("cgroups v2")."""
+    raw = _WORD.findall(text)
+    out: set[str] = set()
+    lowered = [w.lower() for w in raw]
+    for original, word in zip(raw, lowered, strict=True):
+        out.add(_stem(word))
+        parts = _CAMEL.findall(original)
+        if len(parts) > 1:
+            out.update(_stem(p.lower()) for p in parts)
+    for left, right in zip(lowered, lowered[1:], strict=False):
+        out.add(_stem(left + right))
+    return {t for t in out if t not in STOPWORDS}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One word of a name, and the other forms a question may give it in."""
+
+    stem: str
+    parts: tuple[str, ...]  # camelCase parts: "CronJob" is also "cron job"
+    joins: tuple[str, ...]  # joined with a neighbour: "Node Local" is also "nodelocal"
+
+
+def _units(text: str) -> list[_Unit]:
+    raw = _WORD.findall(text)
+    lowered = [w.lower() for w in raw]
+    units = []
+    for i, (original, word) in enumerate(zip(raw, lowered, strict=True)):
+        if word in STOPWORDS:
+            continue
+        parts = tuple(_stem(p.lower()) for p in _CAMEL.findall(original))
+        joins = []
+        if i > 0:
+            joins.append(_stem(lowered[i - 1] + word))
+        if i + 1 < len(lowered):
+            joins.append(_stem(word + lowered[i + 1]))
+        units.append(_Unit(_stem(word), parts if len(parts) > 1 else (), tuple(joins)))
+    return units
+
+
+def _covered(unit: _Unit, expanded: set[str]) -> bool:
+    if unit.stem in expanded:
+        return True
+    if unit.parts and all(p in expanded for p in unit.parts):
+        return True
+    return any(j in expanded for j in unit.joins)
+
+
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
+def _content(text: str) -> str:
+    """The words of a name that carry meaning, lower case: for whole-string similarity."""
+    return " ".join(w for w in _words(text) if w not in STOPWORDS)
+
+
+def _plain_tokens(text: str) -> set[str]:
+    return {_stem(w) for w in _words(text) if w not in STOPWORDS}
+
+
+# --- the in-memory index --------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    item_id: int
+    key: str
+    title: str
+    names: list[set[str]]  # title, then each alias
+    name_all: set[str]
+    phrasings: list[set[str]]
+    full: set[str]  # names, phrasings, area, description
+    strings: list[str]  # title, aliases and phrasings, lower case, for whole-string similarity
+    units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
+
+
+class _Index:
+    def __init__(self, documents: list[search.ItemDocument], synonyms: list[tuple[str, str]]):
+        self.docs: list[_Doc] = []
+        self.position: dict[int, int] = {}
+        df: Counter[str] = Counter()
+        vocabulary: set[str] = set()
+        self.fuzzy_strings: list[str] = []
+        self.fuzzy_owner: list[int] = []
+        self.by_key: dict[str, int] = {}
+        roadmap_words = set()
+        for document in documents:
+            for text in (document.title, *document.aliases, document.description):
+                roadmap_words.update(_stem(w) for w in _words(text))
+        known = roadmap_words.__contains__
+        documents = [
+            dataclasses.replace(
+                document,
+                phrasings=tuple(
+                    p
+                    for p in (
+                        strip_context(p, lambda w: known(_stem(w))) for p in document.phrasings
+                    )
+                    if p
+                ),
+            )
+            for document in documents
+        ]
+        for pos, document in enumerate(documents):
+            self.by_key[document.key.lower()] = pos
+            # "CronJobs (previously ScheduledJobs)" is also just "CronJobs"
+            short = _PARENTHESES.sub(" ", document.title).strip()
+            titles = (
+                (document.title, short) if short and short != document.title else (document.title,)
+            )
+            name_texts = (*titles, *document.aliases)
+            names = [_name_tokens(t) for t in name_texts]
+            phrasings = [_name_tokens(p) for p in document.phrasings]
+            name_all = set().union(*names)
+            full = name_all.union(*phrasings) | _plain_tokens(
+                document.area + " " + document.description
+            )
+            self.docs.append(
+                _Doc(
+                    item_id=document.item_id,
+                    key=document.key,
+                    title=document.title,
+                    names=names,
+                    name_all=name_all,
+                    phrasings=phrasings,
+                    full=full,
+                    units=[_units(t) for t in (*name_texts, *document.phrasings)],
+                    strings=[_content(t) for t in (*name_texts, *document.phrasings)],
+                )
+            )
+            self.position[document.item_id] = pos
+            df.update(full)
+            for text in (*name_texts, *document.phrasings):
+                vocabulary.update(_words(text))
+                self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
+                self.fuzzy_owner.append(pos)
+            vocabulary.update(_words(document.description))
+        n = max(len(self.docs), 1)
+        self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        self.stems = set(df)
+        self.vocabulary = sorted(
+            w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
+        )
+        self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
+        self.synonyms: dict[str, list[str]] = {}
+        for term, means in synonyms:
+            t, m = " ".join(_words(term)), " ".join(_words(means))
+            if t and m:
+                self.synonyms.setdefault(t, []).append(m)
+                self.synonyms.setdefault(m, []).append(t)
+        self.max_synonym_words = max((len(k.split()) for k in self.synonyms), default=1)
+
+    def knows(self, word: str) -> bool:
+        return _stem(word.lower()) in self.stems
+
+    def idf_of(self, stem: str) -> float:
+        return self.idf.get(stem, self.max_idf)
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """Two roadmap words written as one: "usernamespace" is "user namespace"."""
+        if len(word) < 6 or word in self.words:
+            return None
+        for cut in range(3, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if left in self.words and (right in self.words or _stem(right) in self.stems):
+                return left, right
+        return None
+
+    def correct(self, word: str) -> str | None:
+        """The roadmap word `word` is most likely a misspelling of, if any."""
+        if len(word) < 4 or not self.vocabulary:
+            return None
+        # optimal string alignment: a swapped pair of letters ("evnets") is one edit
+        cutoff = 0.75 if len(word) >= 6 else 0.8
+        found = process.extractOne(
+            word, self.vocabulary, scorer=OSA.normalized_similarity, score_cutoff=cutoff
+        )
+        return found[0] if found else None
+
+    def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
+        if not clean or not self.fuzzy_strings:
+            return set()
+        # the strings' words are sorted once, so plain ratio is token_sort_ratio, but faster
+        found = process.extract(
+            " ".join(sorted(clean.lower().split())),
+            self.fuzzy_strings,
+            scorer=fuzz.ratio,
+            limit=limit,
+            score_cutoff=60,
+        )
+        return {self.fuzzy_owner[i] for _, _, i in found}
+
+    def score(self, query: _Query, pos: int):
+        """(score, confidence features, score components) of one candidate."""
+        doc = self.docs[pos]
+        total = query.total_weight
+        cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
+        cov_phrasing = max(
+            (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
+            default=0.0,
+        )
+        cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
+        precision = 0.0
+        for units in doc.units:
+            if not units:
+                continue
+            weight = sum(self.idf_of(u.stem) for u in units)
+            covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
+            precision = max(precision, covered / weight)
+        similarity = query.similarity(doc, self)
+        components = (max(cov_name, cov_phrasing), cov_full, precision, similarity)
+        score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
+        return score, (cov_full, precision, query.unknown_share), components
+
+
+def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
+    best = 0.0
+    for alternative, factor in slot:
+        hit = sum(1 for t in alternative if t in tokens) / len(alternative)
+        best = max(best, hit * factor)
+    return best
+
+
+@dataclass
+class _Query:
+    clean: str
+    weighted: list[tuple[list[tuple[tuple[str, ...], float]], float]]
+    total_weight: float
+    expanded: set[str]
+    search_terms: list[str]
+    unknown_share: float  # share of the question's weight in words the roadmap never uses
+
+    @classmethod
+    def build(cls, clean: str, index: _Index) -> _Query:
+        raw = _WORD.findall(clean)
+        words = [w.lower() for w in raw]
+        weighted = []
+        expanded: set[str] = set()
+        search_terms: list[str] = []
+        used = [False] * len(words)
+        unknown = 0.0
+        # misspelt words first, so that "dynamic resource alocation" is still a synonym phrase
+        fixes: dict[int, str] = {}
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if (
+                word in STOPWORDS
+                or word in index.synonyms
+                or _stem(word) in index.stems
+                or len(_CAMEL.findall(original)) > 1
+            ):
+                continue
+            fixed = index.correct(word)
+            if fixed:
+                fixes[i] = fixed
+                words[i] = fixed
+        # multi-word synonyms first ("single sign on"), longest first
+        for size in range(index.max_synonym_words, 1, -1):
+            for start in range(0, len(words) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                phrase = " ".join(words[start : start + size])
+                if phrase in index.synonyms:
+                    alts = [(tuple(_plain_tokens(phrase)) or (phrase,), 1.0)]
+                    for means in index.synonyms[phrase]:
+                        tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                        if tokens:
+                            alts.append((tokens, 0.95))
+                    weight = max(index.idf_of(t) for alt, _ in alts for t in alt)
+                    weighted.append((alts, weight))
+                    for alt, _ in alts:
+                        expanded.update(alt)
+                    search_terms.extend([phrase, *index.synonyms[phrase]])
+                    for i in range(start, start + size):
+                        used[i] = True
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if used[i] or word in STOPWORDS:
+                continue
+            stem = _stem(word)
+            alts = [((stem,), 0.85 if i in fixes else 1.0)]
+            search_terms.append(word)
+            for means in index.synonyms.get(word, []):
+                tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                if tokens:
+                    alts.append((tokens, 0.95))
+                    search_terms.append(means)
+            parts = _CAMEL.findall(original)
+            if len(parts) > 1:
+                alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
+                search_terms.extend(p.lower() for p in parts)
+            else:
+                halves = index.split(word)
+                if halves:
+                    alts.append((tuple(_stem(h) for h in halves), 0.9))
+                    search_terms.extend(halves)
+            known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
+            weight = max(known) if known else index.max_idf
+            if not known:
+                unknown += weight  # a word the roadmap never uses, in any form
+            weighted.append((alts, weight))
+            for alt, _ in alts:
+                expanded.update(alt)
+        # adjacent words joined: "node local" finds "NodeLocal", "cgroups v2" -> "cgroupsv2"
+        content = [w for w in words if w not in STOPWORDS]
+        for left, right in zip(content, content[1:], strict=False):
+            expanded.add(_stem(left + right))
+        total = sum(w for _, w in weighted) or 1.0
+        return cls(
+            clean=" ".join(content),
+            weighted=weighted,
+            total_weight=total,
+            expanded=expanded,
+            search_terms=search_terms,
+            unknown_share=unknown / total,
+        )
+
+    def similarity(self, doc: _Doc, index: _Index) -> float:
+        if not self.clean:
+            return 0.0
+        return max((fuzz.token_sort_ratio(self.clean, s) for s in doc.strings), default=0.0) / 100
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: OrderedDict[int, tuple[int, _Index]] = OrderedDict()  # per engine, most recent last
+_CACHED_ENGINES = 4
+
+
+def _index_for(session: Session) -> _Index:
+    """The in-memory vocabulary, rebuilt when the store's match version changes."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    version = search.match_version(session=session)
+    key = id(engine)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and version is not None and cached[0] == version:
+            return cached[1]
+    index = _Index(search.load_documents(session=session), search.list_synonyms(session=session))
+    if version is not None:
+        with _cache_lock:
+            _cache[key] = (version, index)
+            _cache.move_to_end(key)
+            while len(_cache) > _CACHED_ENGINES:
+                _cache.popitem(last=False)
+    return index

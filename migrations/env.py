@@ -12,6 +12,11 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave matching's full-text tables (made by raw SQL in 0003_matching) to that migration."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("match_"))
+
+
 def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or Settings().database_url
 
@@ -23,6 +28,7 @@ def run_migrations_offline() -> None:
         compare_type=True,
         render_as_batch=True,
         literal_binds=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -45,6 +51,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -247,3 +247,24 @@ class SyncRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     skipped: Mapped[list[str]] = mapped_column(default=list)  # "KEY: reason", at most 100
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Phrasing(Base):
+    """Another way of naming an item: a question a PM answered for it. Used by matching."""
+
+    __tablename__ = "phrasings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class Synonym(Base):
+    """A term and what it means (`sso` means `single sign-on`); PMs edit these. Both ways."""
+
+    __tablename__ = "synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(200), unique=True)
+    means: Mapped[str] = mapped_column(String(500))

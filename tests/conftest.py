@@ -73,7 +73,9 @@ def _truncate_postgres(url: str) -> None:
     with engine.begin() as connection:
         tables = connection.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                # kept: the schema version, and matching's seeded synonyms and index version
+                " AND tablename NOT IN ('alembic_version', 'synonyms', 'match_state')"
             )
         ).scalars()
         names = ", ".join(f'"{name}"' for name in tables)

@@ -1,0 +1,45 @@
+"""Phrasings: other ways people named an item, learnt from questions PMs answered.
+
+The full-text index picks them up through the triggers of migration 0003_matching; the
+matcher strips the deal context (customer, dates, money) from them when it reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Item, Phrasing
+
+MAX_PHRASING_CHARS = 1000
+
+
+def add_phrasing(
+    *, session: Session, item_id: int, text: str, now: dt.datetime | None = None
+) -> bool:
+    """Record `text` as another wording of the item. Does not commit.
+
+    False (and nothing stored) when the text is empty, the item does not exist, or the item
+    already has this exact wording.
+    """
+    text = " ".join((text or "").split())[:MAX_PHRASING_CHARS]
+    if not text or session.get(Item, item_id) is None:
+        return False
+    exists = session.execute(
+        select(Phrasing.id).where(Phrasing.item_id == item_id, Phrasing.text == text)
+    ).first()
+    if exists:
+        return False
+    session.add(Phrasing(item_id=item_id, text=text, created_at=now or dt.datetime.now(dt.UTC)))
+    session.flush()
+    return True
+
+
+def phrasings_of(*, session: Session, item_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(Phrasing.text).where(Phrasing.item_id == item_id).order_by(Phrasing.id)
+        ).scalars()
+    )

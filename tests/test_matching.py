@@ -1,0 +1,294 @@
+"""Matching on a real roadmap (651 Kubernetes KEPs), on SQLite and on PostgreSQL.
+
+What a rep would notice: a misspelt or abbreviated question still finds its item, a question
+about something not on the roadmap comes out unknown (and goes to a PM) instead of a false
+promise, an answer a PM gave teaches the bot a new wording, and the answer does not depend
+on which database runs the bot.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.matching import add_phrasing, match
+from store.db import make_engine, make_session_factory, session_scope
+from store.models import Area, Item
+from store.search import list_synonyms, remove_synonym, set_synonym
+from tests.conftest import load_roadmap, make_context, make_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+KEP_CSV = ROOT / "tests" / "data" / "kep" / "kubernetes_keps.csv"
+DEV_CSV = ROOT / "tests" / "data" / "kep" / "dev_questions.csv"
+QUESTIONS_CSV = ROOT / "benchmarks" / "data" / "questions.csv"
+
+
+@pytest.fixture
+def keps(ctx):
+    """The context with the KEP roadmap imported."""
+    load_roadmap(ctx, KEP_CSV)
+    return ctx
+
+
+def ask(ctx, text: str):
+    with session_scope(ctx.sessions) as session:
+        return match(text, session=session)
+
+
+def item_id(ctx, key: str) -> int:
+    with session_scope(ctx.sessions) as session:
+        return session.execute(select(Item.id).where(Item.key == key)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("sidcar containers", "KEP-753"),  # typo
+        ("gracefull node shutdwon", "KEP-2000"),  # two typos
+        ("kubectl evnets", "KEP-1440"),
+        ("ephermeral containers", "KEP-277"),
+        ("does k8s let pods use swap?", "KEP-2400"),  # abbreviation
+        ("cronjob tz", "KEP-3140"),  # tz <-> time zone, a seeded synonym
+        ("CronJob timezone support?", "KEP-3140"),
+        ("can we promise Acme sidecar containers by Q3? $120k deal", "KEP-753"),
+        ("Initech needs user namespaces by March 15 - $80k renewal", "KEP-127"),
+        ("AdmissionWebhookMatchConditions", "KEP-3716"),  # camelCase, as engineers write it
+        ("what's the status of KEP-3140 for Globex?", "KEP-3140"),  # the item's key
+    ],
+)
+def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key):
+    found = ask(keps, question)
+    assert found.best is not None and found.best.key == key
+    assert found.confident, f"{question!r}: confidence {found.confidence}"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can we promise a built-in billing dashboard to Acme by Q2?",
+        "native Salesforce integration",
+        "SOC 2 type II report for Initech's security review",
+        "dark mode",
+        "pricing for 500 seats",
+        "can we promise SSO with Okta for the billing portal",
+        "support for Windows XP nodes",
+        "🙂🙂",
+        "   ",
+    ],
+)
+def test_questions_about_things_not_on_the_roadmap_come_out_unknown(keps, question):
+    found = ask(keps, question)
+    assert not found.confident, f"{question!r} -> {found.best} ({found.confidence})"
+
+
+def test_a_synonym_a_pm_adds_finds_the_item_and_removing_it_forgets(ctx):
+    with session_scope(ctx.sessions) as session:
+        area = Area(name="Security", keywords=[])
+        session.add(area)
+        session.flush()
+        for n, title in enumerate(
+            ["Customer managed encryption keys", "Audit log export", "Okta single sign-on (SAML)"]
+        ):
+            session.add(
+                Item(
+                    key=f"SEC-{n}",
+                    title=title,
+                    area_id=area.id,
+                    status="planned",
+                    updated_at=ctx.now(),
+                    revised_at=ctx.now(),
+                )
+            )
+    # seeded synonym: sso <-> single sign-on
+    found = ask(ctx, "can we do okta sso for Acme by Q2?")
+    assert found.confident and found.best.key == "SEC-2"
+
+    assert not ask(ctx, "BYOK for Globex").confident
+    with session_scope(ctx.sessions) as session:
+        set_synonym(session=session, term="BYOK", means="customer managed encryption keys")
+        assert ("byok", "customer managed encryption keys") in list_synonyms(session=session)
+    found = ask(ctx, "BYOK for Globex")
+    assert found.confident and found.best.key == "SEC-0"
+
+    with session_scope(ctx.sessions) as session:
+        assert remove_synonym(session=session, term="byok")
+    assert not ask(ctx, "BYOK for Globex").confident
+
+
+def test_an_answered_question_teaches_the_matcher_a_new_wording(keps):
+    question = "can we promise Acme the bluebird runtime hooks by Q2? $120k"
+    before = ask(keps, question)
+    assert not before.confident
+
+    with session_scope(keps.sessions) as session:
+        assert add_phrasing(session=session, item_id=item_id(keps, "KEP-753"), text=question)
+        # the same wording again teaches nothing new
+        assert not add_phrasing(session=session, item_id=item_id(keps, "KEP-753"), text=question)
+
+    # worded differently, another customer and date: found through the phrasing alone
+    later = ask(keps, "Globex asks about bluebird runtime hooks, needed by March 15")
+    assert later.confident and later.best.key == "KEP-753"
+    # the deal context of the answered question was not learnt as part of the item's name
+    assert not ask(keps, "Acme by Q2").confident
+
+
+def test_the_index_follows_roadmap_edits(keps):
+    with session_scope(keps.sessions) as session:
+        session.execute(
+            update(Item)
+            .where(Item.key == "KEP-3140")
+            .values(title="Quokka scheduling for CronJobs", aliases=["marsupial cron"])
+        )
+    assert ask(keps, "quokka scheduling").best.key == "KEP-3140"
+    assert ask(keps, "marsupial cron").best.key == "KEP-3140"
+    with session_scope(keps.sessions) as session:
+        session.execute(update(Area).where(Area.name == "sig-apps").values(name="sig-wombats"))
+    found = ask(keps, "wombats quokka")
+    assert found.best.key == "KEP-3140"
+
+
+def _eval_questions() -> list[tuple[str, frozenset[str]]]:
+    out = []
+    with DEV_CSV.open(newline="") as f:
+        out += [(r["question"], frozenset([r["target_key"]])) for r in csv.DictReader(f)]
+    with QUESTIONS_CSV.open(newline="") as f:
+        out += [
+            (r["question"], frozenset(k for k in r["target_key"].split(";") if k))
+            for r in csv.DictReader(f)
+        ]
+    return out
+
+
+def _answers(url: str, clock) -> list[tuple[str | None, bool]]:
+    ctx = make_context(make_settings(url), clock)
+    try:
+        load_roadmap(ctx, KEP_CSV)
+        with session_scope(ctx.sessions) as session:
+            results = [match(q, session=session) for q, _ in _eval_questions()]
+        return [(r.best.key if r.best else None, r.confident) for r in results]
+    finally:
+        ctx.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgresql_give_the_same_answers(sqlite_url, pg_url, clock):
+    questions = _eval_questions()
+    on_sqlite = _answers(sqlite_url, clock)
+    on_postgres = _answers(pg_url, clock)
+    same = sum(1 for a, b in zip(on_sqlite, on_postgres, strict=True) if a == b)
+    assert same / len(questions) >= 0.97
+
+    def recall(answers):
+        on = [(a, t) for a, (_, t) in zip(answers, questions, strict=True) if t]
+        return sum(1 for (key, _), t in on if key in t) / len(on)
+
+    assert abs(recall(on_sqlite) - recall(on_postgres)) <= 0.02
+    assert recall(on_sqlite) >= 0.85
+
+
+def test_matching_works_straight_after_migrating_an_existing_store(tmp_path):
+    """Items imported before the matching migration are indexed by it."""
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0003_matching")
+    upgrade(url, before.down_revision)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    with session_scope(sessions) as session:
+        session.add(
+            Item(
+                key="OLD-1",
+                title="Sidecar containers",
+                status="planned",
+                updated_at=now,
+                revised_at=now,
+            )
+        )
+    upgrade(url)
+    with session_scope(sessions) as session:
+        assert match("sidecar containers", session=session).best.key == "OLD-1"
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "'; DROP TABLE items; --",
+        'sidecar" OR "x" NEAR(a b) * ^ : -',
+        "<!channel> *sidecar* _containers_ <http://evil|click>",
+        "sidecar containers " * 4000,
+        "side\x00car\x07 containers",
+        "the of and",
+    ],
+)
+def test_hostile_text_is_matched_safely(ctx, question):
+    with session_scope(ctx.sessions) as session:
+        now = ctx.now()
+        session.add(
+            Item(
+                key="ID-1",
+                title="Sidecar containers",
+                status="planned",
+                updated_at=now,
+                revised_at=now,
+            )
+        )
+    found = ask(ctx, question)
+    assert found.best is None or found.best.key == "ID-1"
+    with session_scope(ctx.sessions) as session:
+        assert session.execute(select(Item.key)).scalars().all() == ["ID-1"]
+
+
+def test_pms_edit_synonyms_from_the_command_line(ctx, tmp_path):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    env = {"DATABASE_URL": ctx.settings.database_url}
+    runner = CliRunner()
+    added = runner.invoke(cli, ["synonyms", "add", "BYOK", "customer managed keys"], env=env)
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["synonyms", "list"], env=env)
+    assert "byok = customer managed keys" in listed.output
+    assert "sso = single sign-on" in listed.output  # seeded by the migration
+
+    sheet = tmp_path / "synonyms.csv"
+    sheet.write_text("term,means\nhpa,horizontal pod autoscaler\npvc,\n")
+    bad = runner.invoke(cli, ["synonyms", "import", str(sheet)], env=env)
+    assert bad.exit_code == 1 and "row 3" in bad.output and "nothing imported" in bad.output
+    assert "hpa" not in runner.invoke(cli, ["synonyms", "list"], env=env).output
+
+    removed = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    assert removed.exit_code == 0
+    again = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    assert again.exit_code == 1 and "no synonym" in again.output
+
+
+def test_the_full_text_triggers_survive_every_migration(database_url):
+    """A later migration that rebuilds items, phrasings or areas (SQLite batch mode does)
+    drops their triggers: the index would silently stop following the roadmap."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(
+                "SELECT tbl_name, count(*) FROM sqlite_master"
+                " WHERE type = 'trigger' AND name LIKE 'match%' GROUP BY tbl_name"
+            )
+            expected = {"items": 3, "phrasings": 3, "areas": 1, "synonyms": 3}
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE t.tgname LIKE 'match%%' AND NOT t.tgisinternal GROUP BY c.relname"
+            )
+            expected = {"items": 1, "phrasings": 1, "areas": 1, "synonyms": 1}
+        assert dict(rows.all()) == expected
+    engine.dispose()
