@@ -148,14 +148,24 @@ def serve(
     if port is not None:
         settings = settings.model_copy(update={"port": port})
     missing = settings.missing_slack_credentials()
-    if sandbox or missing:
+    nothing_set = not (
+        settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
+    )
+    if sandbox or nothing_set:
         if not sandbox:
             typer.echo(
-                f"canwe serve: {missing[0]} is not set ({README_HINT}): "
-                "starting the local sandbox instead of connecting to Slack."
+                "canwe serve: no Slack credentials are set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
+                f"starting the local sandbox instead of connecting to Slack ({README_HINT})."
             )
         _serve_sandbox(settings, seed)
         return
+    if missing:
+        # half a configuration is a mistake, not a wish for the sandbox
+        typer.echo(
+            f"canwe serve: {missing[0]} is not set ({README_HINT}, 'Creating the Slack app').",
+            err=True,
+        )
+        raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
     run_server(settings, ctx, make_client(settings))
@@ -177,7 +187,9 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
     typer.echo(f"canwe sandbox (not Slack; store {settings.database_url}): open {sb.url}")
     try:
-        run_server(settings, ctx, client, web)
+        run_server(
+            settings, ctx, client, web, host="127.0.0.1"
+        )  # the sandbox is for this machine only
     finally:
         sb.stop()
 
