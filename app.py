@@ -94,7 +94,11 @@ def configure_logging() -> None:
 
 
 def serve(
-    settings: Settings, ctx: Context, client: WebClient, web: Starlette | None = None
+    settings: Settings,
+    ctx: Context,
+    client: WebClient,
+    web: Starlette | None = None,
+    host: str = "0.0.0.0",
 ) -> None:
     """Run until interrupted: the HTTP server (or Socket Mode) plus the background workers."""
     import uvicorn
@@ -110,13 +114,13 @@ def serve(
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             # /healthz still answers over HTTP while Slack talks to us over the socket
-            config = uvicorn.Config(web, host="0.0.0.0", port=settings.port, log_level="warning")
+            config = uvicorn.Config(web, host=host, port=settings.port, log_level="warning")
             threading.Thread(target=uvicorn.Server(config).run, daemon=True).start()
             log.info("canwe in Socket Mode; health on :%s/healthz", settings.port)
             SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
         else:
             log.info("canwe listening on :%s (POST /slack/events, GET /healthz)", settings.port)
-            uvicorn.run(web, host="0.0.0.0", port=settings.port, log_level="warning")
+            uvicorn.run(web, host=host, port=settings.port, log_level="warning")
     finally:
         workers.stop()
 

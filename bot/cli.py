@@ -132,8 +132,14 @@ def serve(
     seed: Annotated[
         Path | None, typer.Option(help="roadmap file to import when the store is empty")
     ] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="run against the built-in Slack stand-in")
+    ] = False,
 ) -> None:
-    """Serve the Slack app: POST /slack/events, GET /healthz, and the background workers."""
+    """Serve the Slack app: POST /slack/events, GET /healthz, and the background workers.
+
+    With --sandbox, or with no Slack credentials, the app runs against a local Slack
+    stand-in and serves a page at / to drive it (see README, 'Try it')."""
     from app import configure_logging
     from app import serve as run_server
     from bot.slack_client import make_client
@@ -142,15 +148,50 @@ def serve(
     if port is not None:
         settings = settings.model_copy(update={"port": port})
     missing = settings.missing_slack_credentials()
+    nothing_set = not (
+        settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
+    )
+    if sandbox or nothing_set:
+        if not sandbox:
+            typer.echo(
+                "canwe serve: no Slack credentials are set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
+                f"starting the local sandbox instead of connecting to Slack ({README_HINT})."
+            )
+        _serve_sandbox(settings, seed)
+        return
     if missing:
+        # half a configuration is a mistake, not a wish for the sandbox
         typer.echo(
-            f"canwe serve: {missing[0]} is not set ({README_HINT}, and 'Creating the Slack app').",
+            f"canwe serve: {missing[0]} is not set ({README_HINT}, 'Creating the Slack app').",
             err=True,
         )
         raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
     run_server(settings, ctx, make_client(settings))
+
+
+def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
+    """The real app against the Slack stand-in, with its page (sandbox/run.py)."""
+    from app import build_app, build_web, configure_logging
+    from app import serve as run_server
+    from bot.slack_client import make_client
+    from sandbox.run import EXAMPLE_ROADMAP, build_sandbox, sandbox_settings, with_api_url
+
+    settings = sandbox_settings(settings)
+    configure_logging()
+    ctx = _prepare(settings, seed or EXAMPLE_ROADMAP)
+    sb = build_sandbox(settings, ctx)
+    ctx.settings = settings = with_api_url(settings, sb)
+    client = make_client(settings)
+    web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
+    typer.echo(f"canwe sandbox (not Slack; store {settings.database_url}): open {sb.url}")
+    try:
+        run_server(
+            settings, ctx, client, web, host="127.0.0.1"
+        )  # the sandbox is for this machine only
+    finally:
+        sb.stop()
 
 
 def _prepare(settings: Settings, seed: Path | None):

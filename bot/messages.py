@@ -442,13 +442,13 @@ def escalation_blocks(
             f"Answer due by *{when(due_at, tz)}*",
         ),
     ]
-    found = "\n".join(
-        f"• {escape(key)} {escape(title)}: {score:.0%}" for key, title, score in candidates
-    )
-    blocks.append(_section(f"{reason_text}\n*What I found:*\n{found or 'nothing close'}"))
-    if answered:
+    if answered:  # once answered, what the bot found no longer matters
         blocks.append(_section(f":white_check_mark: {answered}"))
     else:
+        found = "\n".join(
+            f"• {escape(key)} {escape(title)}: {score:.0%}" for key, title, score in candidates
+        )
+        blocks.append(_section(f"{reason_text}\n*What I found:*\n{found or 'nothing close'}"))
         blocks.append(
             _context(
                 "Answer with a button, or reply in this thread starting with a verdict: "

@@ -14,7 +14,7 @@ class ThreadedServer:
     a request sent before uvicorn's loop is up waits in the socket's backlog.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
         self.port = port
@@ -26,17 +26,25 @@ class ThreadedServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def bind(self) -> ThreadedServer:
+        """Take the port now (its number is then known) and serve later with ``start``."""
+        if self._sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+            self.port = sock.getsockname()[1]
+            self._sock = sock
+        return self
+
     def start(self) -> ThreadedServer:
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
+        if self.app is None:
+            raise ValueError("ThreadedServer has no app to serve")
+        sock = self.bind()._sock
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
-        self._sock = sock
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},

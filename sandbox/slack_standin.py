@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -35,13 +35,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox.blockkit import (
+    SlackError,
+    action_ids,
+    action_payload,
+    check_view,
+    find_element,
+    message_content,
+    public_message,
+    public_view,
+    view_state,
+    with_block_ids,
+)
 from sandbox.serve import ThreadedServer
 
 log = logging.getLogger(__name__)
 
 # Fields that slack_sdk and Bolt send as JSON strings inside form-encoded bodies.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
-_MAX_TEXT = 40_000
 
 
 @dataclass(frozen=True)
@@ -107,15 +118,6 @@ class _State:
     version: int = 0
 
 
-class SlackError(Exception):
-    """A Web API method answers ``{"ok": false, "error": code}``."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
-
-
 class SlackStandIn:
     """A fake Slack workspace served over real HTTP on 127.0.0.1."""
 
@@ -156,6 +158,8 @@ class SlackStandIn:
         self._local_base_url: str | None = None
         self._http = httpx.Client(timeout=http_timeout)
         self._app: Starlette | None = None
+        # buttons on the sandbox page that act on the bot's side (skip time, post the digest)
+        self.controls: dict[str, tuple[str, Callable[[], str]]] = {}
         self.add_user(bot_user_id, "canwe", real_name="canwe", is_bot=True)
 
     # ------------------------------------------------------------------ server
@@ -279,6 +283,13 @@ class SlackStandIn:
             self._state.messages.setdefault(channel_id, [])
             self._changed()
         return channel
+
+    def add_control(self, control_id: str, label: str, action: Callable[[], str]) -> None:
+        """A button on the sandbox page; ``action`` runs in a worker thread and returns the
+        line the page shows when it is done."""
+        with self._cond:
+            self.controls[control_id] = (label, action)
+            self._changed()
 
     def _ensure_channel(self, channel_id: str) -> str:
         """Resolve a channel argument the way Slack does (a user id means the bot's DM)."""
@@ -550,7 +561,7 @@ class SlackStandIn:
 
     def _api_chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._ensure_channel(str(args.get("channel") or ""))
-        text, blocks = _content(args)
+        text, blocks = message_content(args)
         thread_ts = self._thread_root(channel, args.get("thread_ts"))
         msg = self._add_message(
             channel,
@@ -561,7 +572,7 @@ class SlackStandIn:
             bot=True,
             metadata=args.get("metadata"),
         )
-        return {"channel": channel, "ts": msg["ts"], "message": _public_message(msg)}
+        return {"channel": channel, "ts": msg["ts"], "message": public_message(msg)}
 
     def _api_chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._ensure_channel(str(args.get("channel") or ""))
@@ -570,7 +581,7 @@ class SlackStandIn:
             raise SlackError("user_not_found")
         if user not in self.users:
             raise SlackError("user_not_found")
-        text, blocks = _content(args)
+        text, blocks = message_content(args)
         thread_ts = self._thread_root(channel, args.get("thread_ts"))
         msg = self._add_message(
             channel,
@@ -591,7 +602,7 @@ class SlackStandIn:
             raise SlackError("message_not_found")
         if msg["user"] != self.bot_user_id:
             raise SlackError("cant_update_message")
-        text, blocks = _content(args, require=False)
+        text, blocks = message_content(args, require=False)
         if "text" in args:
             msg["text"] = text
         if "blocks" in args:
@@ -601,7 +612,7 @@ class SlackStandIn:
             "channel": channel,
             "ts": ts,
             "text": msg["text"],
-            "message": _public_message(msg),
+            "message": public_message(msg),
         }
 
     def _api_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -657,7 +668,7 @@ class SlackStandIn:
         if cid not in self.channels:
             raise SlackError("channel_not_found")
         msgs = [
-            _public_message(m)
+            public_message(m)
             for m in self._state.messages.get(cid, [])
             if not m.get("thread_ts") and not m.get("ephemeral_to")
         ]
@@ -672,7 +683,7 @@ class SlackStandIn:
         if root is None:
             raise SlackError("thread_not_found")
         msgs = [
-            _public_message(m)
+            public_message(m)
             for m in self._state.messages.get(cid, [])
             if (m["ts"] == ts or m.get("thread_ts") == ts) and not m.get("ephemeral_to")
         ]
@@ -687,7 +698,7 @@ class SlackStandIn:
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = self._use_trigger(str(args.get("trigger_id") or ""))
         view = self._new_view(args.get("view"), user=trigger.user, channel=trigger.channel)
-        return {"view": _public_view(view)}
+        return {"view": public_view(view)}
 
     def _api_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = self._use_trigger(str(args.get("trigger_id") or ""))
@@ -699,15 +710,15 @@ class SlackStandIn:
         view = self._new_view(
             args.get("view"), user=trigger.user, channel=trigger.channel, parent=stack[-1]
         )
-        return {"view": _public_view(view)}
+        return {"view": public_view(view)}
 
     def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view = self._view_by_ref(args.get("view_id"), args.get("external_id"))
         if args.get("hash") and args["hash"] != view["hash"]:
             raise SlackError("hash_conflict")
-        new = _check_view(args.get("view"))
+        new = check_view(args.get("view"))
         self._replace_view(view, new)
-        return {"view": _public_view(view)}
+        return {"view": public_view(view)}
 
     def _api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._ensure_channel(str(args.get("channel") or ""))
@@ -802,7 +813,7 @@ class SlackStandIn:
         channel: str | None,
         parent: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        spec = _check_view(raw)
+        spec = check_view(raw)
         view_id = f"V{self._next():010d}"
         view = {
             **spec,
@@ -897,7 +908,7 @@ class SlackStandIn:
             blocks = json.loads(blocks)
         if _truthy(body.get("replace_original")) and original is not None:
             original["text"] = str(body.get("text") or "")
-            original["blocks"] = _with_block_ids(blocks, self) if blocks else None
+            original["blocks"] = with_block_ids(blocks, self) if blocks else None
             self._mark_edited(original)
             return
         if not body.get("text") and not blocks:
@@ -908,7 +919,7 @@ class SlackStandIn:
             entry.channel,
             user=self.bot_user_id,
             text=str(body.get("text") or ""),
-            blocks=_with_block_ids(blocks, self) if blocks else None,
+            blocks=with_block_ids(blocks, self) if blocks else None,
             thread_ts=self._thread_root(entry.channel, thread_ts),
             bot=True,
             ephemeral_to=None if in_channel else entry.user,
@@ -920,7 +931,8 @@ class SlackStandIn:
         p = request.path_params["p"].lstrip("p")
         ts = f"{p[:-6]}.{p[-6:]}" if len(p) > 6 else p
         thread_ts = request.query_params.get("thread_ts") or ts
-        target = f"{request.scope.get('root_path', '')}/#channel={channel}&thread={thread_ts}"
+        root = request.scope.get("root_path", "")
+        target = f"{root}/#channel={channel}&thread={thread_ts}&ts={ts}"
         return RedirectResponse(target)
 
     # ------------------------------------------------------- Slack -> the bot
@@ -1147,11 +1159,23 @@ class SlackStandIn:
         *,
         ts: str | None = None,
         retry_num: int | None = None,
+        also_message: bool = False,
     ) -> httpx.Response:
-        """A user posts ``<@bot> text``: recorded in the channel, sent as ``app_mention``."""
+        """A user posts ``<@bot> text``: recorded in the channel, sent as ``app_mention``.
+
+        Slack also delivers the same post as a ``message`` event (``message.channels``), with
+        its own event id; ``also_message=True`` sends that one too, after the mention (the
+        sandbox page does).  The ``app_mention`` response is returned.
+        """
         full = f"<@{self.bot_user_id}> {text}"
         event = self._human_message("app_mention", user_id, channel_id, full, thread_ts, ts)
-        return self.send_event(event, event_id=event_id, retry_num=retry_num)
+        response = self.send_event(event, event_id=event_id, retry_num=retry_num)
+        if also_message:
+            message = self._human_message(
+                "message", user_id, event["channel"], full, thread_ts, event["ts"]
+            )
+            self.send_event(message)
+        return response
 
     def send_message(
         self,
@@ -1187,12 +1211,12 @@ class SlackStandIn:
                 raise LookupError(f"no message {message_ts} in {channel}\n{self.dump()}")
             if msg.get("ephemeral_to") and msg["ephemeral_to"] != user_id:
                 raise LookupError(f"message {message_ts} is ephemeral to someone else")
-            found = _find_element(msg.get("blocks") or [], action_id, block_id)
+            found = find_element(msg.get("blocks") or [], action_id, block_id)
             if found is None:
-                ids = [a for _, a in _action_ids(msg.get("blocks") or [])]
+                ids = [a for _, a in action_ids(msg.get("blocks") or [])]
                 raise LookupError(f"no element {action_id!r} in message; it has {ids}")
             blk_id, element = found
-            action = _action_payload(element, blk_id, value, selected_option, self._new_ts())
+            action = action_payload(element, blk_id, value, selected_option, self._new_ts())
             ephemeral = bool(msg.get("ephemeral_to"))
             entry = _ResponseUrl(
                 kind="block_actions",
@@ -1203,7 +1227,7 @@ class SlackStandIn:
             )
             response_url = self._new_response_url(entry)
             trigger = self._new_trigger(user_id, channel)
-            public = _public_message(msg)
+            public = public_message(msg)
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": user,
@@ -1247,9 +1271,9 @@ class SlackStandIn:
                 raise LookupError(f"view {view_id} was opened for {view['user_id']}")
             if not view["open"]:
                 raise LookupError(f"view {view_id} is closed")
-            state = _view_state(view, values or {})
+            state = view_state(view, values or {})
             view["state"] = {"values": state}
-            submitted = _public_view(view)
+            submitted = public_view(view)
             payload = {
                 "type": "view_submission",
                 "team": self._team(),
@@ -1292,7 +1316,7 @@ class SlackStandIn:
             if action == "errors":
                 view["errors"] = dict(body.get("errors") or {})
             elif action == "update":
-                self._replace_view(view, _check_view(body.get("view")))
+                self._replace_view(view, check_view(body.get("view")))
             elif action == "push":
                 self._new_view(
                     body.get("view"),
@@ -1319,278 +1343,6 @@ def _bearer(header: str | None) -> str | None:
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def _content(args: dict[str, Any], require: bool = True) -> tuple[str, list[dict] | None]:
-    text = args.get("text")
-    text = "" if text is None else str(text)
-    blocks = args.get("blocks") or None
-    if require and not text and not blocks and not args.get("attachments"):
-        raise SlackError("no_text")
-    if len(text) > _MAX_TEXT:
-        raise SlackError("msg_too_long")
-    if blocks is not None:
-        errors = _block_errors(blocks, limit=50)
-        if errors:
-            raise SlackError("invalid_blocks", errors=errors)
-        blocks = _with_block_ids(blocks, None)
-    return text, blocks
-
-
-_BLOCK_TYPES = {
-    "section",
-    "context",
-    "divider",
-    "actions",
-    "header",
-    "input",
-    "image",
-    "rich_text",
-    "markdown",
-    "file",
-    "video",
-}
-
-
-def _text_len(obj: Any) -> int:
-    return len(obj.get("text", "")) if isinstance(obj, dict) else 0
-
-
-def _block_errors(blocks: Any, limit: int) -> list[str]:
-    """A light check of Slack's Block Kit limits, so a bad message fails as on Slack."""
-    if not isinstance(blocks, list):
-        return ["blocks must be an array"]
-    errors = []
-    if len(blocks) > limit:
-        errors.append(f"must be less than {limit + 1} items")
-    for i, b in enumerate(blocks):
-        where = f"[json-pointer:/blocks/{i}]"
-        if not isinstance(b, dict) or b.get("type") not in _BLOCK_TYPES:
-            errors.append(f"unknown block type {where}")
-            continue
-        kind = b["type"]
-        if kind == "section":
-            if not b.get("text") and not b.get("fields"):
-                errors.append(f"section needs text or fields {where}")
-            if _text_len(b.get("text")) > 3000:
-                errors.append(f"must be less than 3001 characters {where}/text")
-            fields = b.get("fields") or []
-            if len(fields) > 10:
-                errors.append(f"must be less than 11 items {where}/fields")
-            if any(_text_len(f) > 2000 for f in fields):
-                errors.append(f"must be less than 2001 characters {where}/fields")
-        elif kind == "header" and _text_len(b.get("text")) > 150:
-            errors.append(f"must be less than 151 characters {where}/text")
-        elif kind == "actions":
-            elements = b.get("elements") or []
-            if not elements or len(elements) > 25:
-                errors.append(f"must have 1 to 25 elements {where}/elements")
-        elif kind == "context":
-            elements = b.get("elements") or []
-            if not elements or len(elements) > 10:
-                errors.append(f"must have 1 to 10 elements {where}/elements")
-        for _, el in _elements_of(b):
-            if el.get("type") == "button" and _text_len(el.get("text")) > 75:
-                errors.append(f"must be less than 76 characters {where} button text")
-            if len(str(el.get("action_id", ""))) > 255:
-                errors.append(f"action_id too long {where}")
-    return errors
-
-
-def _with_block_ids(blocks: list[dict[str, Any]] | None, _: Any) -> list[dict] | None:
-    """Slack gives every block without a ``block_id`` one of its own."""
-    if not blocks:
-        return blocks
-    out = []
-    for b in blocks:
-        b = dict(b)
-        if "block_id" not in b:
-            seed = json.dumps(b, sort_keys=True).encode()
-            b["block_id"] = hashlib.sha1(seed).hexdigest()[:5]
-        out.append(b)
-    return out
-
-
-def _elements_of(block: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Interactive elements of a block, as (block_id, element)."""
-    bid = block.get("block_id", "")
-    if block.get("type") == "actions":
-        for el in block.get("elements") or []:
-            yield bid, el
-    elif block.get("type") in ("section", "input"):
-        key = "accessory" if block["type"] == "section" else "element"
-        el = block.get(key)
-        if isinstance(el, dict):
-            yield bid, el
-
-
-def _action_ids(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(bid, el.get("action_id", "")) for b in blocks for bid, el in _elements_of(b)]
-
-
-def _find_element(
-    blocks: list[dict[str, Any]], action_id: str, block_id: str | None
-) -> tuple[str, dict[str, Any]] | None:
-    for b in blocks:
-        for bid, el in _elements_of(b):
-            if el.get("action_id") == action_id and (block_id is None or bid == block_id):
-                return bid, el
-    return None
-
-
-def _option(element: dict[str, Any], chosen: dict[str, Any] | str | None) -> dict | None:
-    if chosen is None or isinstance(chosen, dict):
-        return chosen
-    options = list(element.get("options") or [])
-    for group in element.get("option_groups") or []:
-        options.extend(group.get("options") or [])
-    for opt in options:
-        if opt.get("value") == chosen:
-            return opt
-    raise LookupError(f"no option {chosen!r} in {element.get('action_id')!r}")
-
-
-def _action_payload(
-    element: dict[str, Any],
-    block_id: str,
-    value: str | None,
-    selected_option: dict[str, Any] | str | None,
-    action_ts: str,
-) -> dict[str, Any]:
-    kind = element.get("type", "button")
-    action: dict[str, Any] = {
-        "type": kind,
-        "action_id": element.get("action_id"),
-        "block_id": block_id,
-        "action_ts": action_ts,
-    }
-    if kind == "button":
-        action["text"] = element.get("text")
-        action["value"] = value if value is not None else element.get("value")
-        if element.get("style"):
-            action["style"] = element["style"]
-    elif kind in ("static_select", "overflow", "radio_buttons"):
-        action["selected_option"] = _option(element, selected_option or value)
-    elif kind == "datepicker":
-        action["selected_date"] = value
-    elif kind == "users_select":
-        action["selected_user"] = value
-    elif kind == "conversations_select":
-        action["selected_conversation"] = value
-    elif kind == "channels_select":
-        action["selected_channel"] = value
-    else:
-        action["value"] = value
-    return action
-
-
-def _check_view(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as e:
-            raise SlackError("invalid_arguments") from e
-    if not isinstance(raw, dict) or raw.get("type") not in ("modal", "home"):
-        raise SlackError("invalid_arguments")
-    if raw["type"] == "modal" and not raw.get("title"):
-        raise SlackError("invalid_arguments", response_metadata={"messages": ["no title"]})
-    errors = _block_errors(raw.get("blocks") or [], limit=100)
-    if errors:
-        raise SlackError("invalid_arguments", response_metadata={"messages": errors})
-    spec = copy.deepcopy(raw)
-    spec["blocks"] = _with_block_ids(spec.get("blocks") or [], None) or []
-    return spec
-
-
-_VIEW_PRIVATE = ("user_id", "channel_id", "open", "errors")
-
-
-def _public_view(view: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in view.items() if k not in _VIEW_PRIVATE}
-
-
-def _public_message(msg: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "message",
-        "user": msg["user"],
-        "text": msg["text"],
-        "ts": msg["ts"],
-    }
-    if msg.get("bot_id"):
-        out["bot_id"] = msg["bot_id"]
-        out["app_id"] = "ACANWE"
-    if msg.get("blocks"):
-        out["blocks"] = copy.deepcopy(msg["blocks"])
-    if msg.get("thread_ts"):
-        out["thread_ts"] = msg["thread_ts"]
-    if msg.get("reply_count"):
-        out["thread_ts"] = msg["ts"]
-        out["reply_count"] = msg["reply_count"]
-        out["latest_reply"] = msg.get("latest_reply")
-    if msg.get("edited"):
-        out["edited"] = {"user": msg["user"], "ts": msg.get("edited_ts")}
-    if msg.get("metadata"):
-        out["metadata"] = msg["metadata"]
-    return out
-
-
-def _empty_state(element: dict[str, Any]) -> dict[str, Any]:
-    kind = element.get("type", "plain_text_input")
-    state: dict[str, Any] = {"type": kind}
-    if kind == "datepicker":
-        state["selected_date"] = element.get("initial_date")
-    elif kind in ("static_select", "radio_buttons"):
-        state["selected_option"] = element.get("initial_option")
-    elif kind in ("multi_static_select", "checkboxes"):
-        state["selected_options"] = element.get("initial_options") or []
-    elif kind == "users_select":
-        state["selected_user"] = element.get("initial_user")
-    elif kind == "timepicker":
-        state["selected_time"] = element.get("initial_time")
-    else:
-        state["value"] = element.get("initial_value")
-    return state
-
-
-def _shaped(element: dict[str, Any], given: Any) -> dict[str, Any]:
-    if isinstance(given, dict):
-        return {"type": element.get("type", "plain_text_input"), **given}
-    state = _empty_state(element)
-    kind = state["type"]
-    if kind == "datepicker":
-        state["selected_date"] = given
-    elif kind in ("static_select", "radio_buttons"):
-        state["selected_option"] = _option(element, given) if given else None
-    elif kind in ("multi_static_select", "checkboxes"):
-        state["selected_options"] = [_option(element, g) for g in (given or [])]
-    elif kind == "users_select":
-        state["selected_user"] = given
-    elif kind == "timepicker":
-        state["selected_time"] = given
-    else:
-        state["value"] = given
-    return state
-
-
-def _view_state(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Slack's ``state.values``: every input in the view, filled from ``values``."""
-    state: dict[str, dict[str, Any]] = {}
-    known: set[tuple[str, str]] = set()
-    for block in view.get("blocks") or []:
-        for bid, el in _elements_of(block):
-            aid = el.get("action_id", "")
-            if not aid:
-                continue
-            known.add((bid, aid))
-            given = (values.get(bid) or {}).get(aid)
-            if block.get("type") == "input" or given is not None:
-                entry = _shaped(el, given) if given is not None else _empty_state(el)
-                state.setdefault(bid, {})[aid] = entry
-    for bid, actions in values.items():
-        for aid in actions:
-            if (bid, aid) not in known:
-                raise LookupError(f"view {view['id']} has no input {bid}/{aid}; it has {known}")
-    return state
 
 
 _API_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
