@@ -6,13 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
-from bot.messages import Message, quote, relay_message, user
+from bot.messages import Message, answer_modal, quote, relay_message, user
 from bot.promises import check_promises
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import questions as q
@@ -46,6 +47,43 @@ def may_answer(ctx: Context, escalation: Escalation, user_id: str) -> bool:
     if escalation.owner_id is None and escalation.backup_id is None:
         return not ctx.settings.canwe_admins
     return user_id in (escalation.owner_id, escalation.backup_id)
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """What a click on an answer button opens: the form, or why this person may not answer."""
+
+    channel_id: str | None = None
+    view: View | None = None
+    refusal: str | None = None
+
+
+def answer_form(
+    *, session: Session, ctx: Context, escalation_id: int, verdict: Verdict, user_id: str
+) -> AnswerForm:
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None:
+        return AnswerForm()
+    if not may_answer(ctx, escalation, user_id):
+        who = (
+            " or ".join(user(u) for u in (escalation.owner_id, escalation.backup_id) if u)
+            or "a canwe admin"
+        )
+        return AnswerForm(
+            channel_id=escalation.channel_id,
+            refusal=f"Only {who} can answer this question. "
+            "Reply in the thread to add a comment instead.",
+        )
+    question = q.watchers(session=session, escalation_id=escalation.id)[0]
+    item = session.get(Item, escalation.item_id) if escalation.item_id else None
+    view = answer_modal(
+        escalation.id,
+        verdict,
+        question.text,
+        ctx.settings.canwe_answer_valid_days,
+        item.key if item else None,
+    )
+    return AnswerForm(channel_id=escalation.channel_id, view=view)
 
 
 def check_input(answer: AnswerInput) -> dict[str, str]:
