@@ -170,7 +170,9 @@ class Delivery:
                 )
 
     def _resolve(self, value: Any, session: Session) -> Any:
-        """Fill in what was unknown when the message was written: a parent's ts, a DM channel."""
+        """Fill in what was unknown when the message was written: a parent's ts, a DM channel,
+        the ts of an earlier outbox message (`$outbox_ts`: its dedupe key), and links to
+        threads (`$permalink`) inside text (`$join`: parts concatenated)."""
         if isinstance(value, dict):
             if "$escalation_ts" in value:
                 escalation = session.get(Escalation, value["$escalation_ts"])
