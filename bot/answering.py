@@ -15,7 +15,7 @@ from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 from bot.messages import Message, answer_modal, quote, relay_message, user
 from bot.promises import check_promises
-from bot.verdicts import VERDICT_LABELS, Verdict, format_date
+from bot.verdicts import VERDICT_LABELS, Verdict, format_date, verdict_from_answer
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
 from store.outbox import enqueue
@@ -205,14 +205,7 @@ def answered_facts(
     *, ctx: Context, question: Question, answer: Answer, item: Item | None
 ) -> AnswerFacts:
     pm_answer = PMAnswerFacts.of(answer)
-    verdict = pm_answer.verdict
-    if (
-        verdict == Verdict.committed
-        and question.needed_by
-        and answer.promise_date
-        and answer.promise_date > question.needed_by
-    ):
-        verdict = Verdict.not_by_then
+    verdict = verdict_from_answer(pm_answer.verdict, answer.promise_date, question.needed_by)
     return AnswerFacts(
         question_id=question.id,
         verdict=verdict,
