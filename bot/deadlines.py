@@ -10,6 +10,23 @@ from bot.workdays import add_working_days, is_business_day
 
 MIN_ANSWER_WINDOW = dt.timedelta(hours=1)
 LEAD_DEADLINE_TIME = dt.time(12, 0)  # noon local, on the day the lead time begins
+WORKDAY_START = dt.time(9, 0)
+WORKDAY_END = dt.time(17, 0)
+
+
+def business_start(
+    moment: dt.datetime, tz: ZoneInfo, holidays: Iterable[dt.date] = ()
+) -> dt.datetime:
+    """When the answering clock starts: `moment` during working hours, else the next
+    working morning, so a question asked at 2 a.m. is not due at 2 a.m."""
+    holidays = set(holidays)
+    local = moment.astimezone(tz)
+    day = local.date()
+    if is_business_day(day, holidays) and WORKDAY_START <= local.time() <= WORKDAY_END:
+        return local
+    if not (is_business_day(day, holidays) and local.time() < WORKDAY_START):
+        day = add_working_days(day, 1, holidays)
+    return dt.datetime.combine(day, WORKDAY_START, tzinfo=tz)
 
 
 def subtract_working_days(day: dt.date, days: int, holidays: Iterable[dt.date] = ()) -> dt.date:
@@ -33,7 +50,7 @@ def answer_due(
     """The answer is due `lead_days` business days before the deal's date, and never later
     than `sla_days` business days after asking. At least an hour is always given."""
     holidays = list(holidays)
-    local = asked_at.astimezone(tz)
+    local = business_start(asked_at, tz, holidays)
     sla_day = add_working_days(local.date(), sla_days, holidays)
     due = dt.datetime.combine(sla_day, local.time(), tzinfo=tz)
     if needed_by is not None:

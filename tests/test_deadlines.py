@@ -46,3 +46,15 @@ def test_reminders_at_half_time_and_near_the_end_then_the_due_time():
         start + dt.timedelta(hours=8.5),
     ]
     assert next_check(start, due, 2) == due
+
+
+def test_a_question_asked_at_night_is_due_in_working_hours():
+    asked = dt.datetime(2026, 11, 27, 7, 51, tzinfo=dt.UTC)  # Friday 02:51 New York
+    due = answer_due(asked, None, tz=NY, lead_days=2, sla_days=1)
+    assert due.astimezone(NY) == dt.datetime(2026, 11, 30, 9, 0, tzinfo=NY)  # Monday 09:00
+
+
+def test_a_question_asked_on_saturday_counts_from_monday_morning():
+    asked = dt.datetime(2026, 11, 28, 16, 0, tzinfo=dt.UTC)  # Saturday
+    due = answer_due(asked, None, tz=NY, lead_days=2, sla_days=1)
+    assert due.astimezone(NY) == dt.datetime(2026, 12, 1, 9, 0, tzinfo=NY)  # Tuesday 09:00
