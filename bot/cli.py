@@ -58,23 +58,27 @@ def import_(
         Path, typer.Argument(help="roadmap file: .yaml/.yml, or .csv (items, history, or KEP)")
     ],
 ) -> None:
-    """Load areas, items, estimates, channels and history from FILE (an upsert: safe to repeat)."""
-    from bot.importer import RoadmapFileError, apply_roadmap, load_file
+    """Load areas, items, estimates, channels and history from FILE (an upsert: safe to repeat).
+
+    An item's area must be defined in the file's areas section or be in the store already.
+    """
+    from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
     from bot.promises import check_promises
     from store.db import session_scope
 
     ctx = _context(_settings(), migrate=True)
     try:
-        roadmap = load_file(file, ctx.today())
+        with session_scope(ctx.sessions) as session:
+            loaded = read_file(file, ctx.today())
+            check_areas(loaded, session=session)
+            report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+            # promises on items that moved (all of them when new history moved the forecasts):
+            # slip alerts are queued with the import, or not at all
+            moved = None if report.created["history"] else report.revised_item_ids
+            promises = check_promises(session=session, ctx=ctx, item_ids=moved)
     except RoadmapFileError as error:
         typer.echo(f"canwe import: nothing imported.\n{error}", err=True)
         raise typer.Exit(1) from error
-    with session_scope(ctx.sessions) as session:
-        report = apply_roadmap(roadmap, session=session, now=ctx.now())
-        # promises on items that moved (all of them when new history moved the forecasts):
-        # slip alerts are queued with the import, or not at all
-        moved = None if report.created["history"] else report.revised_item_ids
-        promises = check_promises(session=session, ctx=ctx, item_ids=moved)
     typer.echo(f"{file}: {report.summary()}")
     if promises.alerts or promises.recovered or promises.closed:
         typer.echo(promises.summary() + " (sent by `canwe serve` or `canwe tick`)")

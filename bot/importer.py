@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,37 @@ class ImportReport:
 # ---------------------------------------------------------------- reading files
 
 
+@dataclass
+class RoadmapFile:
+    """A validated roadmap file, and for a CSV the line each row came from (for messages)."""
+
+    path: Path
+    roadmap: RoadmapIn
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    def where(self, section: str, index: int) -> str:
+        return _where(self.lines, section, index)
+
+
+def _where(lines: dict[str, list[int]], section: str, index: int) -> str:
+    """Where a row is: its line in a CSV (the header is line 1), its number in YAML."""
+    if section in lines and index < len(lines[section]):
+        return f"line {lines[section][index]}"
+    return f"{section} row {index + 1}"
+
+
+def _where_both(lines: dict[str, list[int]], section: str, first: int, second: int) -> str:
+    if section in lines:
+        return f"lines {lines[section][first]} and {lines[section][second]}"
+    return f"{section} rows {first + 1} and {second + 1}"
+
+
 def load_file(path: Path, today: dt.date) -> RoadmapIn:
+    return read_file(path, today).roadmap
+
+
+def read_file(path: Path, today: dt.date) -> RoadmapFile:
+    """Read and validate a whole file; RoadmapFileError names file, row and field."""
     if not path.exists():
         raise RoadmapFileError(f"{path}: no such file")
     raw = path.read_bytes()
@@ -68,9 +99,12 @@ def load_file(path: Path, today: dt.date) -> RoadmapIn:
     )
 
 
-def _validate(path: Path, data: dict[str, Any]) -> RoadmapIn:
+def _validate(
+    path: Path, data: dict[str, Any], lines: dict[str, list[int]] | None = None
+) -> RoadmapFile:
+    lines = lines or {}
     try:
-        return RoadmapIn.model_validate(data)
+        roadmap = RoadmapIn.model_validate(data)
     except ValidationError as error:
         problems = []
         for issue in error.errors()[:20]:
@@ -84,7 +118,7 @@ def _validate(path: Path, data: dict[str, Any]) -> RoadmapIn:
                     if isinstance(row, dict)
                     else None
                 )
-                where = f"{section} row {index + 1}" + (f" ({label})" if label else "")
+                where = _where(lines, str(section), index) + (f" ({label})" if label else "")
                 location = location[2:]
             else:
                 where = str(location.pop(0)) if location else "file"
@@ -92,11 +126,79 @@ def _validate(path: Path, data: dict[str, Any]) -> RoadmapIn:
             problems.append(f"{path}: {where}, field {field_name}: {issue['msg']}")
         more = f"\n… and {len(error.errors()) - 20} more" if len(error.errors()) > 20 else ""
         raise RoadmapFileError("\n".join(problems) + more) from error
+    loaded = RoadmapFile(path, roadmap, lines)
+    _check_repeats(loaded)
+    return loaded
 
 
-def _from_yaml(path: Path, text: str) -> RoadmapIn:
+_UNIQUE = {"areas": "name", "items": "key", "channels": "id"}
+
+
+def _check_repeats(loaded: RoadmapFile) -> None:
+    """One area name, item key or channel id twice in a file is a mistake: say where."""
+    problems = []
+    for section, attribute in _UNIQUE.items():
+        seen: dict[str, int] = {}
+        for index, row in enumerate(getattr(loaded.roadmap, section)):
+            value = getattr(row, attribute)
+            if value not in seen:
+                seen[value] = index
+                continue
+            both = _where_both(loaded.lines, section, seen[value], index)
+            problems.append(
+                f"{loaded.path}: {both}, field {attribute}: {value!r} is in the file twice"
+            )
+    if problems:
+        raise RoadmapFileError("\n".join(problems))
+
+
+def check_areas(loaded: RoadmapFile, *, session: Session) -> None:
+    """For `canwe import`: each item's area is defined in the file or already stored.
+
+    A misspelt area would otherwise become a new area with no PM and no channel. (A tracker
+    sync makes its areas as it goes, and does not call this.)
+    """
+    known = {area.name for area in loaded.roadmap.areas}
+    known |= set(session.scalars(select(Area.name)))
+    csv_file = bool(loaded.lines)
+    problems = []
+    for index, item in enumerate(loaded.roadmap.items):
+        if not item.area or item.area in known:
+            continue
+        advice = (
+            "define it under areas in a YAML file and import that first"
+            if csv_file
+            else "define it under areas"
+        )
+        close = difflib.get_close_matches(item.area, sorted(known), n=1)
+        if close:
+            advice += f" (or did you mean {close[0]!r}?)"
+        problems.append(
+            f"{loaded.path}: {loaded.where('items', index)} ({item.key}), field area: "
+            f"unknown area {item.area!r} — {advice}"
+        )
+    if problems:
+        more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise RoadmapFileError("\n".join(problems[:20]) + more)
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML, except that an impossible date (2027-13-45) stays text, so validation
+    reports it with its row and field instead of PyYAML failing on the whole file."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
+
+
+def _from_yaml(path: Path, text: str) -> RoadmapFile:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YamlLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         raise RoadmapFileError(f"{path}: not valid YAML: {error}") from error
     if data is None:
@@ -112,15 +214,41 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").replace("|", ";").split(";") if part.strip()]
 
 
-def _from_csv(path: Path, text: str, today: dt.date) -> RoadmapIn:
+def _csv_rows(path: Path, text: str) -> tuple[set[str], list[dict[str, str]], list[int]]:
+    """The columns, the rows, and the line of the file each row ends on."""
     reader = csv.DictReader(io.StringIO(text))
     columns = set(reader.fieldnames or [])
-    rows = list(reader)
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if None in row:  # DictReader's place for values beyond the header
+                raise RoadmapFileError(
+                    f"{path}: line {reader.line_num}: more values than the "
+                    f"{len(reader.fieldnames or [])} columns in the header"
+                )
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise RoadmapFileError(f"{path}: line {reader.line_num}: not valid CSV: {error}") from error
+    return columns, rows, lines
+
+
+def _from_csv(path: Path, text: str, today: dt.date) -> RoadmapFile:
+    columns, rows, lines = _csv_rows(path, text)
     if {"kep_number", "stage", "target_date"} <= columns:
-        return _validate(path, kep_roadmap(rows, today))
+        for row, line in zip(rows, lines, strict=True):
+            try:
+                if row.get("target_date"):
+                    dt.date.fromisoformat(row["target_date"])
+            except ValueError as error:
+                raise RoadmapFileError(
+                    f"{path}: line {line} ({row.get('key')}), field target_date: "
+                    f"{row['target_date']!r} is not a date like 2027-03-15"
+                ) from error
+        return _validate(path, kep_roadmap(rows, today), {"items": lines})
     if {"team", "estimate", "actual", "finished"} <= columns:
         history = [{k: v for k, v in row.items() if v not in (None, "")} for row in rows]
-        return _validate(path, {"history": history})
+        return _validate(path, {"history": history}, {"history": lines})
     if not {"key", "title", "status"} <= columns:
         raise RoadmapFileError(
             f"{path}: a CSV needs the columns key, title, status (items), or team, estimate, "
@@ -143,7 +271,7 @@ def _from_csv(path: Path, text: str, today: dt.date) -> RoadmapIn:
         if estimate:
             item["estimate"] = estimate
         items.append(item)
-    return _validate(path, {"items": items})
+    return _validate(path, {"items": items}, {"items": lines})
 
 
 # The KEP mapping: see README "Importing the Kubernetes KEP roadmap".

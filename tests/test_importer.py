@@ -122,3 +122,122 @@ def test_the_real_kep_roadmap_imports(ctx):
     with session_scope(ctx.sessions) as session:
         cronjob = session.scalar(select(Item).where(Item.key == "KEP-3140"))
         assert cronjob.status == "shipped" and cronjob.area.name == "sig-apps"
+
+
+def _import(ctx, path):
+    return CliRunner().invoke(
+        cli, ["import", str(path)], env={"DATABASE_URL": ctx.settings.database_url}
+    )
+
+
+def test_an_impossible_date_is_a_bad_row_not_a_crash(ctx, tmp_path):
+    bad = tmp_path / "dates.yaml"
+    bad.write_text(
+        "items:\n  - {key: A-1, title: Good, status: planned, target: 2027-03-15}\n"
+        "  - {key: A-2, title: Bad, status: planned, target: 2027-13-45}\n"
+    )
+    result = _import(ctx, bad)
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert "dates.yaml: items row 2 (A-2), field target:" in result.output
+    assert "Traceback" not in result.output and count(ctx, Item) == 0
+
+
+def test_a_key_twice_in_one_file_names_both_rows(ctx, tmp_path):
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(
+        "channels:\n  - {id: C1}\n  - {id: C1, audience: services}\n"
+        "items:\n  - {key: A-1, title: One, status: planned}\n"
+        "  - {key: A-2, title: Two, status: planned}\n"
+        "  - {key: A-1, title: Three, status: planned}\n"
+    )
+    result = _import(ctx, twice)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "twice.yaml: items rows 1 and 3, field key: 'A-1' is in the file twice" in result.output
+    assert "twice.yaml: channels rows 1 and 2, field id: 'C1'" in result.output
+    assert count(ctx, Item) == 0 and count(ctx, Channel) == 0
+
+
+def test_a_key_twice_in_a_csv_names_both_lines(tmp_path):
+    sheet = tmp_path / "twice.csv"
+    sheet.write_text("key,title,status\nA-1,One,planned\nA-2,Two,planned\nA-1,Three,planned\n")
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(sheet, TODAY)
+    assert "twice.csv: lines 2 and 4, field key: 'A-1'" in str(error.value)
+
+
+def test_a_misspelt_area_is_refused_and_nothing_applied(ctx, tmp_path):
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(
+        "areas:\n  - {name: Platform, pm: U0PM000001}\n"
+        "items:\n  - {key: P-1, title: Fine, area: Platform, status: planned}\n"
+        "  - {key: P-2, title: Typo, area: Platfrom, status: planned}\n"
+    )
+    result = _import(ctx, typo)
+    assert result.exit_code == 1
+    assert (
+        "typo.yaml: items row 2 (P-2), field area: unknown area 'Platfrom' — define it under areas"
+        in result.output
+    )
+    assert "did you mean 'Platform'?" in result.output
+    assert count(ctx, Area) == 0 and count(ctx, Item) == 0
+
+
+def test_an_item_may_use_an_area_already_in_the_store(ctx, tmp_path):
+    load_roadmap(ctx)  # Identity, among others
+    sheet = tmp_path / "more.csv"
+    sheet.write_text("key,title,status,area\nNEW-1,Passkeys,exploring,Identity\n")
+    assert _import(ctx, sheet).exit_code == 0
+    typo = tmp_path / "typo.csv"
+    typo.write_text("key,title,status,area\nNEW-2,Magic links,exploring,Identiy\n")
+    result = _import(ctx, typo)
+    assert result.exit_code == 1
+    assert "typo.csv: line 2 (NEW-2), field area: unknown area 'Identiy'" in result.output
+    assert count(ctx, Area) == 4 and count(ctx, Item) == 31
+
+
+def test_a_tracker_sync_still_makes_its_areas(ctx):
+    from bot.importer import apply_roadmap
+    from bot.roadmap_schema import RoadmapIn
+
+    synced = RoadmapIn.model_validate(
+        {"items": [{"key": "ENG-1", "title": "Audit log", "area": "ENG", "status": "planned"}]}
+    )
+    with session_scope(ctx.sessions) as session:
+        report = apply_roadmap(synced, session=session, now=ctx.now())
+    assert report.created["areas"] == 1 and count(ctx, Area) == 1
+
+
+def test_csv_problems_name_the_line_in_the_file(tmp_path):
+    sheet = tmp_path / "items.csv"
+    sheet.write_text("key,title,status\nA-1,Good,planned\nA-2,Bad,someday\n")
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(sheet, TODAY)
+    assert "items.csv: line 3 (A-2), field status" in str(error.value)
+    history = tmp_path / "history.csv"
+    history.write_text("team,estimate,actual,finished\nWeb,5,7,2026-05-01\nWeb,5,-1,2026-05-02\n")
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(history, TODAY)
+    assert "history.csv: line 3, field actual" in str(error.value)
+
+
+def test_a_csv_row_with_more_values_than_columns(tmp_path):
+    sheet = tmp_path / "wide.csv"
+    sheet.write_text("key,title,status\nA-1,Good,planned,oops\n")
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(sheet, TODAY)
+    assert "wide.csv: line 2: more values than the 3 columns" in str(error.value)
+
+
+def test_a_kep_csv_with_a_bad_target_date_names_its_line(tmp_path):
+    header = KEP_CSV.read_text().splitlines()[0]
+    columns = header.split(",")
+    row = {name: "" for name in columns} | {
+        "key": "KEP-1",
+        "title": "T",
+        "target_date": "2027-02-30",
+    }
+    sheet = tmp_path / "keps.csv"
+    sheet.write_text(header + "\n" + ",".join(row[name] for name in columns) + "\n")
+    with pytest.raises(RoadmapFileError) as error:
+        load_file(sheet, TODAY)
+    assert "keps.csv: line 2 (KEP-1), field target_date" in str(error.value)
