@@ -3,23 +3,108 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from alembic.util import CommandError
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+from typer.core import TyperGroup
 
 from bot.settings import Settings
 from bot.sync.base import SyncSource
 
+README_HINT = "see README.md, 'Configuration'"
+_DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print: the password, if any, as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # unparseable: hide whatever sits between user: and @
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _database_problem(error: BaseException) -> BaseException | None:
+    """The unreachable or misconfigured database behind `error` (alembic wraps some)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
+            return seen
+        if isinstance(seen, ImportError) and _raised_in_sqlalchemy(seen):
+            return seen  # a URL for a database whose driver is not installed (mysql://)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _raised_in_sqlalchemy(error: BaseException) -> bool:
+    frames = list(traceback.walk_tb(error.__traceback__))
+    return bool(frames) and "sqlalchemy" in Path(frames[-1][0].f_code.co_filename).parts
+
+
+class _Commands(TyperGroup):
+    """Every command: a database that cannot be used is one line and exit 2, no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (SQLAlchemyError, CommandError, ImportError) as error:
+            problem = _database_problem(error)
+            if problem is None:
+                raise
+            url = ctx.meta.get(_DATABASE_URL)
+            if url is None:
+                try:
+                    url = Settings().database_url
+                except ValidationError:
+                    url = "(DATABASE_URL)"
+            orig = getattr(problem, "orig", None)
+            reason = " ".join(str(orig if orig is not None else problem).split())
+            if isinstance(problem, ImportError):
+                reason += " (canwe works with sqlite:/// and postgresql:// URLs)"
+            typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
+            raise typer.Exit(2) from error
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="canwe: can we promise this feature to the customer, and by when?",
     no_args_is_help=True,
     add_completion=False,
 )
 
-README_HINT = "see README.md, 'Configuration'"
+
+def _using(database_url: str) -> str:
+    """Remember which store this command uses, for the one-line error if it cannot."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_DATABASE_URL] = database_url
+    return database_url
+
+
+def _revisions(database_url: str) -> set[str]:
+    """The schema revisions the database is at (empty for a new database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def _names(revisions: set[str]) -> str:
+    return ", ".join(sorted(revisions)) or "(empty)"
 
 
 def _settings() -> Settings:
@@ -37,6 +122,7 @@ def _context(settings: Settings, *, migrate: bool):
     from bot.context import build_context
     from store.migrate import upgrade
 
+    _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
     return build_context(settings)
@@ -45,11 +131,16 @@ def _context(settings: Settings, *, migrate: bool):
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (DATABASE_URL) to the latest version."""
-    settings = _settings()
     from store.migrate import upgrade
 
-    upgrade(settings.database_url)
-    typer.echo("database is up to date")
+    url = _using(_settings().database_url)
+    before = _revisions(url)
+    upgrade(url)
+    after = _revisions(url)
+    if after == before:
+        typer.echo(f"{shown_url(url)}: already at {_names(after)}")
+    else:
+        typer.echo(f"migrated {shown_url(url)} from {_names(before)} to {_names(after)}")
 
 
 @app.command("import")
@@ -142,8 +233,8 @@ def serve(
 ) -> None:
     """Serve the Slack app: POST /slack/events, GET /healthz, and the background workers.
 
-    With --sandbox, or with no Slack credentials, the app runs against a local Slack
-    stand-in and serves a page at / to drive it (see README, 'Try it')."""
+    With --sandbox, or with no Slack credentials, the app runs against a local Slack stand-in and serves a page at /sandbox/ to drive it (see README, 'Try it').
+    """
     from app import configure_logging
     from app import serve as run_server
     from bot.slack_client import make_client
@@ -219,18 +310,12 @@ def _prepare(settings: Settings, seed: Path | None):
 
 
 def _check_migrated(settings: Settings) -> None:
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from store.db import make_engine
     from store.migrate import alembic_config
 
     heads = set(ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads())
-    engine = make_engine(settings.database_url)
-    with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    engine.dispose()
-    if current != heads:
+    if _revisions(_using(settings.database_url)) != heads:
         typer.echo(
             "canwe serve: the database schema is not up to date; run `canwe migrate` first.",
             err=True,
@@ -253,8 +338,7 @@ def sync(
 ) -> None:
     """Read roadmap items, estimates and history from Jira and/or Linear (never writes back).
 
-    Configure with the JIRA_* and LINEAR_* settings (docs/sync.md). Exits 1 when a tracker
-    failed, 2 when none is configured.
+    Configure with the JIRA_* and LINEAR_* settings (docs/sync.md). Exits 1 when a tracker failed, 2 when none is configured.
     """
     import logging
 
@@ -297,12 +381,18 @@ def sync(
 
 @app.command()
 def tick() -> None:
-    """One pass of the scheduled work (reminders, late notices, the day's digests, delivery), for cron."""
+    """One pass of the scheduled work, for cron: reminders, late notices, the day's digests, delivery.
+
+    It sends to Slack, so it needs SLACK_BOT_TOKEN (`canwe serve` does the same work itself).
+    """
     from bot.delivery import Delivery
     from bot.slack_client import make_client
     from bot.workers import tick as run_tick
 
     settings = _settings()
+    if not settings.slack_bot_token:
+        typer.echo(f"canwe tick: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
+        raise typer.Exit(2)
     ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
     report = run_tick(ctx, Delivery(ctx, make_client(settings)))
     typer.echo(report.summary())
@@ -322,8 +412,7 @@ def digest(
 ) -> None:
     """The daily digest of open questions, per channel and per PM, on demand.
 
-    --post sends each digest not yet posted today (once per channel per day, shared with
-    the one `canwe serve` posts at CANWE_DIGEST_TIME); --print only shows them.
+    --post sends each digest not yet posted today (once per channel per day, shared with the one `canwe serve` posts at CANWE_DIGEST_TIME); --print only shows them.
     """
     from bot.digest import build_digests, printable, run_digests
     from store.db import session_scope
@@ -343,7 +432,10 @@ def digest(
                     typer.echo("--- in the thread ---")
                 typer.echo(printable(message))
             typer.echo("")
-        typer.echo(f"{len(digests)} digest(s); nothing was posted or claimed.")
+        if digests:
+            typer.echo(f"{len(digests)} digest(s); nothing was posted or claimed.")
+        else:
+            typer.echo(f"nothing open{_in_channel(channel)}: no digest to show.")
         return
     from bot.delivery import Delivery
     from bot.slack_client import make_client
@@ -353,11 +445,21 @@ def digest(
         raise typer.Exit(2)
     report = run_digests(ctx, channel=channel)
     delivery = Delivery(ctx, make_client(settings)).drain()
+    if report.digests or report.already:
+        queued = (
+            f"queued {report.digests} digest(s) in {report.posts} post(s); "
+            f"{report.already} already posted today"
+        )
+    else:
+        queued = f"nothing open{_in_channel(channel)}: no digest to post"
     typer.echo(
-        f"queued {report.digests} digest(s) in {report.posts} post(s); "
-        f"{report.already} already posted today; messages sent {delivery.sent}, "
+        f"{queued}; messages sent {delivery.sent}, "
         f"retried {delivery.retried}, waiting {delivery.waiting}"
     )
+
+
+def _in_channel(channel: str | None) -> str:
+    return f" in channel {channel}" if channel else ""
 
 
 from bot.synonyms_cli import synonyms_app  # noqa: E402

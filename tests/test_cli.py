@@ -60,3 +60,110 @@ def test_health_is_503_when_the_database_is_unreachable(clock):
     )
     response = TestClient(web).get("/healthz")
     assert response.status_code == 503 and response.json()["ok"] is False
+
+
+def _heads() -> str:
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config
+
+    return ", ".join(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
+
+
+def test_migrate_says_what_it_did(tmp_path):
+    url = f"sqlite:///{tmp_path}/new.db"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    assert first.exit_code == 0
+    assert first.output.strip() == f"migrated {url} from (empty) to {_heads()}"
+    again = runner.invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    assert again.exit_code == 0 and again.output.strip() == f"{url}: already at {_heads()}"
+
+
+@pytest.mark.postgres
+def test_migrate_hides_the_password(pg_url):
+    url = pg_url.replace("postgres@", "postgres:s3cret@")  # trust auth: any password will do
+    result = CliRunner().invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    assert result.exit_code == 0 and "already at" in result.output
+    assert "postgres:***@" in result.output and "s3cret" not in result.output
+
+
+UNREACHABLE = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/nowhere"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["migrate"],
+        ["import", "examples/roadmap.yaml"],
+        ["ask", "sso for Acme"],
+        ["tick"],
+        ["digest"],
+        ["digest", "--post"],
+        ["synonyms", "list"],
+    ],
+)
+def test_an_unreachable_database_is_one_line_not_a_traceback(command):
+    env = {"DATABASE_URL": UNREACHABLE, "SLACK_BOT_TOKEN": "xoxb-1"}
+    result = CliRunner().invoke(cli, command, env=env)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].startswith(
+        "canwe: cannot use the database postgresql+psycopg://postgres:***@127.0.0.1:1/nowhere: "
+    )
+    assert "Connection refused" in lines[0] and "s3cret" not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a database url", "Could not parse SQLAlchemy URL"),
+        ("nosuchdb://user:pw@host/db", "Can't load plugin"),
+        ("mysql://user:pw@host/db", "canwe works with sqlite:/// and postgresql://"),
+        ("sqlite:////no/such/directory/canwe.db", "unable to open database file"),
+    ],
+)
+def test_a_malformed_database_url_is_one_line(url, reason):
+    result = CliRunner().invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and reason in result.output
+    assert "pw@" not in result.output
+
+
+def test_tick_without_a_bot_token_sends_nothing(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["tick"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("canwe tick: SLACK_BOT_TOKEN is not set")
+
+
+def test_digest_for_a_channel_with_nothing_open_says_so(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
+    result = CliRunner().invoke(cli, ["digest", "--channel", "NOPE"], env=env)
+    assert result.exit_code == 0
+    assert "nothing open in channel NOPE" in result.output and "0 digest" not in result.output
+
+
+def test_serve_help_points_at_the_sandbox_page():
+    result = CliRunner().invoke(cli, ["serve", "--help"], terminal_width=200)
+    assert "/sandbox/" in result.output and "page at / " not in result.output
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_help_paragraphs_are_not_broken_mid_sentence():
+    """typer keeps a docstring's line breaks, so each paragraph must be one line."""
+    import inspect
+
+    from typer.main import get_command
+
+    for name, command in _commands(get_command(cli)):
+        for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
+            assert "\n" not in paragraph.strip(), f"canwe {' '.join(name)}: {paragraph!r}"
