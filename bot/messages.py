@@ -557,5 +557,6 @@ def plain_text(message: Message) -> str:
             lines.append(data["text"]["text"].upper())
         elif data["type"] == "divider":
             lines.append("-" * 40)
-    text = "\n".join(lines).replace("\u200b", "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    from bot.terminal import readable
+
+    return readable("\n".join(lines))
