@@ -233,11 +233,13 @@ def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
     bot.deliver()
     root = escalation_root(slack)
     [escalation] = escalations(bot.ctx)
-    window = escalation.due_at - escalation.created_at
-    clock.set(escalation.created_at + window * 0.5 + dt.timedelta(seconds=1))
+    # asked Friday 15:00 in New York, due Monday 15:00: eight working hours, none at the weekend
+    clock.set(dt.datetime(2026, 11, 29, 20, 0, tzinfo=dt.UTC))  # Sunday
+    assert chase(bot.ctx).reminders == 0
+    clock.set(dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC))  # Monday 11:00, half the time
     assert chase(bot.ctx).reminders == 1
     assert chase(bot.ctx).reminders == 0  # not twice
-    clock.set(escalation.created_at + window * 0.9)
+    clock.set(dt.datetime(2026, 11, 30, 18, 48, tzinfo=dt.UTC))  # Monday 13:48, near the end
     assert chase(bot.ctx).reminders == 1
     clock.set(escalation.due_at + dt.timedelta(minutes=1))
     assert chase(bot.ctx).late == 1
@@ -246,7 +248,7 @@ def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
     assert sum("Reminder" in t for t in thread) == 2
     assert any("late" in t and f"<@{PM_LEAD}>" in t for t in thread)
     dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
-    assert "late" in message_text(dm)
+    assert "late" in message_text(dm) and "yubikey" in message_text(dm)
     clock.advance(days=3)
     assert chase(bot.ctx).late == 0
     assert escalations(bot.ctx)[0].status == "open"  # overdue stays open until answered
