@@ -329,3 +329,36 @@ def test_exception_button_escalates_a_not_by_then(bot, slack):
     assert "exception" in message_text(root)
     assert count(bot.ctx, Question, Question.status == "escalated") == 1
     assert count(bot.ctx, Escalation) == 1
+
+
+def test_an_answer_dated_in_the_past_is_refused(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    response = answer_through_modal(slack, PM_IDENTITY, escalation_root(slack), date="2026-11-01")
+    assert response.json()["response_action"] == "errors"
+    assert "passed" in response.json()["errors"]["date"]
+    assert escalations(bot.ctx)[0].status == "open"
+
+
+def test_unmatched_questions_worded_alike_share_one_thread(bot, slack):
+    slack.send_command(
+        REP, SALES, "can we promise a blockchain audit ledger for Hooli by June? $300k"
+    )
+    slack.send_command(REP2, SALES, "blockchain audit ledger for Massive Dynamic by May 1, $150k")
+    slack.send_command("U0REP00003", SALES, "quantum ledger for Initech")
+    bot.deliver()
+    assert len(escalations(bot.ctx)) == 2
+    roots = [p for p in posts(slack) if "Can we promise this?" in p.get("text", "")]
+    assert len(roots) == 2
+    assert "asked this too" in message_text(posts(slack)[-1]) or any(
+        "asked this too" in p.get("text", "") for p in posts(slack)
+    )
+
+
+def test_the_safe_date_is_never_before_the_teams_target(bot, slack):
+    body = slack.send_command(REP, SALES, "SSO with Okta for Acme by March 15").json()
+    text = block_text(body["blocks"])
+    assert "Mar 1, 2027" in body["text"]  # ID-12's target release, later than the raw forecast
+    assert "not before the team's target release" in text
+    early = slack.send_command(REP2, SALES, "SSO with Okta for Globex by February 1").json()
+    assert early["text"].startswith("Not by then")
