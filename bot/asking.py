@@ -55,13 +55,16 @@ def ask(
     if not has_words(parsed.text):
         return Asked(message=usage_message(), question_id=None)
 
-    earlier = q.question_by_key(session=session, request_key=request_key) or q.recent_same_question(
-        session=session,
-        asker_id=asker_id,
-        channel_id=channel_id,
-        text=parsed.text,
-        since=now - DOUBLE_SUBMIT_WINDOW,
-    )
+    earlier = q.question_by_key(session=session, request_key=request_key)
+    if earlier is None and source == "command":
+        # a slash command has no id of its own: the same words again at once are a double submit
+        earlier = q.recent_same_question(
+            session=session,
+            asker_id=asker_id,
+            channel_id=channel_id,
+            text=parsed.text,
+            since=now - DOUBLE_SUBMIT_WINDOW,
+        )
     if earlier is not None:
         audience = q.audience_of(session=session, channel_id=channel_id)
         return Asked(
@@ -101,7 +104,19 @@ def ask(
         session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
     )
     question.verdict = facts.verdict
-    if facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS:
+    facts = _replace(facts, reply_by_dm=source == "command")
+    needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
+    if needs_pm and source == "cli":
+        # the command line is for looking things up: nobody in Slack is waiting for the answer
+        question.answered_at = now
+        facts = _replace(
+            facts,
+            notes=[
+                *facts.notes,
+                "Asked from the command line, so no PM was asked: ask in Slack to reach the owner.",
+            ],
+        )
+    elif needs_pm:
         escalation = escalate(
             session=session,
             ctx=ctx,

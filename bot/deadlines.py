@@ -60,17 +60,48 @@ def answer_due(
     return due.astimezone(dt.UTC)
 
 
-def reminder_times(created_at: dt.datetime, due_at: dt.datetime) -> list[dt.datetime]:
-    """Remind at half the window and again near its end."""
-    window = due_at - created_at
-    return [created_at + window / 2, created_at + window * 0.85]
+def _working_spans(start: dt.datetime, end: dt.datetime, tz: ZoneInfo, holidays: set[dt.date]):
+    """The working-hours pieces of [start, end), in order."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date()
+    while day <= local_end.date():
+        if is_business_day(day, holidays):
+            opens = max(local_start, dt.datetime.combine(day, WORKDAY_START, tzinfo=tz))
+            closes = min(local_end, dt.datetime.combine(day, WORKDAY_END, tzinfo=tz))
+            if opens < closes:
+                yield opens, closes
+        day += dt.timedelta(days=1)
+
+
+def reminder_times(
+    created_at: dt.datetime, due_at: dt.datetime, tz: ZoneInfo, holidays: Iterable[dt.date] = ()
+) -> list[dt.datetime]:
+    """Remind when half, and then 85%, of the working time to answer has passed: a
+    question asked on Friday for Monday morning is chased on Friday, not on Sunday."""
+    spans = list(_working_spans(created_at, due_at, tz, set(holidays)))
+    total = sum((closes - opens for opens, closes in spans), dt.timedelta())
+    times = []
+    for share in (0.5, 0.85):
+        left = total * share
+        moment = due_at  # no working time at all: the due time is the only check
+        for opens, closes in spans:
+            if left <= closes - opens:
+                moment = (opens + left).astimezone(dt.UTC)
+                break
+            left -= closes - opens
+        times.append(min(moment, due_at) if total else due_at)
+    return times
 
 
 def next_check(
-    created_at: dt.datetime, due_at: dt.datetime, reminders_sent: int
+    created_at: dt.datetime,
+    due_at: dt.datetime,
+    reminders_sent: int,
+    tz: ZoneInfo,
+    holidays: Iterable[dt.date] = (),
 ) -> dt.datetime | None:
     """The next moment the escalation needs attention: a reminder, or the due time itself."""
-    times = reminder_times(created_at, due_at)
+    times = reminder_times(created_at, due_at, tz, holidays)
     if reminders_sent < len(times):
         return times[reminders_sent]
     return due_at
