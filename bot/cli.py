@@ -293,7 +293,7 @@ def _prepare(settings: Settings, seed: Path | None):
     """Migrate SQLite on start (a production PostgreSQL is migrated with `canwe migrate`)."""
     from sqlalchemy import func, select
 
-    from bot.importer import apply_roadmap, load_file
+    from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
     from store.db import session_scope
     from store.models import Item
 
@@ -302,10 +302,16 @@ def _prepare(settings: Settings, seed: Path | None):
     if not is_sqlite:
         _check_migrated(settings)
     if seed is not None:
-        with session_scope(ctx.sessions) as session:
-            if not session.scalar(select(func.count(Item.id))):
-                report = apply_roadmap(load_file(seed, ctx.today()), session=session, now=ctx.now())
-                typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
+        try:
+            with session_scope(ctx.sessions) as session:
+                if not session.scalar(select(func.count(Item.id))):
+                    loaded = read_file(seed, ctx.today())
+                    check_areas(loaded, session=session)
+                    report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+                    typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
+        except RoadmapFileError as error:
+            typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
+            raise typer.Exit(1) from error
     return ctx
 
 

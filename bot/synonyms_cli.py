@@ -65,7 +65,9 @@ def remove(term: Annotated[str, typer.Argument(help="the term to forget")]) -> N
 
 @synonyms_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV with columns term,means")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with columns term,means", exists=True, dir_okay=False)
+    ],
 ) -> None:
     """Add or update synonyms from a CSV file (columns `term`, `means`), in one transaction."""
     from store.db import session_scope

@@ -167,3 +167,24 @@ def test_help_paragraphs_are_not_broken_mid_sentence():
     for name, command in _commands(get_command(cli)):
         for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
             assert "\n" not in paragraph.strip(), f"canwe {' '.join(name)}: {paragraph!r}"
+
+
+def test_a_bad_seed_file_stops_serve_before_it_starts(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("items:\n  - {key: A-1, title: T, status: planned, area: Nowhere}\n")
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--sandbox", "--seed", str(seed)],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "seed.yaml: items row 1 (A-1), field area: unknown area 'Nowhere'" in result.output
+
+
+def test_synonyms_import_of_a_missing_file_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["synonyms", "import", str(tmp_path / "nope.csv")],
+        env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
+    )
+    assert result.exit_code == 2 and "does not exist" in result.output
