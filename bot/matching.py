@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import heapq
 import math
 import re
 import threading
@@ -56,6 +57,8 @@ _ANY_DAY = dt.date(2026, 1, 1)
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 _DB_CANDIDATES = 100
 _FUZZY_CANDIDATES = 8
+_FUZZY_CUTOFF = 0.6  # whole-string similarity that makes an item a candidate by itself
+_SIMILAR_FLOOR = 0.4  # similarities below this are not listed (see _Index.similarities)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class MatchResult:
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence."""
-    ranked = _rank(text, session)
+    ranked = _rank(text, session, limit)
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
@@ -102,7 +105,7 @@ def confidence_from(features: tuple[float, ...]) -> float:
 
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
-    ranked = _rank(text, session)
+    ranked = _rank(text, session, limit)
     return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
 
 
@@ -126,27 +129,86 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     return positions
 
 
+def _scored(query: _Query, index: _Index, session: Session, keep: int):
+    """(score, features, position) of the candidates that can reach the best `keep`.
+
+    The candidates come from the in-memory index: every item sharing a word with the
+    question, and the fuzzy name hits. Items are scored best bound first, and scoring stops
+    once no remaining item can beat the `keep`-th best score. When the vocabulary finds
+    nothing, the database's full-text search is asked (its stemmer joins forms ours misses).
+    """
+    full, names = index.coverage(query)
+    similar = index.similarities(query.clean)
+    fuzzy = {
+        pos
+        for _, pos in heapq.nsmallest(
+            _FUZZY_CANDIDATES,
+            ((-value, pos) for pos, value in similar.items() if value >= _FUZZY_CUTOFF),
+        )
+    }
+    if not full and not fuzzy:
+        return [(*index.score(query, pos)[:2], pos) for pos in _candidates(query, index, session)]
+    precise = index.precisions(query)
+    # Items the question shares only words of their descriptions with score at most
+    # _WEIGHTS[1] * coverage + _WEIGHTS[3] * _SIMILAR_FLOOR: they are looked at last, if at all.
+    strong = names.keys() | precise.keys() | fuzzy | (similar.keys() & full.keys())
+    bounds = []
+    for pos in strong:
+        cov_full, precision = full.get(pos, 0.0), precise.get(pos, 0.0)
+        partial = _WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * cov_full
+        partial += _WEIGHTS[2] * precision
+        bound = partial + _WEIGHTS[3] * similar.get(pos, _SIMILAR_FLOOR)
+        bounds.append((bound, pos, partial, (cov_full, precision, query.unknown_share)))
+    bounds.sort(reverse=True)
+    out = []
+    best: list[float] = []
+
+    def take(pos: int, partial: float, features: tuple[float, float, float]) -> None:
+        similarity = similar.get(pos)
+        if similarity is None:
+            similarity = query.similarity(index.docs[pos], index)
+        score = partial + _WEIGHTS[3] * similarity
+        out.append((score, features, pos))
+        best.append(score)
+        best.sort(reverse=True)
+        del best[keep:]
+
+    for bound, pos, partial, features in bounds:
+        if len(best) >= keep and bound < best[keep - 1]:
+            break
+        take(pos, partial, features)
+    floor = _WEIGHTS[3] * _SIMILAR_FLOOR
+    if len(best) >= keep and _WEIGHTS[1] * max(full.values(), default=0.0) + floor < best[-1]:
+        return out
+    weak = sorted(((cov, pos) for pos, cov in full.items() if pos not in strong), reverse=True)
+    for cov, pos in weak:
+        if len(best) >= keep and _WEIGHTS[1] * cov + floor < best[-1]:
+            break
+        take(pos, _WEIGHTS[1] * cov, (cov, 0.0, query.unknown_share))
+    return out
+
+
 def _features(ranked) -> tuple[float, float, float, float, float]:
     best, (coverage, precision, unknown_share), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
     return best, best - runner_up, coverage, precision, unknown_share
 
 
-def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _Doc]]:
+def _rank(
+    text: str, session: Session, limit: int = 10
+) -> list[tuple[float, tuple[float, ...], _Doc]]:
     index = _index_for(session)
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
-    positions = _candidates(query, index, session)
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    positions |= named
-    scored = []
-    for pos in positions:
-        if pos in named:
-            score, features = 1.0, (1.0, 1.0, 0.0)
-        else:
-            score, features, _ = index.score(query, pos)
-        scored.append((score, features, index.docs[pos]))
+    scored = [(1.0, (1.0, 1.0, 0.0), index.docs[pos]) for pos in named]
+    if query.weighted:
+        scored.extend(
+            (score, features, index.docs[pos])
+            for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
+            if pos not in named
+        )
     scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
     return scored
 
@@ -586,6 +648,8 @@ class _Doc:
     full: set[str]  # names, phrasings, area, description
     strings: list[str]  # title, aliases and phrasings, lower case, for whole-string similarity
     units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
+    # the same, with each word's idf and their sum (filled in once the idf is known)
+    weighted_units: list = dataclasses.field(default_factory=list)
 
 
 class _Index:
@@ -597,6 +661,12 @@ class _Index:
         self.fuzzy_strings: list[str] = []
         self.fuzzy_owner: list[int] = []
         self.by_key: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        self.postings = postings
+        self.name_postings: dict[str, list[int]] = {}
+        self.unit_postings: dict[str, list[int]] = {}
+        self.phrase_postings: dict[str, list[int]] = {}
+        self.phrase_owner: list[int] = []
         roadmap_words = set()
         for document in documents:
             for text in (document.title, *document.aliases, document.description):
@@ -644,6 +714,14 @@ class _Index:
             )
             self.position[document.item_id] = pos
             df.update(full)
+            for token in full:
+                postings.setdefault(token, []).append(pos)
+            for token in name_all:
+                self.name_postings.setdefault(token, []).append(pos)
+            for tokens in phrasings:
+                for token in tokens:
+                    self.phrase_postings.setdefault(token, []).append(len(self.phrase_owner))
+                self.phrase_owner.append(pos)
             for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
                 self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
@@ -652,6 +730,18 @@ class _Index:
         n = max(len(self.docs), 1)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # every word of every name, by each form a question may give it in (see `_covered`)
+        self.unit_lists: list[tuple[int, list[_Unit], tuple[float, ...], float]] = []
+        self.unit_postings: dict[str, list[tuple[int, int]]] = {}
+        for pos, doc in enumerate(self.docs):
+            for units in doc.units:
+                if units:
+                    weights = tuple(self.idf_of(u.stem) for u in units)
+                    doc.weighted_units.append((units, weights, sum(weights)))
+                    for n, u in enumerate(units):
+                        for key in {u.stem, *u.parts, *u.joins}:
+                            self.unit_postings.setdefault(key, []).append((len(self.unit_lists), n))
+                    self.unit_lists.append((pos, units, weights, sum(weights)))
         self.stems = set(df)
         self.vocabulary = sorted(
             w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
@@ -692,6 +782,27 @@ class _Index:
         )
         return found[0] if found else None
 
+    def similarities(self, clean: str) -> dict[int, float]:
+        """Whole-string similarity (as `_Query.similarity`) of every item at or above the floor.
+
+        One pass in rapidfuzz over every name and phrasing: their words are sorted once, so
+        plain ratio is token_sort_ratio.
+        """
+        if not clean or not self.fuzzy_strings:
+            return {}
+        out: dict[int, float] = {}
+        for _, value, i in process.extract(
+            " ".join(sorted(clean.lower().split())),
+            self.fuzzy_strings,
+            scorer=fuzz.ratio,
+            limit=None,
+            score_cutoff=_SIMILAR_FLOOR * 100,
+        ):
+            pos = self.fuzzy_owner[i]
+            if value / 100 > out.get(pos, 0.0):
+                out[pos] = value / 100
+        return out
+
     def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
         if not clean or not self.fuzzy_strings:
             return set()
@@ -705,25 +816,103 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def score(self, query: _Query, pos: int):
-        """(score, confidence features, score components) of one candidate."""
-        doc = self.docs[pos]
+    def coverage(self, query: _Query) -> tuple[dict[int, float], dict[int, float]]:
+        """For every item sharing a word with the question: how much of the question its whole
+        text explains, and how much its names (or its best phrasing) explain."""
+        full = self._cover(query, self.postings)
+        names = self._cover(query, self.name_postings)
+        for phrase, value in self._cover(query, self.phrase_postings).items():
+            pos = self.phrase_owner[phrase]
+            if value > names.get(pos, 0.0):
+                names[pos] = value
+        return full, names
+
+    def precisions(self, query: _Query) -> dict[int, float]:
+        """For every item with a word of its names in the question: the most of one of its
+        names (title, alias, phrasing) the question covers, weighted by idf."""
+        expanded = query.expanded
+        seen: set[tuple[int, int]] = set()
+        covered: dict[int, float] = {}
+        for key in expanded:
+            for ref in self.unit_postings.get(key, ()):
+                if ref in seen:
+                    continue
+                seen.add(ref)
+                name, n = ref
+                _, units, weights, _ = self.unit_lists[name]
+                if _covered(units[n], expanded):
+                    covered[name] = covered.get(name, 0.0) + weights[n]
+        out: dict[int, float] = {}
+        for name, weight in covered.items():
+            pos, _, _, total = self.unit_lists[name]
+            value = weight / total
+            if value > out.get(pos, 0.0):
+                out[pos] = value
+        return out
+
+    @staticmethod
+    def _cover(query: _Query, postings: dict[str, list[int]]) -> dict[int, float]:
+        """`slot_hit` summed over the question's words, for every owner in `postings` at once."""
         total = query.total_weight
-        cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
-        cov_phrasing = max(
-            (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
-            default=0.0,
-        )
-        cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
+        out: dict[int, float] = {}
+        for slot, weight in query.weighted:
+            hits: dict[int, float] = {}
+            for alternative, factor in slot:
+                if len(alternative) == 1:
+                    for pos in postings.get(alternative[0], ()):
+                        if factor > hits.get(pos, 0.0):
+                            hits[pos] = factor
+                    continue
+                share = factor / len(alternative)
+                counts: Counter[int] = Counter()
+                for token in alternative:
+                    found = postings.get(token)
+                    if found:
+                        counts.update(found)
+                for pos, n in counts.items():
+                    value = n * share
+                    if value > hits.get(pos, 0.0):
+                        hits[pos] = value
+            scale = weight / total
+            for pos, value in hits.items():
+                out[pos] = out.get(pos, 0.0) + value * scale
+        return out
+
+    def score(
+        self,
+        query: _Query,
+        pos: int,
+        covered: tuple[float, float] | None = None,
+        similarity: float | None = None,
+    ):
+        """(score, confidence features, score components) of one candidate.
+
+        `covered`: its (whole-text, names) coverage from `coverage`, and `similarity` from
+        `similarities`, if already known.
+        """
+        doc = self.docs[pos]
+        if covered is None:
+            total = query.total_weight
+            cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
+            cov_phrasing = max(
+                (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
+                default=0.0,
+            )
+            cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
+            cov_names = max(cov_name, cov_phrasing)
+        else:
+            cov_full, cov_names = covered
         precision = 0.0
-        for units in doc.units:
-            if not units:
-                continue
-            weight = sum(self.idf_of(u.stem) for u in units)
-            covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
-            precision = max(precision, covered / weight)
-        similarity = query.similarity(doc, self)
-        components = (max(cov_name, cov_phrasing), cov_full, precision, similarity)
+        expanded = query.expanded
+        for units, weights, weight in doc.weighted_units:
+            covered_weight = sum(
+                w for u, w in zip(units, weights, strict=True) if _covered(u, expanded)
+            )
+            if covered_weight > precision * weight:
+                precision = covered_weight / weight
+        if similarity is None:
+            similarity = query.similarity(doc, self)
+        components = (cov_names, cov_full, precision, similarity)
         score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
         return score, (cov_full, precision, query.unknown_share), components
 
