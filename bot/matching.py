@@ -41,12 +41,13 @@ from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
 CONFIDENCE_THRESHOLD = 0.82
-# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)): the best
-# candidate's score and its gap to the runner-up, how much of the question the best item's
-# text explains, how much of its name the question covers, and the share of the question in
-# words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
+# the best candidate's score and its gap to the runner-up, how much of the question the best
+# item's text explains, how much of its name the question covers, the share of the question
+# in words the roadmap never uses, and whether the best item's name says "Deprecate",
+# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on the tuning half of the
 # labelled questions by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-3.58, 0.00, 12.14, 1.13, 4.10, -2.17)
+_CALIBRATION = (-3.79, 0.00, 12.42, 1.79, 3.96, -1.89, -4.50)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
@@ -57,6 +58,8 @@ _ANY_DAY = dt.date(2026, 1, 1)
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 _DB_CANDIDATES = 100
 _FUZZY_CANDIDATES = 8
+# an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
+_QUALIFIER_FACTOR = 0.85
 _FUZZY_CUTOFF = 0.6  # whole-string similarity that makes an item a candidate by itself
 _SIMILAR_FLOOR = 0.4  # similarities below this are not listed (see _Index.similarities)
 
@@ -106,7 +109,7 @@ def confidence_from(features: tuple[float, ...]) -> float:
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
     ranked = _rank(text, session, limit)
-    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 6
 
 
 def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, ...]]]:
@@ -158,17 +161,22 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
         partial = _WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * cov_full
         partial += _WEIGHTS[2] * precision
         bound = partial + _WEIGHTS[3] * similar.get(pos, _SIMILAR_FLOOR)
-        bounds.append((bound, pos, partial, (cov_full, precision, query.unknown_share)))
+        features = (cov_full, precision, query.unknown_share)
+        bounds.append((bound, pos, partial, features))
     bounds.sort(reverse=True)
     out = []
     best: list[float] = []
 
-    def take(pos: int, partial: float, features: tuple[float, float, float]) -> None:
+    def take(pos: int, partial: float, features: tuple[float, ...]) -> None:
+        doc = index.docs[pos]
         similarity = similar.get(pos)
         if similarity is None:
-            similarity = query.similarity(index.docs[pos], index)
+            similarity = query.similarity(doc, index)
         score = partial + _WEIGHTS[3] * similarity
-        out.append((score, features, pos))
+        unasked = doc.unasked_qualifier(query)
+        if unasked:
+            score *= _QUALIFIER_FACTOR
+        out.append((score, (*features, float(unasked)), pos))
         best.append(score)
         best.sort(reverse=True)
         del best[keep:]
@@ -188,10 +196,10 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
     return out
 
 
-def _features(ranked) -> tuple[float, float, float, float, float]:
-    best, (coverage, precision, unknown_share), _ = ranked[0]
+def _features(ranked) -> tuple[float, ...]:
+    best, (coverage, precision, unknown_share, unasked), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    return best, best - runner_up, coverage, precision, unknown_share
+    return best, best - runner_up, coverage, precision, unknown_share, unasked
 
 
 def _rank(
@@ -202,7 +210,7 @@ def _rank(
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    scored = [(1.0, (1.0, 1.0, 0.0), index.docs[pos]) for pos in named]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0), index.docs[pos]) for pos in named]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
@@ -634,6 +642,34 @@ def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
 
+# Words that, in an item's name, make it about ending or forcing a feature rather than the
+# feature itself: "Deprecate ipvs mode", "Kubectl Server-Side Apply by default". A question
+# about "ipvs mode" that says nothing of the kind is most likely about the feature itself.
+_REMOVAL_WORDS = (
+    "deprecate deprecated deprecates deprecating deprecation remove removed removes removing"
+    " removal drop dropped dropping disable disabled disabling retire retired retiring"
+    " retirement sunset sunsetting freeze freezing kill killing eliminate"
+)
+# a question also asks about ending a feature with these (stopwords included)
+_NEGATIONS = "don dont no not without off avoid never stop stopping rid"
+_QUALIFIER_FAMILIES = {
+    **{w: "removal" for w in _REMOVAL_WORDS.split()},
+    **{_stem(w): "removal" for w in _REMOVAL_WORDS.split()},
+    "default": "default",
+    "defaults": "default",
+}
+_QUESTION_FAMILIES = {**_QUALIFIER_FAMILIES, **{w: "removal" for w in _NEGATIONS.split()}}
+# "by default", "the default", "as default": a name that forces a feature on
+_BY_DEFAULT = re.compile(r"\b(?:by|the|as)\s+default\b", re.IGNORECASE)
+
+
+def _name_qualifiers(name: str) -> set[str]:
+    out = {_QUALIFIER_FAMILIES[w] for w in _words(name) if _QUALIFIER_FAMILIES.get(w) == "removal"}
+    if _BY_DEFAULT.search(name):
+        out.add("default")
+    return out
+
+
 # --- the in-memory index --------------------------------------------------------------------
 
 
@@ -650,6 +686,12 @@ class _Doc:
     units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
     # the same, with each word's idf and their sum (filled in once the idf is known)
     weighted_units: list = dataclasses.field(default_factory=list)
+    # what its names say is done to a feature: "removal" (Deprecate, Remove), "default"
+    qualifiers: frozenset[str] = frozenset()
+
+    def unasked_qualifier(self, query: _Query) -> bool:
+        """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
+        return bool(self.qualifiers) and not self.qualifiers <= query.qualifiers
 
 
 class _Index:
@@ -710,6 +752,7 @@ class _Index:
                     full=full,
                     units=[_units(t) for t in (*name_texts, *document.phrasings)],
                     strings=[_content(t) for t in (*name_texts, *document.phrasings)],
+                    qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
                 )
             )
             self.position[document.item_id] = pos
@@ -914,7 +957,11 @@ class _Index:
             similarity = query.similarity(doc, self)
         components = (cov_names, cov_full, precision, similarity)
         score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
-        return score, (cov_full, precision, query.unknown_share), components
+        unasked = doc.unasked_qualifier(query)
+        if unasked:
+            score *= _QUALIFIER_FACTOR
+        features = (cov_full, precision, query.unknown_share, float(unasked))
+        return score, features, components
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
@@ -933,6 +980,7 @@ class _Query:
     expanded: set[str]
     search_terms: list[str]
     unknown_share: float  # share of the question's weight in words the roadmap never uses
+    qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -1015,6 +1063,12 @@ class _Query:
             expanded=expanded,
             search_terms=search_terms,
             unknown_share=unknown / total,
+            qualifiers=frozenset(
+                _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
+            )
+            | frozenset(
+                _QUESTION_FAMILIES[_stem(w)] for w in words if _stem(w) in _QUESTION_FAMILIES
+            ),
         )
 
     def similarity(self, doc: _Doc, index: _Index) -> float:
