@@ -60,6 +60,10 @@ _DB_CANDIDATES = 100
 _FUZZY_CANDIDATES = 8
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
+# above this many items sharing a word with the question, only the best _COVERAGE_CANDIDATES
+# by coverage (and the fuzzy hits) are scored, instead of bounding every one of them
+_EXACT_CANDIDATES = 1000
+_COVERAGE_CANDIDATES = 150
 _FUZZY_CUTOFF = 0.6  # whole-string similarity that makes an item a candidate by itself
 _SIMILAR_FLOOR = 0.4  # similarities below this are not listed (see _Index.similarities)
 
@@ -136,11 +140,23 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
     """(score, features, position) of the candidates that can reach the best `keep`.
 
     The candidates come from the in-memory index: every item sharing a word with the
-    question, and the fuzzy name hits. Items are scored best bound first, and scoring stops
+    question (see _EXACT_CANDIDATES when that is most of the roadmap), and the fuzzy name hits. Items are scored best bound first, and scoring stops
     once no remaining item can beat the `keep`-th best score. When the vocabulary finds
     nothing, the database's full-text search is asked (its stemmer joins forms ours misses).
     """
     full, names = index.coverage(query)
+    if len(full) > _EXACT_CANDIDATES:
+        # most of the roadmap shares a word with the question: score only the items whose
+        # names and text explain the most of it, and the fuzzy name hits
+        top = heapq.nlargest(
+            _COVERAGE_CANDIDATES,
+            full,
+            key=lambda pos: (_WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * full[pos], -pos),
+        )
+        return [
+            (*index.score(query, pos, (full.get(pos, 0.0), names.get(pos, 0.0)))[:2], pos)
+            for pos in set(top) | index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
+        ]
     similar = index.similarities(query.clean)
     fuzzy = {
         pos
