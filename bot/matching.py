@@ -806,6 +806,7 @@ class _Index:
             w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
         )
         self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
+        self._by_length: dict[int, list[str]] = {}  # see _within_reach
         self.synonyms: dict[str, list[str]] = {}
         for term, means in synonyms:
             t, m = " ".join(_words(term)), " ".join(_words(means))
@@ -837,9 +838,22 @@ class _Index:
         # optimal string alignment: a swapped pair of letters ("evnets") is one edit
         cutoff = 0.75 if len(word) >= 6 else 0.8
         found = process.extractOne(
-            word, self.vocabulary, scorer=OSA.normalized_similarity, score_cutoff=cutoff
+            word,
+            self._within_reach(len(word), cutoff),
+            scorer=OSA.normalized_similarity,
+            score_cutoff=cutoff,
         )
         return found[0] if found else None
+
+    def _within_reach(self, size: int, cutoff: float) -> list[str]:
+        """The vocabulary (in its order) of the lengths a word of `size` letters can be within
+        `cutoff` of: at least |difference in length| edits are needed, out of the longer one."""
+        words = self._by_length.get(size)
+        if words is None:
+            low, high = math.ceil(cutoff * size - 1e-9), math.floor(size / cutoff + 1e-9)
+            words = [w for w in self.vocabulary if low <= len(w) <= high]
+            self._by_length[size] = words
+        return words
 
     def similarities(self, clean: str) -> dict[int, float]:
         """Whole-string similarity (as `_Query.similarity`) of every item at or above the floor.
@@ -915,6 +929,11 @@ class _Index:
         total = query.total_weight
         out: dict[int, float] = {}
         for slot, weight in query.weighted:
+            if len(slot) == 1 and len(slot[0][0]) == 1:  # one word, no other form: the usual
+                value = slot[0][1] * weight / total
+                for pos in postings.get(slot[0][0][0], ()):
+                    out[pos] = out.get(pos, 0.0) + value
+                continue
             hits: dict[int, float] = {}
             for alternative, factor in slot:
                 if len(alternative) == 1:
