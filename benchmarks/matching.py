@@ -311,7 +311,8 @@ def evaluate(label: str, factory, rows, questions, fit: bool) -> None:
     tuning_base = [o for o in base if o.question.tuning]
     base_threshold = lowest_safe_threshold(tuning_base)
     if fit:
-        w = fit_calibration([o for o in ours if o.question.tuning])
+        # rounded as printed: the threshold below is then the one for the constants pasted
+        w = tuple(round(x, 2) for x in fit_calibration([o for o in ours if o.question.tuning]))
         print(
             "fitted on the tuning half: _CALIBRATION = (" + ", ".join(f"{x:.2f}" for x in w) + ")"
         )

@@ -44,7 +44,7 @@ from bot import parsing
 from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.768
+CONFIDENCE_THRESHOLD = 0.775
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
 # item's text explains, how much of its name the question covers, the share of the question
@@ -152,14 +152,17 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
     if len(full) > _EXACT_CANDIDATES:
         # most of the roadmap shares a word with the question: score only the items whose
         # names and text explain the most of it, and the fuzzy name hits
+        w_names, w_full, name_of = _WEIGHTS[0], _WEIGHTS[1], names.get
         top = heapq.nlargest(
             _COVERAGE_CANDIDATES,
-            full,
-            key=lambda pos: (_WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * full[pos], -pos),
+            [(w_full * cov + w_names * name_of(pos, 0.0), -pos) for pos, cov in full.items()],
         )
+        positions = {-neg for _, neg in top}
+        if not query.as_written:  # a misspelt name may share no word with the question
+            positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
         return [
             (*index.score(query, pos, (full.get(pos, 0.0), names.get(pos, 0.0)))[:2], pos)
-            for pos in set(top) | index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
+            for pos in positions
         ]
     similar = index.similarities(query.clean)
     fuzzy = {
@@ -1020,6 +1023,7 @@ class _Query:
     search_terms: list[str]
     unknown_share: float  # share of the question's weight in words the roadmap never uses
     qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
+    as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -1102,6 +1106,7 @@ class _Query:
             expanded=expanded,
             search_terms=search_terms,
             unknown_share=unknown / total,
+            as_written=not fixes and not unknown,
             qualifiers=frozenset(
                 _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
             )
