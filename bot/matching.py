@@ -16,8 +16,8 @@
    key written in the question ("KEP-3140") names that item outright.
 5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
    of the question is left unexplained, and such an unasked qualifier, fitted on labelled
-   questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and the question goes
-   to a PM: a confident wrong match would be a false promise.
+   questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and
+   the question goes to a PM: a confident wrong match would be a false promise.
 
 A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
 questions worded like it find the item even when the roadmap text shares no word with them.
@@ -49,8 +49,8 @@ CONFIDENCE_THRESHOLD = 0.775
 # the best candidate's score and its gap to the runner-up, how much of the question the best
 # item's text explains, how much of its name the question covers, the share of the question
 # in words the roadmap never uses, and whether the best item's name says "Deprecate",
-# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on the tuning half of the
-# labelled questions by `python benchmarks/matching.py --fit`.
+# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
+# the tuning half of the labelled questions by `python benchmarks/matching.py --fit`.
 _CALIBRATION = (-2.24, 0.00, 12.51, 0.00, 3.94, -3.22, -3.91)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
@@ -144,9 +144,12 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
     """(score, features, position) of the candidates that can reach the best `keep`.
 
     The candidates come from the in-memory index: every item sharing a word with the
-    question (see _EXACT_CANDIDATES when that is most of the roadmap), and the fuzzy name hits. Items are scored best bound first, and scoring stops
-    once no remaining item can beat the `keep`-th best score. When the vocabulary finds
-    nothing, the database's full-text search is asked (its stemmer joins forms ours misses).
+    question (see _EXACT_CANDIDATES when that is most of the roadmap), and the fuzzy name
+    hits. Items are scored best bound first, and scoring stops once no remaining item can
+    beat the `keep`-th best score. When the vocabulary finds nothing, the database's
+    full-text search is asked (its stemmer joins forms ours misses). Coverage, precision and
+    similarity are computed for all candidates at once; only a similarity below the listed
+    floor is computed one by one, for the items that could still reach the best `keep`.
     """
     full, names = index.coverage(query)
     if len(full) > _EXACT_CANDIDATES:
