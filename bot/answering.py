@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.escalation import escalation_message_kwargs
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
-from bot.messages import Message, answer_modal, quote, relay_message, user
+from bot.messages import Message, answer_modal, escape, quote, relay_message, user
+from bot.parsing import clean_text
 from bot.promises import check_promises
-from bot.verdicts import VERDICT_LABELS, Verdict, format_date
+from bot.verdicts import VERDICT_LABELS, Verdict, format_date, verdict_from_answer
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
 from store.outbox import enqueue
@@ -86,9 +87,11 @@ def answer_form(
     return AnswerForm(channel_id=escalation.channel_id, view=view)
 
 
-def check_input(answer: AnswerInput) -> dict[str, str]:
+def check_input(answer: AnswerInput, today: dt.date) -> dict[str, str]:
     """Field errors for the modal, by field name."""
     errors = {}
+    if answer.promise_date is not None and answer.promise_date < today:
+        errors["date"] = "That date has passed: give a date from today on."
     if answer.verdict in (Verdict.committed, Verdict.not_by_then) and answer.promise_date is None:
         errors["date"] = "Give the date you can promise."
     if not 1 <= answer.valid_days <= 365:
@@ -167,9 +170,10 @@ def record_answer(
     summary = f"{VERDICT_LABELS[answer_in.verdict]}"
     if answer_in.promise_date:
         summary += f" by {format_date(answer_in.promise_date)}"
+    reps = len({w.asker_id for w in waiting})
     answered = (
-        f"Answered by {user(user_id)}: {summary}. Sent to {len({w.asker_id for w in waiting})} "
-        f"waiting rep(s). Valid until {format_date(answer.valid_until.date())}."
+        f"Answered by {user(user_id)}: {summary}. Sent to {reps} waiting rep{'' if reps == 1 else 's'}. "
+        f"Valid until {format_date(answer.valid_until.date())}."
     )
     enqueue(
         session=session,
@@ -205,14 +209,7 @@ def answered_facts(
     *, ctx: Context, question: Question, answer: Answer, item: Item | None
 ) -> AnswerFacts:
     pm_answer = PMAnswerFacts.of(answer)
-    verdict = pm_answer.verdict
-    if (
-        verdict == Verdict.committed
-        and question.needed_by
-        and answer.promise_date
-        and answer.promise_date > question.needed_by
-    ):
-        verdict = Verdict.not_by_then
+    verdict = verdict_from_answer(pm_answer.verdict, answer.promise_date, question.needed_by)
     return AnswerFacts(
         question_id=question.id,
         verdict=verdict,
@@ -257,7 +254,7 @@ def relay_comment(
     """A reply from someone who may not answer: passed on to the waiting reps as a comment."""
     body = f":speech_balloon: Comment from {user(user_id)} on your question (not an answer yet):\n> {quote(text, 2000)}"
     message = Message(
-        text=f"Comment from a colleague on your question: {text[:200]}",
+        text=f"Comment from a colleague on your question: {escape(clean_text(text)[:200])}",
         blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
     )
     waiting = q.watchers(session=session, escalation_id=escalation.id)

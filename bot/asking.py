@@ -18,7 +18,7 @@ from bot.matching import MatchResult, match
 from bot.messages import Message, answer_message, usage_message
 from bot.parsing import ParsedQuestion, has_words, parse_question
 from bot.promise_dates import safe_date_for
-from bot.verdicts import Verdict, format_date, verdict_for
+from bot.verdicts import Verdict, format_date, verdict_for, verdict_from_answer
 from store import questions as q
 from store.models import Escalation, Item, Question
 from store.outbox import enqueue
@@ -55,13 +55,16 @@ def ask(
     if not has_words(parsed.text):
         return Asked(message=usage_message(), question_id=None)
 
-    earlier = q.question_by_key(session=session, request_key=request_key) or q.recent_same_question(
-        session=session,
-        asker_id=asker_id,
-        channel_id=channel_id,
-        text=parsed.text,
-        since=now - DOUBLE_SUBMIT_WINDOW,
-    )
+    earlier = q.question_by_key(session=session, request_key=request_key)
+    if earlier is None and source == "command":
+        # a slash command has no id of its own: the same words again at once are a double submit
+        earlier = q.recent_same_question(
+            session=session,
+            asker_id=asker_id,
+            channel_id=channel_id,
+            text=parsed.text,
+            since=now - DOUBLE_SUBMIT_WINDOW,
+        )
     if earlier is not None:
         audience = q.audience_of(session=session, channel_id=channel_id)
         return Asked(
@@ -101,7 +104,19 @@ def ask(
         session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
     )
     question.verdict = facts.verdict
-    if facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS:
+    facts = _replace(facts, reply_by_dm=source == "command")
+    needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
+    if needs_pm and source == "cli":
+        # the command line is for looking things up: nobody in Slack is waiting for the answer
+        question.answered_at = now
+        facts = _replace(
+            facts,
+            notes=[
+                *facts.notes,
+                "Asked from the command line, so no PM was asked: ask in Slack to reach the owner.",
+            ],
+        )
+    elif needs_pm:
         escalation = escalate(
             session=session,
             ctx=ctx,
@@ -155,69 +170,36 @@ def decide(
     if needed_by is not None and needed_by < today:
         notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
 
-    others = [c for c in found.candidates[1:3] if found.best and found.best.score - c.score < 0.15]
-    if item is None:
-        return AnswerFacts(
-            question_id=question.id,
-            verdict=Verdict.unknown,
-            question_text=question.text,
-            today=today,
-            customer=question.customer,
-            deal_value=question.deal_value,
-            needed_by=needed_by,
-            others=list(found.candidates[:3]) if found.candidates else [],
-            notes=notes,
-        )
-
-    item_facts = ItemFacts.of(item)
-    reused = q.valid_answer_for_item(session=session, item=item, now=ctx.now())
-    if reused is not None:
-        pm_answer = PMAnswerFacts.of(reused)
-        verdict = pm_answer.verdict
-        if (
-            verdict == Verdict.committed
-            and needed_by
-            and pm_answer.promise_date
-            and pm_answer.promise_date > needed_by
-        ):
-            verdict = Verdict.not_by_then
-        elif (
-            verdict == Verdict.not_by_then
-            and needed_by
-            and pm_answer.promise_date
-            and pm_answer.promise_date <= needed_by
-        ):
-            verdict = Verdict.committed
-        return AnswerFacts(
-            question_id=question.id,
-            verdict=verdict,
-            question_text=question.text,
-            today=today,
-            customer=question.customer,
-            deal_value=question.deal_value,
-            needed_by=needed_by,
-            item=item_facts,
-            others=others,
-            notes=notes,
-            pm_answer=pm_answer,
-            can_ask_exception=verdict == Verdict.not_by_then,
-        )
-
-    safe = safe_date_for(session=session, ctx=ctx, item=item)
-    verdict = verdict_for(item.status, safe, needed_by)
-    return AnswerFacts(
+    said = dict(
         question_id=question.id,
-        verdict=verdict,
         question_text=question.text,
         today=today,
         customer=question.customer,
         deal_value=question.deal_value,
         needed_by=needed_by,
-        item=item_facts,
+        notes=notes,
+    )
+    if item is None:
+        return AnswerFacts(verdict=Verdict.unknown, others=list(found.candidates[:3]), **said)
+
+    others = [c for c in found.candidates[1:3] if found.best and found.best.score - c.score < 0.15]
+    reused = q.valid_answer_for_item(session=session, item=item, now=ctx.now())
+    if reused is not None:
+        pm_answer = PMAnswerFacts.of(reused)
+        verdict = verdict_from_answer(pm_answer.verdict, pm_answer.promise_date, needed_by)
+        safe = None
+    else:
+        pm_answer = None
+        safe = safe_date_for(session=session, ctx=ctx, item=item)
+        verdict = verdict_for(item.status, safe, needed_by)
+    return AnswerFacts(
+        verdict=verdict,
+        item=ItemFacts.of(item),
         safe=safe,
         others=others,
-        notes=notes,
+        pm_answer=pm_answer,
         can_ask_exception=verdict == Verdict.not_by_then,
+        **said,
     )
 
 

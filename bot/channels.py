@@ -32,7 +32,7 @@ def audience_command(
             f"Unknown audience “{argument[:40]}”. Use sales, services or marketing."
         )
     if not ctx.is_admin(user_id):
-        return error_message("Only a canwe admin can change a channel's audience (CANWE_ADMINS).")
+        return error_message("Only a canwe admin can change a channel's audience.")
     q.set_audience(session=session, channel_id=channel_id, audience=argument)
     text = (
         f"This channel's audience is now *{argument}*: answers here give {AUDIENCE_HELP[argument]}."

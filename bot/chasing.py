@@ -9,8 +9,8 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.answering import send_to_watcher
 from bot.context import Context
-from bot.deadlines import next_check
-from bot.messages import Message, user, when
+from bot.deadlines import reminder_times
+from bot.messages import Message, quote, user, when
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
@@ -37,7 +37,16 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                 }
                 due_text = when(escalation.due_at, ctx.settings.tz)
                 if now < escalation.due_at:
-                    escalation.reminders_sent += 1
+                    # reminders that fall due together (say, both over a weekend) go out as one
+                    times = reminder_times(
+                        escalation.created_at,
+                        escalation.due_at,
+                        ctx.settings.tz,
+                        ctx.settings.canwe_holidays,
+                    )
+                    escalation.reminders_sent = max(
+                        escalation.reminders_sent + 1, sum(1 for t in times if t <= now)
+                    )
                     outgoing.append(
                         {
                             "dedupe_key": f"reminder:{escalation.id}:{escalation.reminders_sent}",
@@ -49,8 +58,10 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                             },
                         }
                     )
-                    escalation.next_check_at = next_check(
-                        escalation.created_at, escalation.due_at, escalation.reminders_sent
+                    escalation.next_check_at = (
+                        times[escalation.reminders_sent]
+                        if escalation.reminders_sent < len(times)
+                        else escalation.due_at
                     )
                     report.reminders += 1
                     continue
@@ -68,18 +79,24 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     }
                 )
                 owner = user(escalation.owner_id)
-                text = (
-                    f":hourglass: The answer to your question is late (was due {due_text}). {owner} has it "
-                    f"and {user(backup)} has been pulled in. Still do not promise."
-                )
-                late = Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
                 for question in q.watchers(session=session, escalation_id=escalation.id):
+                    about = f"“{quote(question.text, 150)}”"
+                    if question.customer:
+                        about += f" for {quote(question.customer, 60)}"
+                    text = (
+                        f":hourglass: The answer to your question {about} is late (was due {due_text}). "
+                        f"{owner} has it and {user(backup)} has been pulled in. Until it comes, "
+                        "make no promise about it."
+                    )
                     send_to_watcher(
                         session=session,
                         ctx=ctx,
                         question=question,
                         key=f"late:{escalation.id}:{question.id}",
-                        message=late,
+                        message=Message(
+                            text=f"The answer to your question is late (was due {due_text}).",
+                            blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+                        ),
                     )
                 escalation.late_notified_at = now
                 escalation.next_check_at = None

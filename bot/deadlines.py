@@ -10,6 +10,23 @@ from bot.workdays import add_working_days, is_business_day
 
 MIN_ANSWER_WINDOW = dt.timedelta(hours=1)
 LEAD_DEADLINE_TIME = dt.time(12, 0)  # noon local, on the day the lead time begins
+WORKDAY_START = dt.time(9, 0)
+WORKDAY_END = dt.time(17, 0)
+
+
+def business_start(
+    moment: dt.datetime, tz: ZoneInfo, holidays: Iterable[dt.date] = ()
+) -> dt.datetime:
+    """When the answering clock starts: `moment` during working hours, else the next
+    working morning, so a question asked at 2 a.m. is not due at 2 a.m."""
+    holidays = set(holidays)
+    local = moment.astimezone(tz)
+    day = local.date()
+    if is_business_day(day, holidays) and WORKDAY_START <= local.time() <= WORKDAY_END:
+        return local
+    if not (is_business_day(day, holidays) and local.time() < WORKDAY_START):
+        day = add_working_days(day, 1, holidays)
+    return dt.datetime.combine(day, WORKDAY_START, tzinfo=tz)
 
 
 def subtract_working_days(day: dt.date, days: int, holidays: Iterable[dt.date] = ()) -> dt.date:
@@ -33,7 +50,7 @@ def answer_due(
     """The answer is due `lead_days` business days before the deal's date, and never later
     than `sla_days` business days after asking. At least an hour is always given."""
     holidays = list(holidays)
-    local = asked_at.astimezone(tz)
+    local = business_start(asked_at, tz, holidays)
     sla_day = add_working_days(local.date(), sla_days, holidays)
     due = dt.datetime.combine(sla_day, local.time(), tzinfo=tz)
     if needed_by is not None:
@@ -43,17 +60,48 @@ def answer_due(
     return due.astimezone(dt.UTC)
 
 
-def reminder_times(created_at: dt.datetime, due_at: dt.datetime) -> list[dt.datetime]:
-    """Remind at half the window and again near its end."""
-    window = due_at - created_at
-    return [created_at + window / 2, created_at + window * 0.85]
+def _working_spans(start: dt.datetime, end: dt.datetime, tz: ZoneInfo, holidays: set[dt.date]):
+    """The working-hours pieces of [start, end), in order."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date()
+    while day <= local_end.date():
+        if is_business_day(day, holidays):
+            opens = max(local_start, dt.datetime.combine(day, WORKDAY_START, tzinfo=tz))
+            closes = min(local_end, dt.datetime.combine(day, WORKDAY_END, tzinfo=tz))
+            if opens < closes:
+                yield opens, closes
+        day += dt.timedelta(days=1)
+
+
+def reminder_times(
+    created_at: dt.datetime, due_at: dt.datetime, tz: ZoneInfo, holidays: Iterable[dt.date] = ()
+) -> list[dt.datetime]:
+    """Remind when half, and then 85%, of the working time to answer has passed: a
+    question asked on Friday for Monday morning is chased on Friday, not on Sunday."""
+    spans = list(_working_spans(created_at, due_at, tz, set(holidays)))
+    total = sum((closes - opens for opens, closes in spans), dt.timedelta())
+    times = []
+    for share in (0.5, 0.85):
+        left = total * share
+        moment = due_at  # no working time at all: the due time is the only check
+        for opens, closes in spans:
+            if left <= closes - opens:
+                moment = (opens + left).astimezone(dt.UTC)
+                break
+            left -= closes - opens
+        times.append(min(moment, due_at) if total else due_at)
+    return times
 
 
 def next_check(
-    created_at: dt.datetime, due_at: dt.datetime, reminders_sent: int
+    created_at: dt.datetime,
+    due_at: dt.datetime,
+    reminders_sent: int,
+    tz: ZoneInfo,
+    holidays: Iterable[dt.date] = (),
 ) -> dt.datetime | None:
     """The next moment the escalation needs attention: a reminder, or the due time itself."""
-    times = reminder_times(created_at, due_at)
+    times = reminder_times(created_at, due_at, tz, holidays)
     if reminders_sent < len(times):
         return times[reminders_sent]
     return due_at

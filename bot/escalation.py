@@ -79,6 +79,48 @@ def escalation_message_kwargs(
     return message.as_kwargs()
 
 
+_FILLER = {
+    "a",
+    "an",
+    "the",
+    "we",
+    "our",
+    "us",
+    "you",
+    "it",
+    "its",
+    "any",
+    "some",
+    "support",
+    "supports",
+    "feature",
+    "features",
+    "please",
+    "can",
+    "could",
+    "do",
+    "does",
+    "is",
+    "are",
+    "have",
+    "has",
+    "of",
+    "to",
+    "for",
+    "with",
+    "and",
+    "or",
+    "in",
+    "on",
+}
+
+
+def question_key(feature: str) -> str:
+    """The words that say what is asked for, in any order and without filler: two unmatched
+    questions with the same key are the same question and share one PM thread."""
+    return " ".join(sorted({w for w in normalise(feature).split() if w not in _FILLER}))
+
+
 def escalate(
     *,
     session: Session,
@@ -91,7 +133,7 @@ def escalate(
 ) -> EscalationFacts:
     """Open (or join) the PM thread for `question`, with its messages in the outbox."""
     now = ctx.now()
-    match_text = normalise(feature)
+    match_text = question_key(feature)
     existing = (
         q.open_escalation_for_item(session=session, item_id=item.id)
         if item is not None
@@ -127,7 +169,7 @@ def escalate(
         due_at=due_at,
         reminders_sent=0,
     )
-    escalation.next_check_at = next_check(now, due_at, 0)
+    escalation.next_check_at = next_check(now, due_at, 0, settings.tz, settings.canwe_holidays)
     session.add(escalation)
     session.flush()
     question.escalation_id = escalation.id

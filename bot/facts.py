@@ -102,3 +102,4 @@ class AnswerFacts:
     pm_answer: PMAnswerFacts | None = None
     escalation: EscalationFacts | None = None
     can_ask_exception: bool = False
+    reply_by_dm: bool = False  # an ephemeral /canwe answer: later news goes by DM

@@ -196,19 +196,17 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
     )
     if audience == "marketing":
         if item is None:
-            return "Not announceable: this is not on the roadmap."
+            return "This is not on the roadmap: say nothing about it."
         if not item.public:
-            return f"Not announceable: {title} is not public."
+            return f"{title} is not public: say nothing about it yet."
         if verdict == Verdict.available:
-            return f"Announceable: {title} is available today."
+            return f"{title} is available today."
         if verdict == Verdict.no:
-            return f"Not announceable: {title} is not planned."
+            return f"{title} is not planned."
         public_date = (
             f", publicly targeted for {format_date(item.target_date)}" if item.target_date else ""
         )
-        return (
-            f"Public roadmap: {title} is {STATUS_WORDS.get(item.status, item.status)}{public_date}."
-        )
+        return f"{title} is {STATUS_WORDS.get(item.status, item.status)}{public_date}."
     if verdict == Verdict.available:
         return f"Yes: {title} is available today."
     if verdict == Verdict.committed:
@@ -229,7 +227,8 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
 
 def _next_step(facts: AnswerFacts) -> str:
     if facts.escalation:
-        return "Next: wait for the PM's answer; I will bring it here."
+        where = "send it to you in a DM" if facts.reply_by_dm else "bring it here"
+        return f"Next: wait for the PM's answer; I will {where}."
     return {
         Verdict.available: "Next: you can tell the customer it exists today.",
         Verdict.committed: "Next: promise the safe date, not an earlier one, and mark it promised.",
@@ -247,7 +246,8 @@ def _estimate_text(item: ItemFacts) -> str:
     low = optimistic if optimistic is not None else likely
     high = pessimistic if pessimistic is not None else likely
     team = f", team {escape(item.estimate_team)}" if item.estimate_team else ""
-    return f"{likely:g} working days remaining (range {low:g}–{high:g}){team}"
+    spread = f" (range {low:g}–{high:g})" if low != high else ""
+    return f"{likely:g} working days remaining{spread}{team}"
 
 
 def _pm_notes(answer: PMAnswerFacts, audience: str, item: ItemFacts | None) -> list[str]:
@@ -281,14 +281,23 @@ def _pm_notes(answer: PMAnswerFacts, audience: str, item: ItemFacts | None) -> l
     return lines
 
 
+def _label(facts: AnswerFacts, audience: str) -> tuple[str, str]:
+    """The verdict's emoji and word; marketing sees no internal verdict for a private item."""
+    if audience == "marketing":
+        if facts.item is None or not facts.item.public:
+            return ":no_entry_sign:", "Not announceable"
+        if facts.verdict == Verdict.available:
+            return VERDICT_EMOJI[Verdict.available], "Announceable"
+        if facts.verdict == Verdict.no:
+            return VERDICT_EMOJI[Verdict.no], "Not planned"
+        return ":calendar:", "Public roadmap"
+    return VERDICT_EMOJI[facts.verdict], VERDICT_LABELS[facts.verdict]
+
+
 def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     internal = audience != "marketing" or (facts.item is not None and facts.item.public)
-    blocks: list[Block] = [
-        _section(
-            f"{VERDICT_EMOJI[facts.verdict]} *{VERDICT_LABELS[facts.verdict]}* · "
-            f"{_headline(facts, audience)}"
-        ),
-    ]
+    emoji, label = _label(facts, audience)
+    blocks: list[Block] = [_section(f"{emoji} *{label}* · {_headline(facts, audience)}")]
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
         deal = deal_line(facts.customer, facts.deal_value, facts.needed_by)
@@ -297,7 +306,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     blocks.append(_context(*asked))
 
     item = facts.item
-    if item:
+    if item and internal:
         status = STATUS_WORDS.get(item.status, item.status)
         line = f"{item_link(item)} · {status}"
         if audience != "marketing":
@@ -312,7 +321,8 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     ):
         details.append(f"Safe promise date: {escape(facts.safe.describe())}")
     if audience == "services" and item:
-        details.append(f"Effort: {_estimate_text(item)}")
+        if item.status not in ("shipped", "declined"):
+            details.append(f"Effort: {_estimate_text(item)}")
         if facts.safe and facts.verdict in (Verdict.committed, Verdict.not_by_then):
             details.append(f"Expected delivery: {escape(facts.safe.describe())}")
         if item.target_date:
@@ -351,7 +361,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     if notes:
         blocks.append(_context(*(escape(note) for note in notes)))
 
-    if facts.others and facts.verdict != Verdict.available:
+    if facts.others and facts.verdict != Verdict.available and audience != "marketing":
         others = ", ".join(
             f"{escape(c.key)} {escape(c.title)} ({c.score:.0%})" for c in facts.others
         )
@@ -387,7 +397,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
 
 def answer_message(facts: AnswerFacts, audience: str, tz) -> Message:
     blocks = answer_blocks(facts, audience, tz)
-    text = f"{VERDICT_LABELS[facts.verdict]}: {_plain(_headline(facts, audience))}"
+    text = f"{_label(facts, audience)[1]}: {_plain(_headline(facts, audience))}"
     return Message(text=text, blocks=blocks)
 
 
@@ -529,9 +539,9 @@ def answer_modal(
             text_input(AnswerField.cost, "Cost"),
             text_input(AnswerField.scope, "Scope"),
             text_input(AnswerField.schedule, "Schedule"),
-            text_input(AnswerField.services_note, "For services (optional)", multiline=True),
-            text_input(AnswerField.marketing_note, "For marketing (optional)", multiline=True),
-            text_input(AnswerField.item_key, "Roadmap item key (optional)", initial_value=item_key),
+            text_input(AnswerField.services_note, "For services", multiline=True),
+            text_input(AnswerField.marketing_note, "For marketing", multiline=True),
+            text_input(AnswerField.item_key, "Roadmap item key", initial_value=item_key),
             text_input(
                 AnswerField.valid_days,
                 "Valid for how many days",

@@ -45,9 +45,18 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bnext\s+week\b", re.I), "next_week"),
     (re.compile(r"\bend\s+of\s+(?:the\s+)?month\b|\beom\b", re.I), "eom"),
     (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
+    (re.compile(r"\b(\d{1,3})\s+(days?|weeks?|months?)\b", re.I), "relative"),
+    (
+        re.compile(
+            r"\b(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
+        ),
+        "weekday",
+    ),
+    (re.compile(r"\b(20\d\d)\b"), "year"),
 ]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # "by <date>", "before <date>", "until <date>", "no later than <date>"
-_DATE_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than|in|for|due)\s+$", re.I)
+_DATE_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than|in|within|for|due)\s+$", re.I)
 
 _MONEY = re.compile(
     r"(?:(?P<cur1>[$€£])\s?(?P<num1>\d[\d,]*(?:\.\d+)?)\s*(?P<mul1>k|m|mm|million|thousand)?\b)"
@@ -191,6 +200,18 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         return _end_of_month(today.year, today.month)
     if kind == "tomorrow":
         return today + dt.timedelta(days=1)
+    if kind == "relative":
+        count, unit = int(groups[0]), groups[1].lower().rstrip("s")
+        if unit == "month":
+            month = today.month - 1 + count
+            year, month = today.year + month // 12, month % 12 + 1
+            return dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        return today + dt.timedelta(days=count * (7 if unit == "week" else 1))
+    if kind == "weekday":
+        ahead = (WEEKDAYS.index(groups[1].lower()) - today.weekday()) % 7 or 7
+        return today + dt.timedelta(days=ahead + (7 if groups[0] and ahead < 7 else 0))
+    if kind == "year":
+        return dt.date(int(groups[0]), 12, 31)
     raise ValueError(kind)
 
 

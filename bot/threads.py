@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.answering import AnswerInput, may_answer, record_answer, relay_comment
+from bot.answering import AnswerInput, check_input, may_answer, record_answer, relay_comment
 from bot.context import Context
 from bot.escalation import parse_verdict_reply
 from bot.verdicts import Verdict
@@ -39,21 +39,25 @@ def handle_thread_reply(
             note=note,
             valid_days=ctx.settings.canwe_answer_valid_days,
         )
+        problems = check_input(answer_in, ctx.today())
         if verdict in (Verdict.committed, Verdict.not_by_then) and date is None:
+            problems["date"] = (
+                "I need a date with that verdict, e.g. `yes by 2027-04-01 …`, or use the buttons."
+            )
+        if problems:
             enqueue(
                 session=session,
-                dedupe_key=f"needs-date:{event_key}",
+                dedupe_key=f"answer-refused:{event_key}",
                 method="chat.postMessage",
                 now=ctx.now(),
                 payload={
                     "channel": channel_id,
                     "thread_ts": thread_ts,
-                    "text": f"<@{user_id}> I need a date with that verdict, e.g. "
-                    "`yes by 2027-04-01 …`, or use the buttons.",
+                    "text": f"<@{user_id}> Not recorded: {' '.join(problems.values())}",
                 },
             )
             ctx.wake_delivery()
-            return "answer without a date"
+            return "answer refused"
         record_answer(
             session=session,
             ctx=ctx,

@@ -67,3 +67,17 @@ def verdict_for(status: str | None, safe: SafeDate | None, needed_by: dt.date | 
             return Verdict.not_by_then
         return Verdict.committed
     return Verdict.not_committed
+
+
+def verdict_from_answer(
+    verdict: Verdict, promise_date: dt.date | None, needed_by: dt.date | None
+) -> Verdict:
+    """A PM's dated answer, read against the date this rep needs: a "yes by D" is *not by
+    then* for a rep who needs it before D, and a "not by then" is a yes for one who can wait."""
+    if promise_date is None or needed_by is None:
+        return verdict
+    if verdict == Verdict.committed and promise_date > needed_by:
+        return Verdict.not_by_then
+    if verdict == Verdict.not_by_then and promise_date <= needed_by:
+        return Verdict.committed
+    return verdict

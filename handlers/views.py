@@ -25,7 +25,7 @@ def _value(values: dict, field: AnswerField) -> str | None:
     return element.get("value")
 
 
-def read_answer(values: dict) -> tuple[AnswerInput | None, dict[str, str]]:
+def read_answer(values: dict, today: dt.date) -> tuple[AnswerInput | None, dict[str, str]]:
     date_text = _value(values, AnswerField.date)
     valid_text = (_value(values, AnswerField.valid_days) or "").strip()
     if not valid_text.isdigit():
@@ -42,13 +42,13 @@ def read_answer(values: dict) -> tuple[AnswerInput | None, dict[str, str]]:
         valid_days=int(valid_text),
         item_key=(_value(values, AnswerField.item_key) or "").strip() or None,
     )
-    return answer, check_input(answer)
+    return answer, check_input(answer, today)
 
 
 def register(app: App, ctx: Context) -> None:
     @app.view(ModalId.answer)
     def answer_submitted(ack: Ack, body: dict, view: dict) -> None:
-        answer, errors = read_answer(view["state"]["values"])
+        answer, errors = read_answer(view["state"]["values"], ctx.today())
         if errors:
             ack(response_action="errors", errors=errors)
             return

@@ -67,6 +67,9 @@ def open_escalation_for_item(*, session: Session, item_id: int) -> Escalation | 
 
 
 def open_escalation_for_text(*, session: Session, match_text: str) -> Escalation | None:
+    """The open escalation of an unmatched question asked in the same words."""
+    if not match_text:
+        return None
     return session.scalar(
         select(Escalation)
         .where(

@@ -45,3 +45,18 @@ def test_a_bad_date_option_is_refused(tmp_path):
         env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
     )
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_health_is_503_when_the_database_is_unreachable(clock):
+    from slack_sdk import WebClient
+    from starlette.testclient import TestClient
+
+    from app import build_app, build_web
+    from tests.conftest import make_context, make_settings
+
+    ctx = make_context(make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"), clock)
+    web = build_web(
+        ctx, build_app(ctx, WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/"))
+    )
+    response = TestClient(web).get("/healthz")
+    assert response.status_code == 503 and response.json()["ok"] is False

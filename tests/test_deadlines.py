@@ -39,10 +39,20 @@ def test_at_least_an_hour_is_given():
 
 
 def test_reminders_at_half_time_and_near_the_end_then_the_due_time():
-    start = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-    due = start + dt.timedelta(hours=10)
-    assert reminder_times(start, due) == [
+    start = dt.datetime(2026, 11, 30, 13, 0, tzinfo=dt.UTC)  # Monday 08:00 New York
+    due = start + dt.timedelta(hours=10)  # 18:00
+    # working time is 09:00 to 17:00, eight hours: reminders at 13:00 and 15:48
+    assert reminder_times(start, due, NY) == [
         start + dt.timedelta(hours=5),
-        start + dt.timedelta(hours=8.5),
+        start + dt.timedelta(hours=7, minutes=48),
     ]
-    assert next_check(start, due, 2) == due
+    assert next_check(start, due, 2, NY) == due
+
+
+def test_reminders_fall_in_working_hours():
+    start = dt.datetime(2026, 11, 27, 14, 0, tzinfo=dt.UTC)  # Friday 09:00 New York
+    due = dt.datetime(2026, 11, 30, 14, 0, tzinfo=dt.UTC)  # Monday 09:00
+    first, second = reminder_times(start, due, NY)
+    # eight working hours in between, all on Friday
+    assert first.astimezone(NY) == dt.datetime(2026, 11, 27, 13, 0, tzinfo=NY)
+    assert second.astimezone(NY) == dt.datetime(2026, 11, 27, 15, 48, tzinfo=NY)

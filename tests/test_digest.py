@@ -378,8 +378,8 @@ def test_business_days_and_timezone_friday_evening_in_new_york_monday_in_berlin(
     [digest] = roots(slack, SALES)
     text = message_text(digest)
     assert "Mon Nov 30" in text  # the Berlin day
-    # asked on a Berlin Saturday, due one business day later: Monday 00:30 Berlin, overdue
-    assert "was due Mon Nov 30, 00:30 CET" in text and "Overdue" in text
+    # asked on a Berlin Saturday: the clock starts Monday 09:00 Berlin, due a business day later
+    assert "due Tue Dec 1, 09:00 CET" in text and "Overdue" not in text
 
 
 def test_no_digest_on_a_holiday(bot, slack, clock):

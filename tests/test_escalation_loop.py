@@ -233,11 +233,13 @@ def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
     bot.deliver()
     root = escalation_root(slack)
     [escalation] = escalations(bot.ctx)
-    window = escalation.due_at - escalation.created_at
-    clock.set(escalation.created_at + window * 0.5 + dt.timedelta(seconds=1))
+    # asked Friday 15:00 in New York, due Monday 15:00: eight working hours, none at the weekend
+    clock.set(dt.datetime(2026, 11, 29, 20, 0, tzinfo=dt.UTC))  # Sunday
+    assert chase(bot.ctx).reminders == 0
+    clock.set(dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC))  # Monday 11:00, half the time
     assert chase(bot.ctx).reminders == 1
     assert chase(bot.ctx).reminders == 0  # not twice
-    clock.set(escalation.created_at + window * 0.9)
+    clock.set(dt.datetime(2026, 11, 30, 18, 48, tzinfo=dt.UTC))  # Monday 13:48, near the end
     assert chase(bot.ctx).reminders == 1
     clock.set(escalation.due_at + dt.timedelta(minutes=1))
     assert chase(bot.ctx).late == 1
@@ -246,7 +248,7 @@ def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
     assert sum("Reminder" in t for t in thread) == 2
     assert any("late" in t and f"<@{PM_LEAD}>" in t for t in thread)
     dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
-    assert "late" in message_text(dm)
+    assert "late" in message_text(dm) and "yubikey" in message_text(dm)
     clock.advance(days=3)
     assert chase(bot.ctx).late == 0
     assert escalations(bot.ctx)[0].status == "open"  # overdue stays open until answered
@@ -327,3 +329,36 @@ def test_exception_button_escalates_a_not_by_then(bot, slack):
     assert "exception" in message_text(root)
     assert count(bot.ctx, Question, Question.status == "escalated") == 1
     assert count(bot.ctx, Escalation) == 1
+
+
+def test_an_answer_dated_in_the_past_is_refused(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    response = answer_through_modal(slack, PM_IDENTITY, escalation_root(slack), date="2026-11-01")
+    assert response.json()["response_action"] == "errors"
+    assert "passed" in response.json()["errors"]["date"]
+    assert escalations(bot.ctx)[0].status == "open"
+
+
+def test_unmatched_questions_worded_alike_share_one_thread(bot, slack):
+    slack.send_command(
+        REP, SALES, "can we promise a blockchain audit ledger for Hooli by June? $300k"
+    )
+    slack.send_command(REP2, SALES, "blockchain audit ledger for Massive Dynamic by May 1, $150k")
+    slack.send_command("U0REP00003", SALES, "quantum ledger for Initech")
+    bot.deliver()
+    assert len(escalations(bot.ctx)) == 2
+    roots = [p for p in posts(slack) if "Can we promise this?" in p.get("text", "")]
+    assert len(roots) == 2
+    assert "asked this too" in message_text(posts(slack)[-1]) or any(
+        "asked this too" in p.get("text", "") for p in posts(slack)
+    )
+
+
+def test_the_safe_date_is_never_before_the_teams_target(bot, slack):
+    body = slack.send_command(REP, SALES, "SSO with Okta for Acme by March 15").json()
+    text = block_text(body["blocks"])
+    assert "Mar 1, 2027" in body["text"]  # ID-12's target release, later than the raw forecast
+    assert "not before the team's target release" in text
+    early = slack.send_command(REP2, SALES, "SSO with Okta for Globex by February 1").json()
+    assert early["text"].startswith("Not by then")

@@ -161,3 +161,17 @@ def test_questions_are_answered_while_slack_is_unreachable(bot, slack):
     slack.fail("auth.test", status=503, times=None)
     body = ack_body(slack.send_command(REP, SALES, "do we have salesforce sync?"))
     assert body["text"].startswith("Available")
+
+
+def test_a_database_failure_gets_a_clear_message_and_stores_nothing(bot, slack):
+    from sqlalchemy import text
+
+    with bot.ctx.engine.begin() as connection:  # the store breaks under the bot
+        connection.execute(text("ALTER TABLE questions RENAME TO questions_gone"))
+    body = ack_body(slack.send_command(REP, SALES, "salesforce sync for Acme"))
+    assert body["response_type"] == "ephemeral"
+    assert "something went wrong on our side (error " in body["text"]
+    assert "was not saved" in body["text"]
+    with bot.ctx.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE questions_gone RENAME TO questions"))
+    assert count(bot.ctx, Question) == 0

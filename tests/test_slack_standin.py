@@ -95,6 +95,7 @@ def test_every_method_the_bot_uses_answers(slack, client):
     assert slack.messages("DUPM1")[0]["text"] == "dm by user id"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_errors_come_back_as_slack_errors(slack, client):
     for call, code in [
         (lambda: client.users_info(user="UNOBODY"), "user_not_found"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from bot.roadmap_schema import HistoryIn, ItemIn
 
 
@@ -97,3 +99,10 @@ def newest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
     if b is None:
         return a
     return max(a, b)
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """Why a tracker's record did not make a valid roadmap item, in one line."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}" for err in exc.errors()
+    )

@@ -36,7 +36,15 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, checked_area, newest
+from bot.sync.base import (
+    BadRecord,
+    Page,
+    SkippedItem,
+    SourceResponseError,
+    checked_area,
+    newest,
+    validation_reason,
+)
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 
 SOURCE = "jira"
@@ -164,12 +172,6 @@ def describe_error(response: httpx.Response) -> str:
     return "; ".join(messages)
 
 
-def _validation_reason(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}" for err in exc.errors()
-    )
-
-
 class JiraSource:
     name = SOURCE
 
@@ -275,7 +277,7 @@ class JiraSource:
             try:
                 item, history, updated = self.to_records(issue, area)
             except ValidationError as exc:
-                page.skipped.append(SkippedItem(key, _validation_reason(exc)))
+                page.skipped.append(SkippedItem(key, validation_reason(exc)))
                 updated = _safe_updated(issue)
             except BadRecord as exc:
                 page.skipped.append(SkippedItem(key, str(exc)))

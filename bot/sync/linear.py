@@ -33,7 +33,15 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
-from bot.sync.base import BadRecord, Page, SkippedItem, SourceResponseError, checked_area, newest
+from bot.sync.base import (
+    BadRecord,
+    Page,
+    SkippedItem,
+    SourceResponseError,
+    checked_area,
+    newest,
+    validation_reason,
+)
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 from bot.workdays import working_days_between
 
@@ -148,12 +156,6 @@ def _parse_datetime(value: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def _validation_reason(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}" for err in exc.errors()
-    )
-
-
 class LinearSource:
     name = SOURCE
 
@@ -223,7 +225,7 @@ class LinearSource:
             try:
                 item, history, updated = self.to_records(node)
             except ValidationError as exc:
-                page.skipped.append(SkippedItem(key, _validation_reason(exc)))
+                page.skipped.append(SkippedItem(key, validation_reason(exc)))
                 updated = _safe_updated(node)
             except BadRecord as exc:
                 page.skipped.append(SkippedItem(key, str(exc)))

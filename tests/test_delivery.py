@@ -1,0 +1,47 @@
+"""The outbox on PostgreSQL: two server processes draining it at once send each message once."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.asking import ask
+from bot.delivery import Delivery
+from bot.slack_client import make_client
+from store.db import session_scope
+from tests.conftest import load_roadmap, make_context, make_settings
+from tests.helpers import REP, SALES, posts, unsent
+
+
+def test_two_workers_racing_on_postgres_send_each_message_once(pg_url, slack, clock):
+    settings = make_settings(pg_url, slack_api_url=slack.api_url)
+    ctx = make_context(settings, clock)
+    load_roadmap(ctx)
+    for i in range(30):  # thirty different unknown questions: thirty escalation messages
+        with session_scope(ctx.sessions) as session:
+            ask(
+                session=session,
+                ctx=ctx,
+                raw_text=f"teleportation module number {i} for Acme",
+                asker_id=REP,
+                channel_id=SALES,
+                source="command",
+                request_key=f"race:{i}",
+            )
+    workers = [make_context(settings, clock) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def drain(worker_ctx):
+        start.wait()
+        Delivery(worker_ctx, make_client(worker_ctx.settings)).drain()
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    sent = posts(slack, channel="C0TRIAGE01")
+    assert len(sent) == 30
+    assert len({p["text"] for p in sent}) == 30
+    assert unsent(ctx) == 0
+    for context in (ctx, *workers):
+        context.engine.dispose()
