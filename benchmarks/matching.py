@@ -277,6 +277,10 @@ def print_table(title: str, ours: dict, base: dict, n_on: int, n_off: int) -> No
         print(f"  {name:<18} {fmt.format(a)} {fmt.format(b)}{mark}")
 
 
+# the sign each confidence feature's weight must have (see bot.matching._features)
+SIGNS = (1, 1, 1, 1, -1, -1)
+
+
 def fit_calibration(outcomes: list[Outcome]) -> tuple[float, ...]:
     """Logistic regression of 'the best candidate is right' on the confidence features."""
     xs = [(1.0, *o.features) for o in outcomes]
@@ -290,9 +294,13 @@ def fit_calibration(outcomes: list[Outcome]) -> tuple[float, ...]:
             for i, xi in enumerate(x):
                 grad[i] += (p - y) * xi
         w = [wi - 2.0 * g / len(xs) - 1e-4 * wi for wi, g in zip(w, grad, strict=True)]
-        # more score, gap, coverage or precision never makes a match less certain
-        # and words the roadmap never uses never make it more certain
-        w = [w[0]] + [max(0.0, wi) for wi in w[1:-1]] + [min(0.0, w[-1])]
+        # more score, gap, coverage, precision or name coverage never makes a match less
+        # certain; words the roadmap never uses, or a qualifier the question lacks
+        # ("Deprecate ipvs mode" for "ipvs mode"), never make it more certain
+        w = [w[0]] + [
+            max(0.0, wi) if sign > 0 else min(0.0, wi)
+            for wi, sign in zip(w[1:], SIGNS, strict=True)
+        ]
     return tuple(w)
 
 
@@ -303,7 +311,8 @@ def evaluate(label: str, factory, rows, questions, fit: bool) -> None:
     tuning_base = [o for o in base if o.question.tuning]
     base_threshold = lowest_safe_threshold(tuning_base)
     if fit:
-        w = fit_calibration([o for o in ours if o.question.tuning])
+        # rounded as printed: the threshold below is then the one for the constants pasted
+        w = tuple(round(x, 2) for x in fit_calibration([o for o in ours if o.question.tuning]))
         print(
             "fitted on the tuning half: _CALIBRATION = (" + ", ".join(f"{x:.2f}" for x in w) + ")"
         )

@@ -3,17 +3,21 @@
 1. The deal context (customer, dates, money, "can we promise") is stripped from the text.
 2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
    words are corrected against the roadmap's own vocabulary (rapidfuzz).
-3. The database's full-text index (SQLite FTS5 bm25, PostgreSQL ts_rank_cd) and a fuzzy
-   match on titles, aliases and phrasings propose candidates.
+3. An in-memory index of the roadmap (postings of every word of every item, rebuilt when the
+   store's match version changes) and a fuzzy match on titles, aliases and phrasings propose
+   candidates; the database's full-text index (SQLite FTS5 bm25, PostgreSQL ts_rank_cd) is
+   asked when they find nothing.
 4. Every candidate is scored in Python the same way on both databases: how much of the
    question its names (title, aliases, phrasings PMs answered) explain, weighted by how rare
    each word is, how much its whole text (with area and description) explains, how much of
-   its name the question covers, and whole-string similarity. An item key written in the
-   question ("KEP-3140") names that item outright.
-5. Confidence is a logistic function of the best score, its gap to the runner-up, and how
-   much of the question is left unexplained, fitted on labelled questions (see
-   benchmarks/matching.py). Below one threshold the verdict is unknown and the question goes
-   to a PM: a confident wrong match would be a false promise.
+   its name the question covers, and whole-string similarity; an item whose name says
+   "Deprecate", "Remove" or "by default" when the question does not scores less. Items are
+   scored best upper bound first, and the rest skipped once none can reach the top. An item
+   key written in the question ("KEP-3140") names that item outright.
+5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
+   of the question is left unexplained, and such an unasked qualifier, fitted on labelled
+   questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and
+   the question goes to a PM: a confident wrong match would be a false promise.
 
 A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
 questions worded like it find the item even when the roadmap text shares no word with them.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import heapq
 import math
 import re
 import threading
@@ -39,23 +44,32 @@ from bot import parsing
 from store import phrasings, search
 
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.82
-# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown)): the best
-# candidate's score and its gap to the runner-up, how much of the question the best item's
-# text explains, how much of its name the question covers, and the share of the question in
-# words the roadmap never uses. Fitted (and the threshold chosen) on the tuning half of the
-# labelled questions by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-3.58, 0.00, 12.14, 1.13, 4.10, -2.17)
+CONFIDENCE_THRESHOLD = 0.775
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
+# the best candidate's score and its gap to the runner-up, how much of the question the best
+# item's text explains, how much of its name the question covers, the share of the question
+# in words the roadmap never uses, and whether the best item's name says "Deprecate",
+# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
+# the tuning half of the labelled questions by `python benchmarks/matching.py --fit`.
+_CALIBRATION = (-2.24, 0.00, 12.51, 0.00, 3.94, -3.22, -3.91)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
-_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
+_WEIGHTS = (0.15, 0.55, 0.10, 0.20)
 
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 _DB_CANDIDATES = 100
 _FUZZY_CANDIDATES = 8
+# an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
+_QUALIFIER_FACTOR = 0.85
+# above this many items sharing a word with the question, only the best _COVERAGE_CANDIDATES
+# by coverage (and the fuzzy hits) are scored, instead of bounding every one of them
+_EXACT_CANDIDATES = 1000
+_COVERAGE_CANDIDATES = 150
+_FUZZY_CUTOFF = 0.6  # whole-string similarity that makes an item a candidate by itself
+_SIMILAR_FLOOR = 0.4  # similarities below this are not listed (see _Index.similarities)
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ class MatchResult:
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence."""
-    ranked = _rank(text, session)
+    ranked = _rank(text, session, limit)
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
@@ -102,8 +116,8 @@ def confidence_from(features: tuple[float, ...]) -> float:
 
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
-    ranked = _rank(text, session)
-    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 5
+    ranked = _rank(text, session, limit)
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 6
 
 
 def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, ...]]]:
@@ -126,27 +140,109 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     return positions
 
 
-def _features(ranked) -> tuple[float, float, float, float, float]:
-    best, (coverage, precision, unknown_share), _ = ranked[0]
+def _scored(query: _Query, index: _Index, session: Session, keep: int):
+    """(score, features, position) of the candidates that can reach the best `keep`.
+
+    The candidates come from the in-memory index: every item sharing a word with the
+    question (see _EXACT_CANDIDATES when that is most of the roadmap), and the fuzzy name
+    hits. Items are scored best bound first, and scoring stops once no remaining item can
+    beat the `keep`-th best score. When the vocabulary finds nothing, the database's
+    full-text search is asked (its stemmer joins forms ours misses). Coverage, precision and
+    similarity are computed for all candidates at once; only a similarity below the listed
+    floor is computed one by one, for the items that could still reach the best `keep`.
+    """
+    full, names = index.coverage(query)
+    if len(full) > _EXACT_CANDIDATES:
+        # most of the roadmap shares a word with the question: score only the items whose
+        # names and text explain the most of it, and the fuzzy name hits
+        w_names, w_full, name_of = _WEIGHTS[0], _WEIGHTS[1], names.get
+        top = heapq.nlargest(
+            _COVERAGE_CANDIDATES,
+            [(w_full * cov + w_names * name_of(pos, 0.0), -pos) for pos, cov in full.items()],
+        )
+        positions = {-neg for _, neg in top}
+        if not query.as_written:  # a misspelt name may share no word with the question
+            positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
+        return [
+            (*index.score(query, pos, (full.get(pos, 0.0), names.get(pos, 0.0)))[:2], pos)
+            for pos in positions
+        ]
+    similar = index.similarities(query.clean)
+    fuzzy = {
+        pos
+        for _, pos in heapq.nsmallest(
+            _FUZZY_CANDIDATES,
+            ((-value, pos) for pos, value in similar.items() if value >= _FUZZY_CUTOFF),
+        )
+    }
+    if not full and not fuzzy:
+        return [(*index.score(query, pos)[:2], pos) for pos in _candidates(query, index, session)]
+    precise = index.precisions(query)
+    # Items the question shares only words of their descriptions with score at most
+    # _WEIGHTS[1] * coverage + _WEIGHTS[3] * _SIMILAR_FLOOR: they are looked at last, if at all.
+    strong = names.keys() | precise.keys() | fuzzy | (similar.keys() & full.keys())
+    bounds = []
+    for pos in strong:
+        cov_full, precision = full.get(pos, 0.0), precise.get(pos, 0.0)
+        partial = _WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * cov_full
+        partial += _WEIGHTS[2] * precision
+        bound = partial + _WEIGHTS[3] * similar.get(pos, _SIMILAR_FLOOR)
+        features = (cov_full, precision, query.unknown_share)
+        bounds.append((bound, pos, partial, features))
+    bounds.sort(reverse=True)
+    out = []
+    best: list[float] = []
+
+    def take(pos: int, partial: float, features: tuple[float, ...]) -> None:
+        doc = index.docs[pos]
+        similarity = similar.get(pos)
+        if similarity is None:
+            similarity = query.similarity(doc, index)
+        score = partial + _WEIGHTS[3] * similarity
+        unasked = doc.unasked_qualifier(query)
+        if unasked:
+            score *= _QUALIFIER_FACTOR
+        out.append((score, (*features, float(unasked)), pos))
+        best.append(score)
+        best.sort(reverse=True)
+        del best[keep:]
+
+    for bound, pos, partial, features in bounds:
+        if len(best) >= keep and bound < best[keep - 1]:
+            break
+        take(pos, partial, features)
+    floor = _WEIGHTS[3] * _SIMILAR_FLOOR
+    if len(best) >= keep and _WEIGHTS[1] * max(full.values(), default=0.0) + floor < best[-1]:
+        return out
+    weak = sorted(((cov, pos) for pos, cov in full.items() if pos not in strong), reverse=True)
+    for cov, pos in weak:
+        if len(best) >= keep and _WEIGHTS[1] * cov + floor < best[-1]:
+            break
+        take(pos, _WEIGHTS[1] * cov, (cov, 0.0, query.unknown_share))
+    return out
+
+
+def _features(ranked) -> tuple[float, ...]:
+    best, (coverage, precision, unknown_share, unasked), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    return best, best - runner_up, coverage, precision, unknown_share
+    return best, best - runner_up, coverage, precision, unknown_share, unasked
 
 
-def _rank(text: str, session: Session) -> list[tuple[float, tuple[float, ...], _Doc]]:
+def _rank(
+    text: str, session: Session, limit: int = 10
+) -> list[tuple[float, tuple[float, ...], _Doc]]:
     index = _index_for(session)
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
-    positions = _candidates(query, index, session)
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    positions |= named
-    scored = []
-    for pos in positions:
-        if pos in named:
-            score, features = 1.0, (1.0, 1.0, 0.0)
-        else:
-            score, features, _ = index.score(query, pos)
-        scored.append((score, features, index.docs[pos]))
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0), index.docs[pos]) for pos in named]
+    if query.weighted:
+        scored.extend(
+            (score, features, index.docs[pos])
+            for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
+            if pos not in named
+        )
     scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
     return scored
 
@@ -572,6 +668,34 @@ def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
 
+# Words that, in an item's name, make it about ending or forcing a feature rather than the
+# feature itself: "Deprecate ipvs mode", "Kubectl Server-Side Apply by default". A question
+# about "ipvs mode" that says nothing of the kind is most likely about the feature itself.
+_REMOVAL_WORDS = (
+    "deprecate deprecated deprecates deprecating deprecation remove removed removes removing"
+    " removal drop dropped dropping disable disabled disabling retire retired retiring"
+    " retirement sunset sunsetting freeze freezing kill killing eliminate"
+)
+# a question also asks about ending a feature with these (stopwords included)
+_NEGATIONS = "don dont no not without off avoid never stop stopping rid"
+_QUALIFIER_FAMILIES = {
+    **{w: "removal" for w in _REMOVAL_WORDS.split()},
+    **{_stem(w): "removal" for w in _REMOVAL_WORDS.split()},
+    "default": "default",
+    "defaults": "default",
+}
+_QUESTION_FAMILIES = {**_QUALIFIER_FAMILIES, **{w: "removal" for w in _NEGATIONS.split()}}
+# "by default", "the default", "as default": a name that forces a feature on
+_BY_DEFAULT = re.compile(r"\b(?:by|the|as)\s+default\b", re.IGNORECASE)
+
+
+def _name_qualifiers(name: str) -> set[str]:
+    out = {_QUALIFIER_FAMILIES[w] for w in _words(name) if _QUALIFIER_FAMILIES.get(w) == "removal"}
+    if _BY_DEFAULT.search(name):
+        out.add("default")
+    return out
+
+
 # --- the in-memory index --------------------------------------------------------------------
 
 
@@ -586,6 +710,14 @@ class _Doc:
     full: set[str]  # names, phrasings, area, description
     strings: list[str]  # title, aliases and phrasings, lower case, for whole-string similarity
     units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
+    # the same, with each word's idf and their sum (filled in once the idf is known)
+    weighted_units: list = dataclasses.field(default_factory=list)
+    # what its names say is done to a feature: "removal" (Deprecate, Remove), "default"
+    qualifiers: frozenset[str] = frozenset()
+
+    def unasked_qualifier(self, query: _Query) -> bool:
+        """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
+        return bool(self.qualifiers) and not self.qualifiers <= query.qualifiers
 
 
 class _Index:
@@ -597,6 +729,12 @@ class _Index:
         self.fuzzy_strings: list[str] = []
         self.fuzzy_owner: list[int] = []
         self.by_key: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        self.postings = postings
+        self.name_postings: dict[str, list[int]] = {}
+        self.unit_postings: dict[str, list[int]] = {}
+        self.phrase_postings: dict[str, list[int]] = {}
+        self.phrase_owner: list[int] = []
         roadmap_words = set()
         for document in documents:
             for text in (document.title, *document.aliases, document.description):
@@ -640,10 +778,19 @@ class _Index:
                     full=full,
                     units=[_units(t) for t in (*name_texts, *document.phrasings)],
                     strings=[_content(t) for t in (*name_texts, *document.phrasings)],
+                    qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
                 )
             )
             self.position[document.item_id] = pos
             df.update(full)
+            for token in full:
+                postings.setdefault(token, []).append(pos)
+            for token in name_all:
+                self.name_postings.setdefault(token, []).append(pos)
+            for tokens in phrasings:
+                for token in tokens:
+                    self.phrase_postings.setdefault(token, []).append(len(self.phrase_owner))
+                self.phrase_owner.append(pos)
             for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
                 self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
@@ -652,11 +799,24 @@ class _Index:
         n = max(len(self.docs), 1)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # every word of every name, by each form a question may give it in (see `_covered`)
+        self.unit_lists: list[tuple[int, list[_Unit], tuple[float, ...], float]] = []
+        self.unit_postings: dict[str, list[tuple[int, int]]] = {}
+        for pos, doc in enumerate(self.docs):
+            for units in doc.units:
+                if units:
+                    weights = tuple(self.idf_of(u.stem) for u in units)
+                    doc.weighted_units.append((units, weights, sum(weights)))
+                    for n, u in enumerate(units):
+                        for key in {u.stem, *u.parts, *u.joins}:
+                            self.unit_postings.setdefault(key, []).append((len(self.unit_lists), n))
+                    self.unit_lists.append((pos, units, weights, sum(weights)))
         self.stems = set(df)
         self.vocabulary = sorted(
             w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
         )
         self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
+        self._by_length: dict[int, list[str]] = {}  # see _within_reach
         self.synonyms: dict[str, list[str]] = {}
         for term, means in synonyms:
             t, m = " ".join(_words(term)), " ".join(_words(means))
@@ -688,9 +848,43 @@ class _Index:
         # optimal string alignment: a swapped pair of letters ("evnets") is one edit
         cutoff = 0.75 if len(word) >= 6 else 0.8
         found = process.extractOne(
-            word, self.vocabulary, scorer=OSA.normalized_similarity, score_cutoff=cutoff
+            word,
+            self._within_reach(len(word), cutoff),
+            scorer=OSA.normalized_similarity,
+            score_cutoff=cutoff,
         )
         return found[0] if found else None
+
+    def _within_reach(self, size: int, cutoff: float) -> list[str]:
+        """The vocabulary (in its order) of the lengths a word of `size` letters can be within
+        `cutoff` of: at least |difference in length| edits are needed, out of the longer one."""
+        words = self._by_length.get(size)
+        if words is None:
+            low, high = math.ceil(cutoff * size - 1e-9), math.floor(size / cutoff + 1e-9)
+            words = [w for w in self.vocabulary if low <= len(w) <= high]
+            self._by_length[size] = words
+        return words
+
+    def similarities(self, clean: str) -> dict[int, float]:
+        """Whole-string similarity (as `_Query.similarity`) of every item at or above the floor.
+
+        One pass in rapidfuzz over every name and phrasing: their words are sorted once, so
+        plain ratio is token_sort_ratio.
+        """
+        if not clean or not self.fuzzy_strings:
+            return {}
+        out: dict[int, float] = {}
+        for _, value, i in process.extract(
+            " ".join(sorted(clean.lower().split())),
+            self.fuzzy_strings,
+            scorer=fuzz.ratio,
+            limit=None,
+            score_cutoff=_SIMILAR_FLOOR * 100,
+        ):
+            pos = self.fuzzy_owner[i]
+            if value / 100 > out.get(pos, 0.0):
+                out[pos] = value / 100
+        return out
 
     def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
         if not clean or not self.fuzzy_strings:
@@ -705,27 +899,114 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def score(self, query: _Query, pos: int):
-        """(score, confidence features, score components) of one candidate."""
-        doc = self.docs[pos]
+    def coverage(self, query: _Query) -> tuple[dict[int, float], dict[int, float]]:
+        """For every item sharing a word with the question: how much of the question its whole
+        text explains, and how much its names (or its best phrasing) explain."""
+        full = self._cover(query, self.postings)
+        names = self._cover(query, self.name_postings)
+        for phrase, value in self._cover(query, self.phrase_postings).items():
+            pos = self.phrase_owner[phrase]
+            if value > names.get(pos, 0.0):
+                names[pos] = value
+        return full, names
+
+    def precisions(self, query: _Query) -> dict[int, float]:
+        """For every item with a word of its names in the question: the most of one of its
+        names (title, alias, phrasing) the question covers, weighted by idf."""
+        expanded = query.expanded
+        seen: set[tuple[int, int]] = set()
+        covered: dict[int, float] = {}
+        for key in expanded:
+            for ref in self.unit_postings.get(key, ()):
+                if ref in seen:
+                    continue
+                seen.add(ref)
+                name, n = ref
+                _, units, weights, _ = self.unit_lists[name]
+                if _covered(units[n], expanded):
+                    covered[name] = covered.get(name, 0.0) + weights[n]
+        out: dict[int, float] = {}
+        for name, weight in covered.items():
+            pos, _, _, total = self.unit_lists[name]
+            value = weight / total
+            if value > out.get(pos, 0.0):
+                out[pos] = value
+        return out
+
+    @staticmethod
+    def _cover(query: _Query, postings: dict[str, list[int]]) -> dict[int, float]:
+        """`slot_hit` summed over the question's words, for every owner in `postings` at once."""
         total = query.total_weight
-        cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
-        cov_phrasing = max(
-            (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
-            default=0.0,
-        )
-        cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
-        precision = 0.0
-        for units in doc.units:
-            if not units:
+        out: dict[int, float] = {}
+        for slot, weight in query.weighted:
+            if len(slot) == 1 and len(slot[0][0]) == 1:  # one word, no other form: the usual
+                value = slot[0][1] * weight / total
+                for pos in postings.get(slot[0][0][0], ()):
+                    out[pos] = out.get(pos, 0.0) + value
                 continue
-            weight = sum(self.idf_of(u.stem) for u in units)
-            covered = sum(self.idf_of(u.stem) for u in units if _covered(u, query.expanded))
-            precision = max(precision, covered / weight)
-        similarity = query.similarity(doc, self)
-        components = (max(cov_name, cov_phrasing), cov_full, precision, similarity)
+            hits: dict[int, float] = {}
+            for alternative, factor in slot:
+                if len(alternative) == 1:
+                    for pos in postings.get(alternative[0], ()):
+                        if factor > hits.get(pos, 0.0):
+                            hits[pos] = factor
+                    continue
+                share = factor / len(alternative)
+                counts: Counter[int] = Counter()
+                for token in alternative:
+                    found = postings.get(token)
+                    if found:
+                        counts.update(found)
+                for pos, n in counts.items():
+                    value = n * share
+                    if value > hits.get(pos, 0.0):
+                        hits[pos] = value
+            scale = weight / total
+            for pos, value in hits.items():
+                out[pos] = out.get(pos, 0.0) + value * scale
+        return out
+
+    def score(
+        self,
+        query: _Query,
+        pos: int,
+        covered: tuple[float, float] | None = None,
+        similarity: float | None = None,
+    ):
+        """(score, confidence features, score components) of one candidate.
+
+        `covered`: its (whole-text, names) coverage from `coverage`, and `similarity` from
+        `similarities`, if already known.
+        """
+        doc = self.docs[pos]
+        if covered is None:
+            total = query.total_weight
+            cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
+            cov_phrasing = max(
+                (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
+                default=0.0,
+            )
+            cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
+            cov_names = max(cov_name, cov_phrasing)
+        else:
+            cov_full, cov_names = covered
+        precision = 0.0
+        expanded = query.expanded
+        for units, weights, weight in doc.weighted_units:
+            covered_weight = sum(
+                w for u, w in zip(units, weights, strict=True) if _covered(u, expanded)
+            )
+            if covered_weight > precision * weight:
+                precision = covered_weight / weight
+        if similarity is None:
+            similarity = query.similarity(doc, self)
+        components = (cov_names, cov_full, precision, similarity)
         score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
-        return score, (cov_full, precision, query.unknown_share), components
+        unasked = doc.unasked_qualifier(query)
+        if unasked:
+            score *= _QUALIFIER_FACTOR
+        features = (cov_full, precision, query.unknown_share, float(unasked))
+        return score, features, components
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
@@ -744,6 +1025,8 @@ class _Query:
     expanded: set[str]
     search_terms: list[str]
     unknown_share: float  # share of the question's weight in words the roadmap never uses
+    qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
+    as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -826,6 +1109,13 @@ class _Query:
             expanded=expanded,
             search_terms=search_terms,
             unknown_share=unknown / total,
+            as_written=not fixes and not unknown,
+            qualifiers=frozenset(
+                _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
+            )
+            | frozenset(
+                _QUESTION_FAMILIES[_stem(w)] for w in words if _stem(w) in _QUESTION_FAMILIES
+            ),
         )
 
     def similarity(self, doc: _Doc, index: _Index) -> float:

@@ -84,6 +84,21 @@ def test_questions_about_things_not_on_the_roadmap_come_out_unknown(keps, questi
     assert not found.confident, f"{question!r} -> {found.best} ({found.confidence})"
 
 
+def test_a_deprecation_is_not_promised_for_a_question_about_the_feature(keps):
+    # "Add an nftables-based kube-proxy backend" (KEP-3866) is the feature; "Make nftables
+    # the default kube-proxy backend" (KEP-5343) shares every word of the question but also
+    # says "the default": the question is about the feature
+    found = ask(keps, "nftables kube-proxy")
+    assert found.best.key == "KEP-3866"
+    # "Deprecate ipvs mode in kube-proxy" explains every word, yet a rep asking about ipvs
+    # mode must not be told what the deprecation's status is as if it were the feature's
+    found = ask(keps, "ipvs mode in kube-proxy")
+    assert not (found.confident and found.best.key == "KEP-5495")
+    # asked about the deprecation itself, in other words, it is found
+    found = ask(keps, "are you dropping ipvs mode in kube-proxy?")
+    assert found.best.key == "KEP-5495"
+
+
 def test_a_synonym_a_pm_adds_finds_the_item_and_removing_it_forgets(ctx):
     with session_scope(ctx.sessions) as session:
         area = Area(name="Security", keywords=[])
