@@ -348,7 +348,8 @@ def pm_risk_line(
             f"{item_link(item)} moved from {_on(old_date, today)} to "
             f"*{_on(outlook.date, today)}* — {outlook.driver(today)}"
         )
-    text = f"{user(item.owner_id)} :warning: Promise at risk: {who}. {change}."
+    status = "Promise cannot be kept" if kind == DECLINED else "Promise at risk"
+    text = f"{user(item.owner_id)} :warning: {status}: {who}. {change}."
     return Message(text=_plain(text), blocks=[_section(text)])
 
 
