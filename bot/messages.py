@@ -102,13 +102,14 @@ def quote(text: str, limit: int = 300) -> str:
     return escape(short)
 
 
-def _section(text: str) -> SectionBlock:
+def section_block(text: str) -> SectionBlock:
+    """A mrkdwn section, cut to Slack's limit."""
     if len(text) > SECTION_LIMIT:
         text = text[: SECTION_LIMIT - 1] + "…"
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
-def _context(*parts: str) -> ContextBlock:
+def context_block(*parts: str) -> ContextBlock:
     return ContextBlock(
         elements=[MarkdownTextObject(text=part[:SECTION_LIMIT]) for part in parts if part]
     )
@@ -172,14 +173,14 @@ def usage_message(reason: str | None = None) -> Message:
     ]
     blocks: list[Block] = []
     if reason:
-        blocks.append(_section(f":information_source: {reason}"))
-    blocks.extend(_section(line) for line in lines)
+        blocks.append(section_block(f":information_source: {reason}"))
+    blocks.extend(section_block(line) for line in lines)
     text = (reason + " " if reason else "") + "Ask: /canwe FEATURE for CUSTOMER by DATE"
     return Message(text=text, blocks=blocks)
 
 
 def error_message(text: str) -> Message:
-    return Message(text=text, blocks=[_section(f":warning: {escape(text)}")])
+    return Message(text=text, blocks=[section_block(f":warning: {escape(text)}")])
 
 
 # ----------------------------------------------------------------- answers to reps
@@ -297,13 +298,13 @@ def _label(facts: AnswerFacts, audience: str) -> tuple[str, str]:
 def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     internal = audience != "marketing" or (facts.item is not None and facts.item.public)
     emoji, label = _label(facts, audience)
-    blocks: list[Block] = [_section(f"{emoji} *{label}* · {_headline(facts, audience)}")]
+    blocks: list[Block] = [section_block(f"{emoji} *{label}* · {_headline(facts, audience)}")]
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
         deal = deal_line(facts.customer, facts.deal_value, facts.needed_by)
         if deal:
             asked.append(deal)
-    blocks.append(_context(*asked))
+    blocks.append(context_block(*asked))
 
     item = facts.item
     if item and internal:
@@ -311,7 +312,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         line = f"{item_link(item)} · {status}"
         if audience != "marketing":
             line += f" · owner {user(item.owner_id)}"
-        blocks.append(_section(line))
+        blocks.append(section_block(line))
 
     details: list[str] = []
     if (
@@ -339,7 +340,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         details.append(confirmed)
         details.extend(_pm_notes(answer, audience, item))
     if details:
-        blocks.append(_section("\n".join(details)))
+        blocks.append(section_block("\n".join(details)))
 
     if facts.escalation:
         escalation = facts.escalation
@@ -353,20 +354,20 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
             text = f":speech_balloon: I asked {who} in <#{escalation.channel_id}>."
         if audience != "marketing" or internal:
             text += f" The answer is due by {when(escalation.due_at, tz)}."
-        blocks.append(_section(text))
+        blocks.append(section_block(text))
 
     notes = list(facts.notes)
     if audience == "sales":
         notes.append(_next_step(facts))
     if notes:
-        blocks.append(_context(*(escape(note) for note in notes)))
+        blocks.append(context_block(*(escape(note) for note in notes)))
 
     if facts.others and facts.verdict != Verdict.available and audience != "marketing":
         others = ", ".join(
             f"{escape(c.key)} {escape(c.title)} ({c.score:.0%})" for c in facts.others
         )
         label = "Closest roadmap items, none a sure match" if facts.item is None else "Also close"
-        blocks.append(_context(f"{label}: {others}"))
+        blocks.append(context_block(f"{label}: {others}"))
 
     actions = []
     if facts.can_ask_exception and audience != "marketing":
@@ -409,7 +410,7 @@ def relay_message(facts: AnswerFacts, audience: str, tz) -> Message:
     header += f" ({format_date(answer.answered_at.date())})." if internal else "."
     message = answer_message(facts, audience, tz)
     return Message(
-        text=f"{_plain(header)} {message.text}", blocks=[_section(header), *message.blocks]
+        text=f"{_plain(header)} {message.text}", blocks=[section_block(header), *message.blocks]
     )
 
 
@@ -442,25 +443,25 @@ def escalation_blocks(
         "exception": "The rep asks for an exception: the safe date is after the date they need.",
     }.get(reason, "")
     blocks: list[Block] = [
-        _section(
+        section_block(
             f":incoming_envelope: *Can we promise this?* {user(owner_id)}, a rep needs an answer.\n"
             f"> {quote(question_text, 1500)}"
         ),
-        _context(
+        context_block(
             f"Asked by {user(asker_id)} in <#{channel_id}>",
             deal_line(customer, deal_value, needed_by) or "no customer or date given",
             f"Answer due by *{when(due_at, tz)}*",
         ),
     ]
     if answered:  # once answered, what the bot found no longer matters
-        blocks.append(_section(f":white_check_mark: {answered}"))
+        blocks.append(section_block(f":white_check_mark: {answered}"))
     else:
         found = "\n".join(
             f"• {escape(key)} {escape(title)}: {score:.0%}" for key, title, score in candidates
         )
-        blocks.append(_section(f"{reason_text}\n*What I found:*\n{found or 'nothing close'}"))
+        blocks.append(section_block(f"{reason_text}\n*What I found:*\n{found or 'nothing close'}"))
         blocks.append(
-            _context(
+            context_block(
                 "Answer with a button, or reply in this thread starting with a verdict: "
                 "`yes by 2027-04-01 …`, `not by then …`, `not committed …`, `no …`."
             )
@@ -521,7 +522,7 @@ def answer_modal(
         submit=PlainTextObject(text="Send answer"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            _section(f"> {quote(question_text, 1500)}"),
+            section_block(f"> {quote(question_text, 1500)}"),
             InputBlock(
                 block_id=AnswerField.verdict,
                 label="Verdict",

@@ -15,22 +15,20 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot.facts import ItemFacts
 from bot.messages import (
     MAX_BLOCKS,
-    SECTION_LIMIT,
     STATUS_WORDS,
     ActionId,
     Message,
+    context_block,
     escape,
     item_link,
     money,
     quote,
+    section_block,
     user,
 )
 from bot.verdicts import SafeDate, format_date
@@ -79,18 +77,6 @@ class PromiseFacts:
 
 def risk_kind(risk: str | None) -> str | None:
     return risk.split(":", 1)[0] if risk else None
-
-
-def _section(text: str) -> SectionBlock:
-    if len(text) > SECTION_LIMIT:
-        text = text[: SECTION_LIMIT - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
-def _context(*parts: str) -> ContextBlock:
-    return ContextBlock(
-        elements=[MarkdownTextObject(text=part[:SECTION_LIMIT]) for part in parts if part]
-    )
 
 
 def _plain(mrkdwn: str) -> str:
@@ -156,7 +142,7 @@ def promise_recorded(
             f":white_check_mark: Recorded: you told *{customer}* that {title} is available "
             "today. It is live, so there is nothing to watch."
         )
-        return Message(text=_plain(text), blocks=[_section(text)])
+        return Message(text=_plain(text), blocks=[section_block(text)])
     promised = format_date(promise.promised_date, today) if promise.promised_date else "no date"
     text = f":handshake: Recorded: you promised *{customer}* {title} by *{promised}*."
     details = [f"Expected by {_on(outlook.date, today)}: {outlook.driver(today)}"]
@@ -170,9 +156,9 @@ def promise_recorded(
         "`/canwe promises` lists your promises."
     )
     blocks: list[Block] = [
-        _section(text),
-        _context(_deal(promise, today)),
-        _section("\n".join(details)),
+        section_block(text),
+        context_block(_deal(promise, today)),
+        section_block("\n".join(details)),
     ]
     return Message(text=_plain(text), blocks=blocks)
 
@@ -184,7 +170,7 @@ def already_recorded(promise: PromiseFacts, by_you: bool, today: dt.date) -> Mes
         f":information_source: {who} already marked this as promised to "
         f"*{quote(promise.customer, 100)}*{promised}: one promise is kept, nothing changed."
     )
-    return Message(text=_plain(text), blocks=[_section(text)])
+    return Message(text=_plain(text), blocks=[section_block(text)])
 
 
 # ----------------------------------------------------------------- /canwe promises
@@ -239,14 +225,14 @@ def promise_list(
             "You have no open promises. Click “Promised to the customer” on an answer "
             "to have it watched here."
         )
-        return Message(text=text, blocks=[_section(text)])
+        return Message(text=text, blocks=[section_block(text)])
     at_risk = sum(1 for _, _, risk in rows if risk)
     head = f"*Your open promises: {len(rows)}*" + (f", *{at_risk} at risk*" if at_risk else "")
-    blocks: list[Block] = [_section(head)]
+    blocks: list[Block] = [section_block(head)]
     shown = rows[: MAX_BLOCKS - 2]
-    blocks.extend(_section(_row(p, o, r, audience, today)) for p, o, r in shown)
+    blocks.extend(section_block(_row(p, o, r, audience, today)) for p, o, r in shown)
     if len(rows) > len(shown):
-        blocks.append(_context(f"… and {len(rows) - len(shown)} more."))
+        blocks.append(context_block(f"… and {len(rows) - len(shown)} more."))
     return Message(text=_plain(head), blocks=blocks)
 
 
@@ -279,8 +265,10 @@ def risk_alert(
         }[kind]
         text = f":warning: Your promise to *{customer}* may not hold: {title} {what}."
         blocks = [
-            _section(text),
-            _section(f"{_public(item)}. Say nothing new in public; ask {pm} what may be said."),
+            section_block(text),
+            section_block(
+                f"{_public(item)}. Say nothing new in public; ask {pm} what may be said."
+            ),
         ]
         return Message(text=_plain(text), blocks=blocks)
 
@@ -297,7 +285,7 @@ def risk_alert(
         if item.target_date:
             details.append(f"Target release: {format_date(item.target_date, today)}")
         details.append(f"Owner: {pm}")
-        blocks = [_section(text), _section("\n".join(details))]
+        blocks = [section_block(text), section_block("\n".join(details))]
         return Message(text=_plain(text), blocks=blocks)
 
     if kind == DECLINED:
@@ -315,7 +303,7 @@ def risk_alert(
             f"Now resting on: {outlook.driver(today)}"
         )
         step = f"Next: tell {customer} now and offer {new}, or ask {pm} for an exception."
-    blocks = [_section(text), _section(facts), _context(_deal(promise, today), step)]
+    blocks = [section_block(text), section_block(facts), context_block(_deal(promise, today), step)]
     if kind == LATE:
         blocks.append(
             ActionsBlock(
@@ -350,7 +338,7 @@ def pm_risk_line(
         )
     status = "Promise cannot be kept" if kind == DECLINED else "Promise at risk"
     text = f"{user(item.owner_id)} :warning: {status}: {who}. {change}."
-    return Message(text=_plain(text), blocks=[_section(text)])
+    return Message(text=_plain(text), blocks=[section_block(text)])
 
 
 def back_on_track(
@@ -366,7 +354,7 @@ def back_on_track(
             f"*{_on(outlook.date, today)}* ({outlook.driver(today)}), within the "
             f"{_on(promise.promised_date, today)} you promised *{customer}*."
         )
-    return Message(text=_plain(text), blocks=[_section(text)])
+    return Message(text=_plain(text), blocks=[section_block(text)])
 
 
 def promise_kept(promise: PromiseFacts, audience: str, today: dt.date) -> Message:
@@ -384,4 +372,4 @@ def promise_kept(promise: PromiseFacts, audience: str, today: dt.date) -> Messag
         extra = f"{item_link(item)} shipped. Your promise to *{customer}* is kept and closed."
         if promise.promised_date:
             extra += f" (You promised it by {format_date(promise.promised_date, today)}.)"
-    return Message(text=_plain(text), blocks=[_section(text), _section(extra)])
+    return Message(text=_plain(text), blocks=[section_block(text), section_block(extra)])

@@ -8,7 +8,7 @@ small enough to apply in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -106,3 +106,34 @@ def validation_reason(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}" for err in exc.errors()
     )
+
+
+def collect_page(
+    records: list,
+    *,
+    key_of: Callable[[object], str],
+    convert: Callable[[object], tuple[ItemIn, HistoryIn | None, dt.datetime | None]],
+    updated_of: Callable[[object], dt.datetime | None],
+) -> Page:
+    """One page of tracker records as roadmap records. A record that cannot be read is
+    skipped with its reason, and the rest of the page still counts."""
+    page = Page()
+    for record in records:
+        key = key_of(record) if isinstance(record, dict) else "?"
+        try:
+            item, history, updated = convert(record)
+        except ValidationError as exc:
+            page.skipped.append(SkippedItem(key, validation_reason(exc)))
+            updated = updated_of(record)
+        except BadRecord as exc:
+            page.skipped.append(SkippedItem(key, str(exc)))
+            updated = updated_of(record)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            page.skipped.append(SkippedItem(key, f"unreadable issue ({type(exc).__name__}: {exc})"))
+            updated = updated_of(record)
+        else:
+            page.items.append(item)
+            if history is not None:
+                page.history.append(history)
+        page.cursor = newest(page.cursor, updated)
+    return page

@@ -33,17 +33,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import (
     BadRecord,
     Page,
-    SkippedItem,
     SourceResponseError,
     checked_area,
-    newest,
-    validation_reason,
+    collect_page,
 )
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 
@@ -269,30 +267,12 @@ class JiraSource:
     # --- mapping -------------------------------------------------------------------
 
     def to_page(self, issues: list[dict], area: str | None) -> Page:
-        page = Page()
-        for issue in issues:
-            key = (
-                str(issue.get("key") or issue.get("id") or "?") if isinstance(issue, dict) else "?"
-            )
-            try:
-                item, history, updated = self.to_records(issue, area)
-            except ValidationError as exc:
-                page.skipped.append(SkippedItem(key, validation_reason(exc)))
-                updated = _safe_updated(issue)
-            except BadRecord as exc:
-                page.skipped.append(SkippedItem(key, str(exc)))
-                updated = _safe_updated(issue)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                page.skipped.append(
-                    SkippedItem(key, f"unreadable issue ({type(exc).__name__}: {exc})")
-                )
-                updated = _safe_updated(issue)
-            else:
-                page.items.append(item)
-                if history is not None:
-                    page.history.append(history)
-            page.cursor = newest(page.cursor, updated)
-        return page
+        return collect_page(
+            issues,
+            key_of=lambda issue: str(issue.get("key") or issue.get("id") or "?"),
+            convert=lambda issue: self.to_records(issue, area),
+            updated_of=_safe_updated,
+        )
 
     def to_records(
         self, issue: dict, area: str | None

@@ -30,17 +30,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import (
     BadRecord,
     Page,
-    SkippedItem,
     SourceResponseError,
     checked_area,
-    newest,
-    validation_reason,
+    collect_page,
 )
 from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
 from bot.workdays import working_days_between
@@ -217,30 +215,12 @@ class LinearSource:
             after = end
 
     def to_page(self, nodes: list[Any]) -> Page:
-        page = Page()
-        for node in nodes:
-            key = "?"
-            if isinstance(node, dict):
-                key = str(node.get("identifier") or node.get("id") or "?")
-            try:
-                item, history, updated = self.to_records(node)
-            except ValidationError as exc:
-                page.skipped.append(SkippedItem(key, validation_reason(exc)))
-                updated = _safe_updated(node)
-            except BadRecord as exc:
-                page.skipped.append(SkippedItem(key, str(exc)))
-                updated = _safe_updated(node)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                page.skipped.append(
-                    SkippedItem(key, f"unreadable issue ({type(exc).__name__}: {exc})")
-                )
-                updated = _safe_updated(node)
-            else:
-                page.items.append(item)
-                if history is not None:
-                    page.history.append(history)
-            page.cursor = newest(page.cursor, updated)
-        return page
+        return collect_page(
+            nodes,
+            key_of=lambda node: str(node.get("identifier") or node.get("id") or "?"),
+            convert=self.to_records,
+            updated_of=_safe_updated,
+        )
 
     def to_records(self, node: dict) -> tuple[ItemIn, HistoryIn | None, dt.datetime | None]:
         key = node["identifier"]
