@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.escalation import escalation_message_kwargs
+from bot.escalation import escalation_message_kwargs, reply_in_thread
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 from bot.messages import Message, answer_modal, escape, quote, relay_message, user
 from bot.parsing import clean_text
@@ -188,15 +188,11 @@ def record_answer(
         },
         now=now,
     )
-    enqueue(
+    reply_in_thread(
         session=session,
+        escalation=escalation,
         dedupe_key=f"answer:{answer.id}:confirm",
-        method="chat.postMessage",
-        payload={
-            "channel": escalation.channel_id,
-            "thread_ts": {"$escalation_ts": escalation.id},
-            "text": f":white_check_mark: Recorded. {answered}",
-        },
+        text=f":white_check_mark: Recorded. {answered}",
         now=now,
     )
     if item is not None:  # the answer may move the item's date past a promise

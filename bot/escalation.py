@@ -59,7 +59,7 @@ def escalation_message_kwargs(
     candidates: list[tuple[str, str, float]],
     answered: str | None = None,
 ) -> dict:
-    first = session.get(Question, q.watchers(session=session, escalation_id=escalation.id)[0].id)
+    first = q.watchers(session=session, escalation_id=escalation.id)[0]
     count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
     message = escalation_blocks(
         escalation_id=escalation.id,
@@ -119,6 +119,23 @@ def question_key(feature: str) -> str:
     """The words that say what is asked for, in any order and without filler: two unmatched
     questions with the same key are the same question and share one PM thread."""
     return " ".join(sorted({w for w in normalise(feature).split() if w not in _FILLER}))
+
+
+def reply_in_thread(
+    *, session: Session, escalation: Escalation, dedupe_key: str, text: str, now: dt.datetime
+) -> None:
+    """A message under the escalation's PM thread (sent once the thread itself is posted)."""
+    enqueue(
+        session=session,
+        dedupe_key=dedupe_key,
+        method="chat.postMessage",
+        payload={
+            "channel": escalation.channel_id,
+            "thread_ts": {"$escalation_ts": escalation.id},
+            "text": text,
+        },
+        now=now,
+    )
 
 
 def escalate(
@@ -211,15 +228,11 @@ def _join(
         summary += f", {money(total)} in deals"  # type: ignore[arg-type]
     if earliest:
         summary += f", earliest needed {format_date(earliest)}"
-    enqueue(
+    reply_in_thread(
         session=session,
+        escalation=escalation,
         dedupe_key=f"escalation:{escalation.id}:watcher:{question.id}",
-        method="chat.postMessage",
-        payload={
-            "channel": escalation.channel_id,
-            "thread_ts": {"$escalation_ts": escalation.id},
-            "text": f":busy_speech_bubble: {user(question.asker_id)} asked this too. {summary}.",
-        },
+        text=f":busy_speech_bubble: {user(question.asker_id)} asked this too. {summary}.",
         now=ctx.now(),
     )
     ctx.wake_delivery()
