@@ -89,7 +89,7 @@ def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starl
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("slack_sdk", "slack_bolt", "httpx", "uvicorn.access"):
+    for noisy in ("slack_sdk", "slack_bolt", "httpx", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
