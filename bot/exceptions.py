@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.escalation import escalate
+from bot.escalation import escalate, reply_in_thread
 from bot.matching import Candidate, MatchResult
-from bot.messages import user, when
-from store.models import Item, Question
+from bot.messages import escape, user, when
+from bot.promise_dates import safe_date_for
+from bot.verdicts import format_date
+from store.models import Escalation, Item, Question
 
 
 def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_id: str) -> str:
@@ -16,7 +18,7 @@ def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_
     if question is None:
         return "I could not find that question any more."
     if question.escalation_id is not None and question.status == "escalated":
-        return "A PM already has this question; I will bring the answer here."
+        return "A PM already has this question; I will send you the answer."
     item = session.get(Item, question.item_id) if question.item_id else None
     found = MatchResult(
         candidates=[Candidate(item.id, item.key, item.title, question.confidence)] if item else [],
@@ -32,6 +34,18 @@ def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_
         reason="exception",
         feature=question.text,
     )
+    safe = safe_date_for(session=session, ctx=ctx, item=item) if item else None
+    if safe is not None and not escalation.joined_existing:
+        needed = (
+            f" The rep needs it by {format_date(question.needed_by)}." if question.needed_by else ""
+        )
+        reply_in_thread(
+            session=session,
+            escalation=session.get(Escalation, escalation.escalation_id),
+            dedupe_key=f"exception:{escalation.escalation_id}:safe-date",
+            text=f"Safe promise date today: {escape(safe.describe())}.{needed}",
+            now=ctx.now(),
+        )
     return (
         f"I asked {user(escalation.owner_id)} for an exception in <#{escalation.channel_id}>; "
         f"the answer is due by {when(escalation.due_at, ctx.settings.tz)}."

@@ -327,6 +327,8 @@ def test_exception_button_escalates_a_not_by_then(bot, slack):
     bot.deliver()
     root = escalation_root(slack, "C0PMINTEG1")
     assert "exception" in message_text(root)
+    thread = [message_text(m) for m in slack.thread("C0PMINTEG1", root["ts"])]
+    assert any("Safe promise date today" in t and "needs it by Dec 4" in t for t in thread)
     assert count(bot.ctx, Question, Question.status == "escalated") == 1
     assert count(bot.ctx, Escalation) == 1
 
