@@ -359,6 +359,8 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     notes = list(facts.notes)
     if audience == "sales":
         notes.append(_next_step(facts))
+        if facts.verdict in (Verdict.committed, Verdict.available) and not facts.customer:
+            notes.append("Name the customer (“for Acme”) to be able to mark this promised.")
     if notes:
         blocks.append(context_block(*(escape(note) for note in notes)))
 
