@@ -20,6 +20,7 @@ from bot.verdicts import VERDICT_LABELS, Verdict, format_date, verdict_from_answ
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
 from store.outbox import enqueue
+from store.phrasings import add_phrasing
 
 
 class NotAllowed(Exception):
@@ -165,7 +166,8 @@ def record_answer(
             message=relay_message(facts, audience, ctx.settings.tz),
         )
         if item is not None:
-            learn_phrasing(session=session, item_id=item.id, text=question.text)
+            # the question becomes another way of naming its item (see bot.matching)
+            add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
 
     summary = f"{VERDICT_LABELS[answer_in.verdict]}"
     if answer_in.promise_date:
@@ -264,12 +266,3 @@ def relay_comment(
         )
     ctx.wake_delivery()
     return len(waiting)
-
-
-def learn_phrasing(*, session: Session, item_id: int, text: str) -> None:
-    """An answered question becomes another way of naming its item (see bot.matching)."""
-    try:
-        from store.phrasings import add_phrasing
-    except ImportError:  # matching without phrasings
-        return
-    add_phrasing(session=session, item_id=item_id, text=text)
