@@ -234,9 +234,9 @@ def _next_step(facts: AnswerFacts) -> str:
         Verdict.available: "Next: you can tell the customer it exists today.",
         Verdict.committed: "Next: promise the safe date, not an earlier one, and mark it promised.",
         Verdict.not_by_then: "Next: offer the safe date, or ask the PM for an exception.",
-        Verdict.not_committed: "Next: do not promise; a PM was asked.",
+        Verdict.not_committed: "Next: do not promise it yet.",
         Verdict.no: "Next: tell the customer it is not planned.",
-        Verdict.unknown: "Next: do not promise; a PM was asked.",
+        Verdict.unknown: "Next: do not promise anything yet.",
     }[facts.verdict]
 
 
