@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,17 @@ from bot.escalation import parse_verdict_reply
 from bot.verdicts import Verdict
 from store.models import Escalation
 from store.outbox import enqueue
+
+LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+
+
+def escalation_thread(*, session: Session, channel_id: str, thread_ts: str) -> Escalation | None:
+    """The escalation whose PM thread this is, if any."""
+    return session.scalar(
+        select(Escalation).where(
+            Escalation.channel_id == channel_id, Escalation.message_ts == thread_ts
+        )
+    )
 
 
 def handle_thread_reply(
@@ -23,13 +36,10 @@ def handle_thread_reply(
     text: str,
     event_key: str,
 ) -> str | None:
-    escalation = session.scalar(
-        select(Escalation).where(
-            Escalation.channel_id == channel_id, Escalation.message_ts == thread_ts
-        )
-    )
+    escalation = escalation_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
     if escalation is None:
         return None
+    text = LEADING_MENTION.sub("", text)  # "@canwe yes by …" is the same answer
     parsed = parse_verdict_reply(text)
     if parsed and escalation.status == "open" and may_answer(ctx, escalation, user_id):
         verdict, date, note = parsed

@@ -9,7 +9,7 @@ from slack_bolt import App
 
 from bot.asking import ask
 from bot.context import Context
-from bot.threads import handle_thread_reply
+from bot.threads import escalation_thread, handle_thread_reply
 from store.db import session_scope
 from store.events import first_time
 
@@ -25,6 +25,10 @@ def register(app: App, ctx: Context) -> None:
             if not first_time(session=session, event_id=event_id, now=ctx.now()):
                 log.info("event %s already handled (Slack retry)", event_id)
                 return
+            if event.get("thread_ts") and escalation_thread(
+                session=session, channel_id=event["channel"], thread_ts=event["thread_ts"]
+            ):
+                return  # a PM mentioning the bot in its own thread: the message event answers
             asked = ask(
                 session=session,
                 ctx=ctx,

@@ -364,3 +364,17 @@ def test_the_safe_date_is_never_before_the_teams_target(bot, slack):
     assert "not before the team's target release" in text
     early = slack.send_command(REP2, SALES, "SSO with Okta for Globex by February 1").json()
     assert early["text"].startswith("Not by then")
+
+
+def test_a_pm_mentioning_the_bot_in_the_thread_answers_once(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    text = "yes by 2027-02-26, with two more engineers"
+    slack.send_mention(PM_IDENTITY, IDENTITY_CHANNEL, text, thread_ts=root["ts"], also_message=True)
+    bot.deliver()
+    [escalation] = escalations(bot.ctx)
+    assert escalation.status == "answered"
+    assert len(questions(bot.ctx)) == 1  # the mention did not become a question of its own
+    dms = [p for p in posts(slack) if p["channel"].startswith("D")]
+    assert len(dms) == 1 and "two more engineers" in message_text(dms[0])
