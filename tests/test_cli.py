@@ -48,17 +48,22 @@ def test_a_bad_date_option_is_refused(tmp_path):
 
 
 def test_health_is_503_when_the_database_is_unreachable(clock):
+    import httpx
     from slack_sdk import WebClient
-    from starlette.testclient import TestClient
 
     from app import build_app, build_web
-    from tests.conftest import make_context, make_settings
+    from tests.conftest import make_context, make_settings, serve_in_thread
 
     ctx = make_context(make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"), clock)
     web = build_web(
         ctx, build_app(ctx, WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/"))
     )
-    response = TestClient(web).get("/healthz")
+    (server, thread), url = serve_in_thread(web)
+    try:
+        response = httpx.get(f"{url}/healthz")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
     assert response.status_code == 503 and response.json()["ok"] is False
 
 
