@@ -257,28 +257,17 @@ def _pm_notes(answer: PMAnswerFacts, audience: str, item: ItemFacts | None) -> l
             return []
         note = answer.marketing_note
         return [f"Note for marketing: {quote(note, 1000)}"] if note else []
-    if audience == "services":
-        lines = []
-        if answer.services_note or answer.note:
-            lines.append(f"Note: {quote(answer.services_note or answer.note, 1000)}")
-        for label, value in (
-            ("Scope", answer.scope_note),
-            ("Cost", answer.cost_note),
-            ("Schedule", answer.schedule_note),
-        ):
-            if value:
-                lines.append(f"{label}: {quote(value, 800)}")
-        return lines
-    lines = []
-    if answer.note:
-        lines.append(f"Note: {quote(answer.note, 1000)}")
-    for label, value in (
-        ("Schedule", answer.schedule_note),
-        ("Cost", answer.cost_note),
+    scope, cost, schedule = (
         ("Scope", answer.scope_note),
-    ):
-        if value:
-            lines.append(f"{label}: {quote(value, 800)}")
+        ("Cost", answer.cost_note),
+        ("Schedule", answer.schedule_note),
+    )
+    if audience == "services":  # services reads scope first; sales reads the schedule first
+        note, details = answer.services_note or answer.note, (scope, cost, schedule)
+    else:
+        note, details = answer.note, (schedule, cost, scope)
+    lines = [f"Note: {quote(note, 1000)}"] if note else []
+    lines += [f"{label}: {quote(value, 800)}" for label, value in details if value]
     return lines
 
 
