@@ -76,7 +76,7 @@ def ask(
         )
 
     if needed_by is not None:
-        parsed = _with_date(parsed, needed_by)
+        parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)  # the option wins
     # matching strips the deal context itself, with the roadmap vocabulary as a guard
     found = match(parsed.text, session=session)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
@@ -104,12 +104,12 @@ def ask(
         session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
     )
     question.verdict = facts.verdict
-    facts = _replace(facts, reply_by_dm=source == "command")
+    facts = replace(facts, reply_by_dm=source == "command")
     needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
     if needs_pm and source == "cli":
         # the command line is for looking things up: nobody in Slack is waiting for the answer
         question.answered_at = now
-        facts = _replace(
+        facts = replace(
             facts,
             notes=[
                 *facts.notes,
@@ -126,7 +126,7 @@ def ask(
             reason=facts.verdict.value,
             feature=parsed.feature,
         )
-        facts = _replace(facts, escalation=escalation)
+        facts = replace(facts, escalation=escalation)
     else:
         question.answered_at = now
 
@@ -210,7 +210,7 @@ def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFa
     facts = decide(session=session, ctx=ctx, question=question, item=item, found=found)
     if question.escalation_id is not None and question.status == "escalated":
         escalation = session.get(Escalation, question.escalation_id)
-        facts = _replace(
+        facts = replace(
             facts,
             escalation=EscalationFacts(
                 escalation_id=escalation.id,
@@ -220,11 +220,3 @@ def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFa
             ),
         )
     return facts
-
-
-def _with_date(parsed: ParsedQuestion, needed_by: dt.date) -> ParsedQuestion:
-    return replace(parsed, needed_by=needed_by, date_unparsed=None)
-
-
-def _replace(facts: AnswerFacts, **changes) -> AnswerFacts:
-    return replace(facts, **changes)
