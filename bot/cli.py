@@ -155,6 +155,7 @@ def import_(
     """
     from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
     from bot.promises import check_promises
+    from store import search
     from store.db import session_scope
 
     ctx = _context(_settings(), migrate=True)
@@ -163,6 +164,7 @@ def import_(
             loaded = read_file(file, ctx.today())
             check_areas(loaded, session=session)
             report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+            search.optimize_index(session=session)
             # promises on items that moved (all of them when new history moved the forecasts):
             # slip alerts are queued with the import, or not at all
             moved = None if report.created["history"] else report.revised_item_ids
@@ -294,6 +296,7 @@ def _prepare(settings: Settings, seed: Path | None):
     from sqlalchemy import func, select
 
     from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
+    from store import search
     from store.db import session_scope
     from store.models import Item
 
@@ -308,6 +311,7 @@ def _prepare(settings: Settings, seed: Path | None):
                     loaded = read_file(seed, ctx.today())
                     check_areas(loaded, session=session)
                     report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+                    search.optimize_index(session=session)
                     typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
         except RoadmapFileError as error:
             typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)

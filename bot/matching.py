@@ -60,16 +60,15 @@ _WEIGHTS = (0.15, 0.55, 0.10, 0.20)
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
-_DB_CANDIDATES = 100
+_DB_CANDIDATES = 30
+_ITEMS_PER_CANDIDATE = 70
+_MAX_CANDIDATES = 150
 _FUZZY_CANDIDATES = 8
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
-# above this many items sharing a word with the question, only the best _COVERAGE_CANDIDATES
-# by coverage (and the fuzzy hits) are scored, instead of bounding every one of them
-_EXACT_CANDIDATES = 1000
-_COVERAGE_CANDIDATES = 150
-_FUZZY_CUTOFF = 0.6  # whole-string similarity that makes an item a candidate by itself
-_SIMILAR_FLOOR = 0.4  # similarities below this are not listed (see _Index.similarities)
+# the database's full-text query stops adding words (rarest first) past this many rows
+_RETRIEVAL_POSTINGS = 300
+_RETRIEVAL_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -126,100 +125,51 @@ def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, .
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted:
         return []
+    scored = index.score(query, _candidates(query, index, session))
     return [
-        (index.docs[pos].key, index.score(query, pos)[2])
-        for pos in sorted(_candidates(query, index, session))
+        (index.docs[pos].key, components)
+        for _, _, components, pos in sorted(scored, key=lambda e: e[3])
     ]
 
 
 def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
-    """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits."""
-    hits = search.search_items(session=session, terms=query.search_terms, limit=_DB_CANDIDATES)
-    positions = {index.position[item_id] for item_id, _ in hits if item_id in index.position}
-    positions.update(index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES))
+    """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits.
+
+    Retrieval runs in the database (see store.search). Its query is the question's rarest
+    words, up to about _RETRIEVAL_POSTINGS matching rows: on a large roadmap a word like
+    "pod" matches thousands of items, and ranking them all costs the database more than
+    every other step of a match together, while the rare words find the same items. When
+    the question has a word the roadmap does not use as written (a typo, a squashed name),
+    rapidfuzz's whole-string similarity on titles, aliases and phrasings adds its best hits.
+    """
+    hits = search.search_items(
+        session=session, terms=_retrieval_terms(query, index), limit=index.retrieve
+    )
+    positions = {index.position[item_id] for item_id in hits if item_id in index.position}
+    if not query.as_written or not positions:
+        positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
     return positions
 
 
+def _retrieval_terms(query: _Query, index: _Index) -> list[str]:
+    """The question's words and phrases (and their other forms), rarest first, while the
+    rows they match stay affordable; stopwords alone, which the database indexes, are not
+    looked for."""
+    terms = dict.fromkeys(w for t in query.search_terms for w in _words(t) if w not in STOPWORDS)
+    terms.update(dict.fromkeys(query.search_phrases))
+    kept, rows = [], 0
+    for term in sorted(terms, key=lambda t: (index.rows_matching(t), t)):
+        rows += index.rows_matching(term)
+        if kept and (rows > index.retrieval_rows or len(kept) >= _RETRIEVAL_WORDS):
+            break
+        kept.append(term)
+    return kept
+
+
 def _scored(query: _Query, index: _Index, session: Session, keep: int):
-    """(score, features, position) of the candidates that can reach the best `keep`.
-
-    The candidates come from the in-memory index: every item sharing a word with the
-    question (see _EXACT_CANDIDATES when that is most of the roadmap), and the fuzzy name
-    hits. Items are scored best bound first, and scoring stops once no remaining item can
-    beat the `keep`-th best score. When the vocabulary finds nothing, the database's
-    full-text search is asked (its stemmer joins forms ours misses). Coverage, precision and
-    similarity are computed for all candidates at once; only a similarity below the listed
-    floor is computed one by one, for the items that could still reach the best `keep`.
-    """
-    full, names = index.coverage(query)
-    if len(full) > _EXACT_CANDIDATES:
-        # most of the roadmap shares a word with the question: score only the items whose
-        # names and text explain the most of it, and the fuzzy name hits
-        w_names, w_full, name_of = _WEIGHTS[0], _WEIGHTS[1], names.get
-        top = heapq.nlargest(
-            _COVERAGE_CANDIDATES,
-            [(w_full * cov + w_names * name_of(pos, 0.0), -pos) for pos, cov in full.items()],
-        )
-        positions = {-neg for _, neg in top}
-        if not query.as_written:  # a misspelt name may share no word with the question
-            positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
-        return [
-            (*index.score(query, pos, (full.get(pos, 0.0), names.get(pos, 0.0)))[:2], pos)
-            for pos in positions
-        ]
-    similar = index.similarities(query.clean)
-    fuzzy = {
-        pos
-        for _, pos in heapq.nsmallest(
-            _FUZZY_CANDIDATES,
-            ((-value, pos) for pos, value in similar.items() if value >= _FUZZY_CUTOFF),
-        )
-    }
-    if not full and not fuzzy:
-        return [(*index.score(query, pos)[:2], pos) for pos in _candidates(query, index, session)]
-    precise = index.precisions(query)
-    # Items the question shares only words of their descriptions with score at most
-    # _WEIGHTS[1] * coverage + _WEIGHTS[3] * _SIMILAR_FLOOR: they are looked at last, if at all.
-    strong = names.keys() | precise.keys() | fuzzy | (similar.keys() & full.keys())
-    bounds = []
-    for pos in strong:
-        cov_full, precision = full.get(pos, 0.0), precise.get(pos, 0.0)
-        partial = _WEIGHTS[0] * names.get(pos, 0.0) + _WEIGHTS[1] * cov_full
-        partial += _WEIGHTS[2] * precision
-        bound = partial + _WEIGHTS[3] * similar.get(pos, _SIMILAR_FLOOR)
-        features = (cov_full, precision, query.unknown_share)
-        bounds.append((bound, pos, partial, features))
-    bounds.sort(reverse=True)
-    out = []
-    best: list[float] = []
-
-    def take(pos: int, partial: float, features: tuple[float, ...]) -> None:
-        doc = index.docs[pos]
-        similarity = similar.get(pos)
-        if similarity is None:
-            similarity = query.similarity(doc, index)
-        score = partial + _WEIGHTS[3] * similarity
-        unasked = doc.unasked_qualifier(query)
-        if unasked:
-            score *= _QUALIFIER_FACTOR
-        out.append((score, (*features, float(unasked)), pos))
-        best.append(score)
-        best.sort(reverse=True)
-        del best[keep:]
-
-    for bound, pos, partial, features in bounds:
-        if len(best) >= keep and bound < best[keep - 1]:
-            break
-        take(pos, partial, features)
-    floor = _WEIGHTS[3] * _SIMILAR_FLOOR
-    if len(best) >= keep and _WEIGHTS[1] * max(full.values(), default=0.0) + floor < best[-1]:
-        return out
-    weak = sorted(((cov, pos) for pos, cov in full.items() if pos not in strong), reverse=True)
-    for cov, pos in weak:
-        if len(best) >= keep and _WEIGHTS[1] * cov + floor < best[-1]:
-            break
-        take(pos, _WEIGHTS[1] * cov, (cov, 0.0, query.unknown_share))
-    return out
+    """(score, confidence features, position) of the candidates that can reach the best `keep`."""
+    scored = index.score(query, _candidates(query, index, session), keep)
+    return [(score, features, pos) for score, features, _, pos in scored]
 
 
 def _features(ranked) -> tuple[float, ...]:
@@ -729,12 +679,10 @@ class _Index:
         self.fuzzy_strings: list[str] = []
         self.fuzzy_owner: list[int] = []
         self.by_key: dict[str, int] = {}
-        postings: dict[str, list[int]] = {}
-        self.postings = postings
-        self.name_postings: dict[str, list[int]] = {}
-        self.unit_postings: dict[str, list[int]] = {}
-        self.phrase_postings: dict[str, list[int]] = {}
-        self.phrase_owner: list[int] = []
+        # each token: the items whose whole text / whose title or aliases have it
+        self.postings: dict[str, set[int]] = {}
+        self.name_postings: dict[str, set[int]] = {}
+        self.sorted_strings: list[list[str]] = []  # each item's `strings`, words sorted
         roadmap_words = set()
         for document in documents:
             for text in (document.title, *document.aliases, document.description):
@@ -784,38 +732,35 @@ class _Index:
             self.position[document.item_id] = pos
             df.update(full)
             for token in full:
-                postings.setdefault(token, []).append(pos)
+                self.postings.setdefault(token, set()).add(pos)
             for token in name_all:
-                self.name_postings.setdefault(token, []).append(pos)
-            for tokens in phrasings:
-                for token in tokens:
-                    self.phrase_postings.setdefault(token, []).append(len(self.phrase_owner))
-                self.phrase_owner.append(pos)
+                self.name_postings.setdefault(token, set()).add(pos)
+            self.sorted_strings.append([" ".join(sorted(t.split())) for t in self.docs[-1].strings])
             for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
                 self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
                 self.fuzzy_owner.append(pos)
             vocabulary.update(_words(document.description))
         n = max(len(self.docs), 1)
+        self.df = df
+        # the more items, the more of them share the question's words without being about it:
+        # the database hands over more of its best matches, and may look at more rows
+        self.retrieve = min(max(_DB_CANDIDATES, n // _ITEMS_PER_CANDIDATE), _MAX_CANDIDATES)
+        self.retrieval_rows = max(_RETRIEVAL_POSTINGS, n // 5)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
-        # every word of every name, by each form a question may give it in (see `_covered`)
-        self.unit_lists: list[tuple[int, list[_Unit], tuple[float, ...], float]] = []
-        self.unit_postings: dict[str, list[tuple[int, int]]] = {}
-        for pos, doc in enumerate(self.docs):
+        for doc in self.docs:
             for units in doc.units:
                 if units:
                     weights = tuple(self.idf_of(u.stem) for u in units)
-                    doc.weighted_units.append((units, weights, sum(weights)))
-                    for n, u in enumerate(units):
-                        for key in {u.stem, *u.parts, *u.joins}:
-                            self.unit_postings.setdefault(key, []).append((len(self.unit_lists), n))
-                    self.unit_lists.append((pos, units, weights, sum(weights)))
+                    forms = frozenset(k for u in units for k in (u.stem, *u.parts, *u.joins))
+                    doc.weighted_units.append((units, weights, sum(weights), forms))
         self.stems = set(df)
         self.vocabulary = sorted(
             w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
         )
         self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
+        self.word_stems = frozenset(_stem(w) for w in self.words)
         self._by_length: dict[int, list[str]] = {}  # see _within_reach
         self.synonyms: dict[str, list[str]] = {}
         for term, means in synonyms:
@@ -828,6 +773,13 @@ class _Index:
     def knows(self, word: str) -> bool:
         return _stem(word.lower()) in self.stems
 
+    def rows_matching(self, term: str) -> int:
+        """About how many items the database's full-text search finds for `term` (a phrase
+        is found where all its words are)."""
+        return min(
+            (self.df.get(_stem(w), 0) for w in _words(term) if w not in STOPWORDS), default=0
+        )
+
     def idf_of(self, stem: str) -> float:
         return self.idf.get(stem, self.max_idf)
 
@@ -839,6 +791,16 @@ class _Index:
             left, right = word[:cut], word[cut:]
             if left in self.words and (right in self.words or _stem(right) in self.stems):
                 return left, right
+        return None
+
+    def written_apart(self, word: str) -> str | None:
+        """The two words (the first maybe a stopword) the roadmap writes `word` as, if any."""
+        if len(word) < 5 or word in self.words:
+            return None
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if (left in self.words or left in STOPWORDS) and right in self.words:
+                return f"{left} {right}"
         return None
 
     def correct(self, word: str) -> str | None:
@@ -865,27 +827,6 @@ class _Index:
             self._by_length[size] = words
         return words
 
-    def similarities(self, clean: str) -> dict[int, float]:
-        """Whole-string similarity (as `_Query.similarity`) of every item at or above the floor.
-
-        One pass in rapidfuzz over every name and phrasing: their words are sorted once, so
-        plain ratio is token_sort_ratio.
-        """
-        if not clean or not self.fuzzy_strings:
-            return {}
-        out: dict[int, float] = {}
-        for _, value, i in process.extract(
-            " ".join(sorted(clean.lower().split())),
-            self.fuzzy_strings,
-            scorer=fuzz.ratio,
-            limit=None,
-            score_cutoff=_SIMILAR_FLOOR * 100,
-        ):
-            pos = self.fuzzy_owner[i]
-            if value / 100 > out.get(pos, 0.0):
-                out[pos] = value / 100
-        return out
-
     def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
         if not clean or not self.fuzzy_strings:
             return set()
@@ -899,114 +840,105 @@ class _Index:
         )
         return {self.fuzzy_owner[i] for _, _, i in found}
 
-    def coverage(self, query: _Query) -> tuple[dict[int, float], dict[int, float]]:
-        """For every item sharing a word with the question: how much of the question its whole
-        text explains, and how much its names (or its best phrasing) explain."""
-        full = self._cover(query, self.postings)
-        names = self._cover(query, self.name_postings)
-        for phrase, value in self._cover(query, self.phrase_postings).items():
-            pos = self.phrase_owner[phrase]
-            if value > names.get(pos, 0.0):
-                names[pos] = value
-        return full, names
+    def score(self, query: _Query, positions: set[int], keep: int | None = None):
+        """(score, confidence features, score components, position) of the candidates.
 
-    def precisions(self, query: _Query) -> dict[int, float]:
-        """For every item with a word of its names in the question: the most of one of its
-        names (title, alias, phrasing) the question covers, weighted by idf."""
-        expanded = query.expanded
-        seen: set[tuple[int, int]] = set()
-        covered: dict[int, float] = {}
-        for key in expanded:
-            for ref in self.unit_postings.get(key, ()):
-                if ref in seen:
-                    continue
-                seen.add(ref)
-                name, n = ref
-                _, units, weights, _ = self.unit_lists[name]
-                if _covered(units[n], expanded):
-                    covered[name] = covered.get(name, 0.0) + weights[n]
-        out: dict[int, float] = {}
-        for name, weight in covered.items():
-            pos, _, _, total = self.unit_lists[name]
-            value = weight / total
-            if value > out.get(pos, 0.0):
-                out[pos] = value
+        Coverage and similarity are computed for all candidates at once (each word's postings
+        intersected with them, one rapidfuzz call), so the cost follows the candidates, not
+        the roadmap. With `keep`, only the candidates that can still reach the best `keep`
+        are scored to the end: the rest would need more than a perfect precision.
+        """
+        full = self._cover(query, self.postings, positions)
+        names = self._cover(query, self.name_postings, positions)
+        similar = self._similarities(query, positions)
+        w_names, w_full, w_precision, w_similar = _WEIGHTS
+        partial = []  # (score without precision, position, names, full, similarity)
+        for pos in positions:
+            cov_names = names.get(pos, 0.0)
+            for phrasing in self.docs[pos].phrasings:
+                cov_names = max(cov_names, query.cover(phrasing))
+            cov_full, similarity = full.get(pos, 0.0), similar.get(pos, 0.0)
+            value = w_names * cov_names + w_full * cov_full + w_similar * similarity
+            partial.append((value, pos, cov_names, cov_full, similarity))
+        partial.sort(key=lambda entry: (-entry[0], entry[1]))
+        out: list = []
+        best: list[float] = []  # the best `keep` scores so far, lowest first
+        for value, pos, cov_names, cov_full, similarity in partial:
+            if keep and len(best) >= keep and value + w_precision < best[0]:
+                break
+            doc = self.docs[pos]
+            precision = self._precision(query, doc)
+            score = value + w_precision * precision
+            unasked = doc.unasked_qualifier(query)
+            if unasked:
+                score *= _QUALIFIER_FACTOR
+            features = (cov_full, precision, query.unknown_share, float(unasked))
+            components = (cov_names, cov_full, precision, similarity)
+            out.append((score, features, components, pos))
+            if keep:
+                heapq.heappush(best, score)
+                if len(best) > keep:
+                    heapq.heappop(best)
         return out
 
     @staticmethod
-    def _cover(query: _Query, postings: dict[str, list[int]]) -> dict[int, float]:
-        """`slot_hit` summed over the question's words, for every owner in `postings` at once."""
-        total = query.total_weight
-        out: dict[int, float] = {}
-        for slot, weight in query.weighted:
-            if len(slot) == 1 and len(slot[0][0]) == 1:  # one word, no other form: the usual
-                value = slot[0][1] * weight / total
-                for pos in postings.get(slot[0][0][0], ()):
-                    out[pos] = out.get(pos, 0.0) + value
-                continue
-            hits: dict[int, float] = {}
-            for alternative, factor in slot:
-                if len(alternative) == 1:
-                    for pos in postings.get(alternative[0], ()):
-                        if factor > hits.get(pos, 0.0):
-                            hits[pos] = factor
-                    continue
-                share = factor / len(alternative)
-                counts: Counter[int] = Counter()
-                for token in alternative:
-                    found = postings.get(token)
-                    if found:
-                        counts.update(found)
-                for pos, n in counts.items():
-                    value = n * share
-                    if value > hits.get(pos, 0.0):
-                        hits[pos] = value
-            scale = weight / total
-            for pos, value in hits.items():
-                out[pos] = out.get(pos, 0.0) + value * scale
-        return out
-
-    def score(
-        self,
-        query: _Query,
-        pos: int,
-        covered: tuple[float, float] | None = None,
-        similarity: float | None = None,
-    ):
-        """(score, confidence features, score components) of one candidate.
-
-        `covered`: its (whole-text, names) coverage from `coverage`, and `similarity` from
-        `similarities`, if already known.
-        """
-        doc = self.docs[pos]
-        if covered is None:
-            total = query.total_weight
-            cov_name = sum(w * slot_hit(s, doc.name_all) for s, w in query.weighted) / total
-            cov_phrasing = max(
-                (sum(w * slot_hit(s, p) for s, w in query.weighted) / total for p in doc.phrasings),
-                default=0.0,
-            )
-            cov_full = sum(w * slot_hit(s, doc.full) for s, w in query.weighted) / total
-            cov_names = max(cov_name, cov_phrasing)
-        else:
-            cov_full, cov_names = covered
+    def _precision(query: _Query, doc: _Doc) -> float:
+        """The most of one of the item's names (title, alias, phrasing) the question covers,
+        weighted by idf."""
         precision = 0.0
         expanded = query.expanded
-        for units, weights, weight in doc.weighted_units:
+        for units, weights, weight, forms in doc.weighted_units:
+            if forms.isdisjoint(expanded):
+                continue
             covered_weight = sum(
                 w for u, w in zip(units, weights, strict=True) if _covered(u, expanded)
             )
             if covered_weight > precision * weight:
                 precision = covered_weight / weight
-        if similarity is None:
-            similarity = query.similarity(doc, self)
-        components = (cov_names, cov_full, precision, similarity)
-        score = sum(w * c for w, c in zip(_WEIGHTS, components, strict=True))
-        unasked = doc.unasked_qualifier(query)
-        if unasked:
-            score *= _QUALIFIER_FACTOR
-        features = (cov_full, precision, query.unknown_share, float(unasked))
-        return score, features, components
+        return precision
+
+    def _similarities(self, query: _Query, positions: set[int]) -> dict[int, float]:
+        """The best whole-string similarity of each candidate's names and phrasings to the
+        question, in one rapidfuzz call: their words are sorted once, so plain ratio is
+        token_sort_ratio."""
+        if not query.clean:
+            return {}
+        owners = [pos for pos in positions for _ in self.sorted_strings[pos]]
+        choices = [string for pos in positions for string in self.sorted_strings[pos]]
+        out: dict[int, float] = {}
+        for _, value, i in process.extract(
+            " ".join(sorted(query.clean.split())), choices, scorer=fuzz.ratio, limit=None
+        ):
+            if value / 100 > out.get(owners[i], 0.0):
+                out[owners[i]] = value / 100
+        return out
+
+    @staticmethod
+    def _cover(query: _Query, postings: dict[str, set[int]], positions: set[int]):
+        """`_Query.cover` of each of `positions` whose text is in `postings`, all at once."""
+        total = query.total_weight
+        out: dict[int, float] = {}
+        for slot, weight in query.weighted:
+            hits: dict[int, float] = {}
+            for alternative, factor in slot:
+                if len(alternative) == 1:
+                    for pos in postings.get(alternative[0], _NONE) & positions:
+                        if factor > hits.get(pos, 0.0):
+                            hits[pos] = factor
+                    continue
+                counts: Counter[int] = Counter()
+                for token in alternative:
+                    counts.update(postings.get(token, _NONE) & positions)
+                share = factor / len(alternative)
+                for pos, n in counts.items():
+                    if n * share > hits.get(pos, 0.0):
+                        hits[pos] = n * share
+            for pos, value in hits.items():
+                out[pos] = out.get(pos, 0.0) + value * weight / total
+        return out
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
@@ -1023,10 +955,30 @@ class _Query:
     weighted: list[tuple[list[tuple[tuple[str, ...], float]], float]]
     total_weight: float
     expanded: set[str]
-    search_terms: list[str]
+    search_terms: list[str]  # what the database's full-text search looks for: its words...
+    search_phrases: list[str]  # ... and these phrases, their words together
     unknown_share: float  # share of the question's weight in words the roadmap never uses
     qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
     as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
+    # each token any form of the question's words has, and the words (slots) it stands in
+    slots_of: dict[str, list[int]] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.slots_of = {}
+        for n, (slot, _) in enumerate(self.weighted):
+            for token in {t for alternative, _ in slot for t in alternative}:
+                self.slots_of.setdefault(token, []).append(n)
+
+    def cover(self, tokens: set[str]) -> float:
+        """How much of the question (by weight) `tokens` explain: each word counts its best
+        form, a phrase its share of words found. Only words sharing a token are looked at."""
+        hit = self.slots_of.keys() & tokens
+        if not hit:
+            return 0.0
+        slots = {n for token in hit for n in self.slots_of[token]}
+        weighted = self.weighted
+        found = sum(weighted[n][1] * slot_hit(weighted[n][0], tokens) for n in slots)
+        return found / self.total_weight
 
     @classmethod
     def build(cls, clean: str, index: _Index) -> _Query:
@@ -1035,6 +987,7 @@ class _Query:
         weighted = []
         expanded: set[str] = set()
         search_terms: list[str] = []
+        search_phrases: list[str] = []
         used = [False] * len(words)
         unknown = 0.0
         # misspelt words first, so that "dynamic resource alocation" is still a synonym phrase
@@ -1089,7 +1042,10 @@ class _Query:
                 halves = index.split(word)
                 if halves:
                     alts.append((tuple(_stem(h) for h in halves), 0.9))
-                    search_terms.extend(halves)
+            # "inplace", "cgroupsv2": the database looks for "in place", "cgroups v2"
+            written_apart = index.written_apart(word)
+            if written_apart:
+                search_phrases.append(written_apart)
             known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
             weight = max(known) if known else index.max_idf
             if not known:
@@ -1101,6 +1057,13 @@ class _Query:
         content = [w for w in words if w not in STOPWORDS]
         for left, right in zip(content, content[1:], strict=False):
             expanded.add(_stem(left + right))
+        # ... and the database's full-text search looks for such a word as the roadmap writes
+        # it ("AdminNetworkPolicy" for "admin network policies")
+        for size in (2, 3):
+            for start in range(len(content) - size + 1):
+                joined = "".join(content[start : start + size])
+                if _stem(joined) in index.word_stems:
+                    search_terms.append(joined)
         total = sum(w for _, w in weighted) or 1.0
         return cls(
             clean=" ".join(content),
@@ -1108,6 +1071,7 @@ class _Query:
             total_weight=total,
             expanded=expanded,
             search_terms=search_terms,
+            search_phrases=search_phrases,
             unknown_share=unknown / total,
             as_written=not fixes and not unknown,
             qualifiers=frozenset(
@@ -1118,7 +1082,7 @@ class _Query:
             ),
         )
 
-    def similarity(self, doc: _Doc, index: _Index) -> float:
+    def similarity(self, doc: _Doc) -> float:
         if not self.clean:
             return 0.0
         return max((fuzz.token_sort_ratio(self.clean, s) for s in doc.strings), default=0.0) / 100

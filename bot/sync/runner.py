@@ -39,7 +39,7 @@ from bot.sync.base import (
 from bot.sync.http import make_client, utcnow
 from bot.sync.jira import JiraConfig, JiraSource
 from bot.sync.linear import LinearConfig, LinearSource
-from store import sync_state
+from store import search, sync_state
 from store.db import session_scope
 
 log = logging.getLogger("canwe.sync")
@@ -222,6 +222,8 @@ def _run(
         unexpected = exc
 
     with session_scope(session_factory) as session:
+        if report.pages:
+            search.optimize_index(session=session)
         finished = now()
         if report.error is None and seen is not None:
             report.cursor = newest(report.cursor, seen)
