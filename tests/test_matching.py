@@ -307,3 +307,46 @@ def test_the_full_text_triggers_survive_every_migration(database_url):
             expected = {"items": 1, "phrasings": 1, "areas": 1, "synonyms": 1}
         assert dict(rows.all()) == expected
     engine.dispose()
+
+
+def _drop_from_full_text_index(ctx, key: str) -> None:
+    """Remove an item from the database's full-text index only (not from the roadmap)."""
+    with session_scope(ctx.sessions) as session:
+        connection = session.connection()
+        found = item_id(ctx, key)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"DELETE FROM match_documents WHERE item_id = {found}")
+        else:
+            connection.exec_driver_sql(f"DELETE FROM match_fts WHERE rowid = {found}")
+
+
+def test_candidates_come_from_the_databases_full_text_search(keps):
+    """The roadmap in memory only scores; what the full-text index does not find is not
+    a candidate (unless its name is close to the question as a whole string)."""
+    question = "can pods use swap memory on linux"
+    assert ask(keps, question).best.key == "KEP-2400"
+    _drop_from_full_text_index(keps, "KEP-2400")
+    assert "KEP-2400" not in [c.key for c in ask(keps, question).candidates]
+
+
+def test_a_word_written_as_one_finds_the_roadmap_written_apart(keps):
+    from store.search import search_items
+
+    with session_scope(keps.sessions) as session:
+        # a phrase's words stand together: "In-place Update of Pod Resources"
+        assert item_id(keps, "KEP-1287") in search_items(
+            session=session, terms=["in place"], limit=1000
+        )
+        together = search_items(session=session, terms=["pod resources"], limit=1000)
+        apart = search_items(session=session, terms=["pod", "resources"], limit=1000)
+        assert item_id(keps, "KEP-1287") in together and set(together) < set(apart)
+    assert ask(keps, "cgroupsv2 on our nodes").best.key == "KEP-2254"  # "cgroups v2"
+
+
+@pytest.mark.parametrize("text", ['"', "NEAR(a b)", "pod* OR", "a AND NOT b", "x:y", "'; --"])
+def test_search_syntax_in_a_question_is_only_text(keps, text):
+    from store.search import search_items
+
+    with session_scope(keps.sessions) as session:
+        assert isinstance(search_items(session=session, terms=[text], limit=5), list)
+        match(f"{text} swap", session=session)
