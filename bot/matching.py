@@ -3,17 +3,19 @@
 1. The deal context (customer, dates, money, "can we promise") is stripped from the text.
 2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
    words are corrected against the roadmap's own vocabulary (rapidfuzz).
-3. An in-memory index of the roadmap (postings of every word of every item, rebuilt when the
-   store's match version changes) and a fuzzy match on titles, aliases and phrasings propose
-   candidates; the database's full-text index (SQLite FTS5 bm25, PostgreSQL ts_rank_cd) is
-   asked when they find nothing.
-4. Every candidate is scored in Python the same way on both databases: how much of the
-   question its names (title, aliases, phrasings PMs answered) explain, weighted by how rare
-   each word is, how much its whole text (with area and description) explains, how much of
+3. Candidates come from the database's full-text search (SQLite FTS5 ranked by bm25,
+   PostgreSQL tsvector ranked by ts_rank_cd): the question's rarest words, their synonyms
+   and other forms ("inplace" is also the phrase "in place"). When the question has a word
+   the roadmap does not use as written, rapidfuzz's closest titles, aliases and phrasings
+   are added.
+4. Every candidate is scored in Python the same way on both databases, against an in-memory
+   copy of the roadmap's words (rebuilt when the store's match version changes): how much
+   of the question its names (title, aliases, phrasings PMs answered) explain, weighted by
+   how rare each word is, how much its whole text (with area and description) explains, how much of
    its name the question covers, and whole-string similarity; an item whose name says
-   "Deprecate", "Remove" or "by default" when the question does not scores less. Items are
-   scored best upper bound first, and the rest skipped once none can reach the top. An item
-   key written in the question ("KEP-3140") names that item outright.
+   "Deprecate", "Remove" or "by default" when the question does not scores less. Only the
+   candidates that can still reach the top are scored to the end. An item key written in
+   the question ("KEP-3140") names that item outright.
 5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
    of the question is left unexplained, and such an unasked qualifier, fitted on labelled
    questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and

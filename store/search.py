@@ -2,7 +2,8 @@
 
 Retrieval runs in the database: SQLite FTS5 ranked with bm25 (table `match_fts`), PostgreSQL
 a weighted tsvector ranked with ts_rank_cd (table `match_documents`). Both are kept in sync
-with items, aliases, areas and phrasings by the triggers of migration 0003_matching.
+with items, aliases, areas and phrasings by the triggers of migration 0003_matching, and
+compacted after bulk changes (`optimize_index`).
 """
 
 from __future__ import annotations
