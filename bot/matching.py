@@ -121,19 +121,6 @@ def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str],
     return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 6
 
 
-def components(text: str, *, session: Session) -> list[tuple[str, tuple[float, ...]]]:
-    """Every candidate's key and score components, for fitting `_WEIGHTS` (benchmarks)."""
-    index = _index_for(session)
-    query = _Query.build(strip_context(text, index.knows), index)
-    if not query.weighted:
-        return []
-    scored = index.score(query, _candidates(query, index, session))
-    return [
-        (index.docs[pos].key, components)
-        for _, _, components, pos in sorted(scored, key=lambda e: e[3])
-    ]
-
-
 def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits.
 
