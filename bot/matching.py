@@ -11,11 +11,11 @@
 4. Every candidate is scored in Python the same way on both databases, against an in-memory
    copy of the roadmap's words (rebuilt when the store's match version changes): how much
    of the question its names (title, aliases, phrasings PMs answered) explain, weighted by
-   how rare each word is, how much its whole text (with area and description) explains, how much of
-   its name the question covers, and whole-string similarity; an item whose name says
-   "Deprecate", "Remove" or "by default" when the question does not scores less. Only the
-   candidates that can still reach the top are scored to the end. An item key written in
-   the question ("KEP-3140") names that item outright.
+   how rare each word is, how much its whole text (with area and description) explains,
+   how much of its name the question covers, and whole-string similarity; an item whose
+   name says "Deprecate", "Remove" or "by default" when the question does not scores less.
+   Only the candidates that can still reach the top are scored to the end. An item key
+   written in the question ("KEP-3140") names that item outright.
 5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
    of the question is left unexplained, and such an unasked qualifier, fitted on labelled
    questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and
@@ -62,13 +62,15 @@ _WEIGHTS = (0.15, 0.55, 0.10, 0.20)
 _ANY_DAY = dt.date(2026, 1, 1)
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
+# how many of the database's best matches are scored: 30, or one per 70 items up to 150
 _DB_CANDIDATES = 30
 _ITEMS_PER_CANDIDATE = 70
 _MAX_CANDIDATES = 150
 _FUZZY_CANDIDATES = 8
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
-# the database's full-text query stops adding words (rarest first) past this many rows
+# the database's full-text query stops adding words (rarest first) past this many rows (or
+# a fifth of the roadmap, if more), or at this many words
 _RETRIEVAL_POSTINGS = 300
 _RETRIEVAL_WORDS = 8
 
