@@ -380,18 +380,10 @@ def channel_digest(
 ) -> Digest:
     now = lines.now
     entries = [*owed, *asked]
-    overdue = sum(entry.overdue(now) for entry in entries)
-    deals = sum((entry.deal_value or Decimal(0) for entry in entries), Decimal(0))
-    if audience == "marketing":  # no deal values, due times or dates: what is open, and who has it
-        summary = [f"{len(entries)} open", f"{answered} answered since the last digest"]
-    else:
-        summary = [
-            f"{len(entries)} open",
-            f"{overdue} overdue",
-            f"{answered} answered since the last digest",
-        ]
-        if deals:
-            summary.append(f"{money(deals)} in deals waiting")
+    # marketing: no deal values, due times or dates: what is open, and who has it
+    overdue, summary = _summary(
+        entries, answered, now, f"{len(entries)} open", figures=audience != "marketing"
+    )
     units: list[list[Block]] = [
         [
             _section(f":newspaper: *canwe daily digest* · {day.strftime('%a %b %-d')}"),
@@ -428,15 +420,7 @@ def personal_digest(
     *, owner_id: str, owed: list[Entry], answered: int, day: dt.date, lines: Lines
 ) -> Digest:
     now = lines.now
-    overdue = sum(entry.overdue(now) for entry in owed)
-    deals = sum((entry.deal_value or Decimal(0) for entry in owed), Decimal(0))
-    summary = [
-        f"{len(owed)} waiting for your answer",
-        f"{overdue} overdue",
-        f"{answered} answered since the last digest",
-    ]
-    if deals:
-        summary.append(f"{money(deals)} in deals waiting")
+    overdue, summary = _summary(owed, answered, now, f"{len(owed)} waiting for your answer")
     units: list[list[Block]] = [
         [
             _section(f":inbox_tray: *What you owe today* · {day.strftime('%a %b %-d')}"),
@@ -453,6 +437,21 @@ def personal_digest(
         posts=_pack(units, headline),
         open=len(owed),
     )
+
+
+def _summary(
+    entries: list[Entry], answered: int, now: dt.datetime, opened: str, *, figures: bool = True
+) -> tuple[int, list[str]]:
+    """How many entries are overdue, and the parts of a digest's summary line: what is open,
+    then (with `figures`) how many are overdue, what was answered, the deals waiting."""
+    overdue = sum(entry.overdue(now) for entry in entries)
+    if not figures:
+        return overdue, [opened, f"{answered} answered since the last digest"]
+    summary = [opened, f"{overdue} overdue", f"{answered} answered since the last digest"]
+    deals = sum((entry.deal_value or Decimal(0) for entry in entries), Decimal(0))
+    if deals:
+        summary.append(f"{money(deals)} in deals waiting")
+    return overdue, summary
 
 
 class Lines:

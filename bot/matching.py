@@ -127,7 +127,7 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits.
 
     Retrieval runs in the database (see store.search). Its query is the question's rarest
-    words, up to about _RETRIEVAL_POSTINGS matching rows: on a large roadmap a word like
+    words, up to about `index.retrieval_rows` matching rows: on a large roadmap a word like
     "pod" matches thousands of items, and ranking them all costs the database more than
     every other step of a match together, while the rare words find the same items. When
     the question has a word the roadmap does not use as written (a typo, a squashed name),
@@ -149,8 +149,8 @@ def _retrieval_terms(query: _Query, index: _Index) -> list[str]:
     terms = dict.fromkeys(w for t in query.search_terms for w in _words(t) if w not in STOPWORDS)
     terms.update(dict.fromkeys(query.search_phrases))
     kept, rows = [], 0
-    for term in sorted(terms, key=lambda t: (index.rows_matching(t), t)):
-        rows += index.rows_matching(term)
+    for matching_rows, term in sorted((index.rows_matching(t), t) for t in terms):
+        rows += matching_rows
         if kept and (rows > index.retrieval_rows or len(kept) >= _RETRIEVAL_WORDS):
             break
         kept.append(term)
@@ -645,11 +645,12 @@ class _Doc:
     item_id: int
     key: str
     title: str
-    names: list[set[str]]  # title, then each alias
-    name_all: set[str]
+    name_all: set[str]  # title and aliases
     phrasings: list[set[str]]
     full: set[str]  # names, phrasings, area, description
-    strings: list[str]  # title, aliases and phrasings, lower case, for whole-string similarity
+    # title, aliases and phrasings: their content words, lower case and sorted (so that
+    # rapidfuzz's plain ratio is token_sort_ratio), for whole-string similarity
+    strings: list[str]
     units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
     # the same, with each word's idf and their sum (filled in once the idf is known)
     weighted_units: list = dataclasses.field(default_factory=list)
@@ -673,7 +674,6 @@ class _Index:
         # each token: the items whose whole text / whose title or aliases have it
         self.postings: dict[str, set[int]] = {}
         self.name_postings: dict[str, set[int]] = {}
-        self.sorted_strings: list[list[str]] = []  # each item's `strings`, words sorted
         roadmap_words = set()
         for document in documents:
             for text in (document.title, *document.aliases, document.description):
@@ -711,12 +711,14 @@ class _Index:
                     item_id=document.item_id,
                     key=document.key,
                     title=document.title,
-                    names=names,
                     name_all=name_all,
                     phrasings=phrasings,
                     full=full,
                     units=[_units(t) for t in (*name_texts, *document.phrasings)],
-                    strings=[_content(t) for t in (*name_texts, *document.phrasings)],
+                    strings=[
+                        " ".join(sorted(_content(t).split()))
+                        for t in (*name_texts, *document.phrasings)
+                    ],
                     qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
                 )
             )
@@ -726,11 +728,10 @@ class _Index:
                 self.postings.setdefault(token, set()).add(pos)
             for token in name_all:
                 self.name_postings.setdefault(token, set()).add(pos)
-            self.sorted_strings.append([" ".join(sorted(t.split())) for t in self.docs[-1].strings])
+            self.fuzzy_strings.extend(self.docs[-1].strings)
+            self.fuzzy_owner.extend([pos] * len(self.docs[-1].strings))
             for text in (*name_texts, *document.phrasings):
                 vocabulary.update(_words(text))
-                self.fuzzy_strings.append(" ".join(sorted(_content(text).split())))
-                self.fuzzy_owner.append(pos)
             vocabulary.update(_words(document.description))
         n = max(len(self.docs), 1)
         self.df = df
@@ -821,7 +822,6 @@ class _Index:
     def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
         if not clean or not self.fuzzy_strings:
             return set()
-        # the strings' words are sorted once, so plain ratio is token_sort_ratio, but faster
         found = process.extract(
             " ".join(sorted(clean.lower().split())),
             self.fuzzy_strings,
@@ -894,8 +894,8 @@ class _Index:
         token_sort_ratio."""
         if not query.clean:
             return {}
-        owners = [pos for pos in positions for _ in self.sorted_strings[pos]]
-        choices = [string for pos in positions for string in self.sorted_strings[pos]]
+        owners = [pos for pos in positions for _ in self.docs[pos].strings]
+        choices = [string for pos in positions for string in self.docs[pos].strings]
         out: dict[int, float] = {}
         for _, value, i in process.extract(
             " ".join(sorted(query.clean.split())), choices, scorer=fuzz.ratio, limit=None
@@ -1072,11 +1072,6 @@ class _Query:
                 _QUESTION_FAMILIES[_stem(w)] for w in words if _stem(w) in _QUESTION_FAMILIES
             ),
         )
-
-    def similarity(self, doc: _Doc) -> float:
-        if not self.clean:
-            return 0.0
-        return max((fuzz.token_sort_ratio(self.clean, s) for s in doc.strings), default=0.0) / 100
 
 
 # --- cache ----------------------------------------------------------------------------------

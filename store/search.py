@@ -91,22 +91,23 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
     scores every item it gets anyway: so matches are ranked only when they are too many.
     Terms are reduced to [a-z0-9] words, so nothing a user typed reaches the query syntax.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        # ts_rank_cd's order agrees less with the matcher's than bm25's: hand over more
-        limit *= _TS_RANK_CD_SLACK
     phrases = [" ".join(_TERM.findall(term.lower())) for term in terms]
     phrases = [p for p in dict.fromkeys(phrases) if p]
     if not phrases:
         return []
     if session.get_bind().dialect.name == "postgresql":
+        # ts_rank_cd's order agrees less with the matcher's than bm25's: hand over more
+        limit *= _TS_RANK_CD_SLACK
         query = " | ".join(f"({p.replace(' ', ' <-> ')})" for p in phrases)
-        found = "SELECT item_id FROM match_documents WHERE document @@ to_tsquery('english', %s)"
+        found = (
+            "SELECT item_id FROM match_documents"
+            " WHERE document @@ to_tsquery('english', %s) LIMIT %s"
+        )
         ranked = (
             "SELECT item_id FROM match_documents, to_tsquery('english', %s) AS query"
             " WHERE document @@ query ORDER BY ts_rank_cd(document, query) DESC, item_id"
             " LIMIT %s"
         )
-        found += " LIMIT %s"
     else:
         query = " OR ".join(f'"{p}"' for p in phrases)
         found = "SELECT rowid FROM match_fts WHERE match_fts MATCH ? LIMIT ?"
