@@ -805,7 +805,9 @@ class _Index:
             word,
             self._within_reach(len(word), cutoff),
             scorer=OSA.normalized_similarity,
-            score_cutoff=cutoff,
+            # rapidfuzz turns the cutoff into a whole number of edits and, at exactly 0.8 of
+            # five letters, rounds to none ("aply" is not "apply"): just below keeps the one
+            score_cutoff=cutoff - 0.005,
         )
         return found[0] if found else None
 

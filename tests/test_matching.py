@@ -49,6 +49,8 @@ def item_id(ctx, key: str) -> int:
         ("sidcar containers", "KEP-753"),  # typo
         ("gracefull node shutdwon", "KEP-2000"),  # two typos
         ("kubectl evnets", "KEP-1440"),
+        ("swapp support", "KEP-2400"),  # one letter too many in a short word
+        ("kubectl aply", "KEP-555"),  # one letter missing
         ("ephermeral containers", "KEP-277"),
         ("does k8s let pods use swap?", "KEP-2400"),  # abbreviation
         ("cronjob tz", "KEP-3140"),  # tz <-> time zone, a seeded synonym
