@@ -375,6 +375,12 @@ def main() -> None:
             engine, factory = build_store(f"sqlite:///{tmp}/synthetic.db", rows)
             evaluate("SQLite, KEPs among synthetic items", factory, rows, questions, False)
             engine.dispose()
+            if args.postgres:
+                reset_postgres(args.postgres)
+                engine, factory = build_store(args.postgres, rows)
+                label = "PostgreSQL, KEPs among synthetic items"
+                evaluate(label, factory, rows, questions, False)
+                engine.dispose()
 
 
 def print_misses(factory, questions) -> None:

@@ -127,14 +127,17 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits.
 
     Retrieval runs in the database (see store.search). Its query is the question's rarest
-    words, up to about `index.retrieval_rows` matching rows: on a large roadmap a word like
+    words, up to about `index.retrieval_rows` matching rows (fewer on PostgreSQL, see
+    store.search.rows_to_rank): on a large roadmap a word like
     "pod" matches thousands of items, and ranking them all costs the database more than
     every other step of a match together, while the rare words find the same items. When
     the question has a word the roadmap does not use as written (a typo, a squashed name),
     rapidfuzz's whole-string similarity on titles, aliases and phrasings adds its best hits.
     """
     hits = search.search_items(
-        session=session, terms=_retrieval_terms(query, index), limit=index.retrieve
+        session=session,
+        terms=_retrieval_terms(query, index, search.rows_to_rank(session, index.retrieval_rows)),
+        limit=index.retrieve,
     )
     positions = {index.position[item_id] for item_id in hits if item_id in index.position}
     if not query.as_written or not positions:
@@ -142,7 +145,7 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     return positions
 
 
-def _retrieval_terms(query: _Query, index: _Index) -> list[str]:
+def _retrieval_terms(query: _Query, index: _Index, budget: int) -> list[str]:
     """The question's words and phrases (and their other forms), rarest first, while the
     rows they match stay affordable; stopwords alone, which the database indexes, are not
     looked for."""
@@ -151,7 +154,7 @@ def _retrieval_terms(query: _Query, index: _Index) -> list[str]:
     kept, rows = [], 0
     for matching_rows, term in sorted((index.rows_matching(t), t) for t in terms):
         rows += matching_rows
-        if kept and (rows > index.retrieval_rows or len(kept) >= _RETRIEVAL_WORDS):
+        if kept and (rows > budget or len(kept) >= _RETRIEVAL_WORDS):
             break
         kept.append(term)
     return kept
