@@ -816,11 +816,18 @@ class _Index:
 
     def _within_reach(self, size: int, cutoff: float) -> list[str]:
         """The vocabulary (in its order) of the lengths a word of `size` letters can be within
-        `cutoff` of: at least |difference in length| edits are needed, out of the longer one."""
+        `cutoff` of: at least |difference in length| edits are needed, out of the longer one.
+
+        A short word (under six letters) is only corrected by a letter missing or doubled:
+        one letter changed too often makes another real word ("white" is not "write")."""
         words = self._by_length.get(size)
         if words is None:
             low, high = math.ceil(cutoff * size - 1e-9), math.floor(size / cutoff + 1e-9)
-            words = [w for w in self.vocabulary if low <= len(w) <= high]
+            words = [
+                w
+                for w in self.vocabulary
+                if low <= len(w) <= high and (size >= 6 or len(w) != size)
+            ]
             self._by_length[size] = words
         return words
 

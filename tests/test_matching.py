@@ -77,6 +77,7 @@ def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key)
         "pricing for 500 seats",
         "can we promise SSO with Okta for the billing portal",
         "support for Windows XP nodes",
+        "sweep action",  # "sweep" is not a misspelt "sleep"
         "🙂🙂",
         "   ",
     ],
