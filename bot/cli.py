@@ -89,6 +89,16 @@ def _using(database_url: str) -> str:
     return database_url
 
 
+def _clock():
+    """The clock this command runs on: the one its caller handed in as click's `obj` (a test
+    states the moment: `CliRunner().invoke(app, args, obj=clock)`), else the real one."""
+    from bot.clock import real_now
+
+    context = click.get_current_context(silent=True)
+    handed_in = context.find_root().obj if context is not None else None
+    return handed_in if callable(handed_in) else real_now
+
+
 def _revisions(database_url: str) -> set[str]:
     """The schema revisions the database is at (empty for a new database)."""
     from alembic.runtime.migration import MigrationContext
@@ -125,7 +135,7 @@ def _context(settings: Settings, *, migrate: bool):
     _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
-    return build_context(settings)
+    return build_context(settings, clock=_clock())
 
 
 @app.command()

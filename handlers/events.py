@@ -9,7 +9,7 @@ from slack_bolt import App
 
 from bot.asking import ask
 from bot.context import Context
-from bot.threads import escalation_thread, handle_thread_reply
+from bot.threads import escalation_thread, reply_in_thread
 from store.db import session_scope
 from store.events import first_time
 
@@ -50,17 +50,13 @@ def register(app: App, ctx: Context) -> None:
         if not thread_ts or thread_ts == event.get("ts"):
             return
         event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
-        with session_scope(ctx.sessions) as session:
-            if not first_time(session=session, event_id=event_id, now=ctx.now()):
-                return
-            outcome = handle_thread_reply(
-                session=session,
-                ctx=ctx,
-                channel_id=event["channel"],
-                thread_ts=thread_ts,
-                user_id=event.get("user", ""),
-                text=event.get("text", ""),
-                event_key=event_id,
-            )
+        outcome = reply_in_thread(
+            ctx=ctx,
+            channel_id=event["channel"],
+            thread_ts=thread_ts,
+            user_id=event.get("user", ""),
+            text=event.get("text", ""),
+            event_key=event_id,
+        )
         if outcome:
             log.info("thread reply %s in %s: %s", event_id, event["channel"], outcome)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, load_roadmap, make_context, make_settings
+from tests.conftest import ROOT, Clock, load_roadmap, make_context, make_settings
 from tests.helpers import PM_IDENTITY, REP, SALES
 
 pytestmark = pytest.mark.browser
@@ -69,7 +69,9 @@ def site(sqlite_url) -> Iterator[Site]:
 
     server = ThreadedServer().bind()
     settings = sandbox_settings(make_settings(sqlite_url, port=server.port))
-    ctx = make_context(settings, clock=_utc_now)
+    # the sandbox starts at the suite's stated moment (Friday 15:00 in New York); its page
+    # buttons move it on from there
+    ctx = make_context(settings, clock=Clock())
     load_roadmap(ctx)
     sb = build_sandbox(settings, ctx, host="127.0.0.1")
     ctx.settings = settings = with_api_url(settings, sb)
@@ -83,12 +85,6 @@ def site(sqlite_url) -> Iterator[Site]:
     workers.stop()
     sb.stop()
     ctx.engine.dispose()
-
-
-def _utc_now():
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
