@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import sys
 import traceback
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -17,10 +18,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
 from bot.sync.base import SyncSource
 
 README_HINT = "see README.md, 'Configuration'"
+_CLOCK: ContextVar[Clock] = ContextVar("canwe_cli_clock", default=real_now)
 _DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
 
 
@@ -50,9 +53,14 @@ def _raised_in_sqlalchemy(error: BaseException) -> bool:
 
 
 class _Commands(TyperGroup):
-    """Every command: a database that cannot be used is one line and exit 2, no traceback."""
+    """Every command: a database that cannot be used is one line and exit 2, no traceback.
+
+    Every command runs on the clock its caller handed in as the root context's `obj` (a test
+    states its moment: `CliRunner().invoke(app, args, obj=clock)`), else on the real one."""
 
     def invoke(self, ctx: click.Context):
+        handed_in = ctx.obj if callable(ctx.obj) else real_now
+        clock_token = _CLOCK.set(handed_in)
         try:
             return super().invoke(ctx)
         except (SQLAlchemyError, CommandError, ImportError) as error:
@@ -71,6 +79,8 @@ class _Commands(TyperGroup):
                 reason += " (canwe works with sqlite:/// and postgresql:// URLs)"
             typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
             raise typer.Exit(2) from error
+        finally:
+            _CLOCK.reset(clock_token)
 
 
 app = typer.Typer(
@@ -87,16 +97,6 @@ def _using(database_url: str) -> str:
     if context is not None:
         context.meta[_DATABASE_URL] = database_url
     return database_url
-
-
-def _clock():
-    """The clock this command runs on: the one its caller handed in as click's `obj` (a test
-    states the moment: `CliRunner().invoke(app, args, obj=clock)`), else the real one."""
-    from bot.clock import real_now
-
-    context = click.get_current_context(silent=True)
-    handed_in = context.find_root().obj if context is not None else None
-    return handed_in if callable(handed_in) else real_now
 
 
 def _revisions(database_url: str) -> set[str]:
@@ -135,7 +135,7 @@ def _context(settings: Settings, *, migrate: bool):
     _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
-    return build_context(settings, clock=_clock())
+    return build_context(settings, clock=_CLOCK.get())
 
 
 @app.command()
