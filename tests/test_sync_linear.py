@@ -44,6 +44,7 @@ def source(tracker: FakeTracker, sleeps: list[float] | None = None, **overrides)
         config(**overrides),
         tracker.client(),
         sleep=(sleeps if sleeps is not None else []).append,
+        now=lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC),
     )
 
 

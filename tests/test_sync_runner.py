@@ -132,7 +132,7 @@ def test_next_sync_asks_only_for_changes_and_notices_a_moved_target(store, setti
     site.issue("ID-13")["fields"]["duedate"] = "2027-06-30"
     site.issue("ID-13")["fields"]["updated"] = "2026-11-25T10:00:00.000+0000"
     tracker = FakeTracker(site)
-    report = sync("jira", store, settings, tracker)
+    report = sync("jira", store, settings, tracker, now=lambda: START + dt.timedelta(hours=1))
 
     assert report.ok
     assert 'updated >= "2026/11/22 07:45"' in tracker.requests[0].url.params["jql"]
@@ -224,7 +224,10 @@ def test_the_periodic_job_syncs_every_configured_source_and_survives_failures(st
         return jira(request)
 
     reports = sync_configured(
-        session_factory=store, settings=settings, client=FakeTracker(both).client()
+        session_factory=store,
+        settings=settings,
+        client=FakeTracker(both).client(),
+        now=lambda: START,
     )
 
     assert [(r.source, r.ok) for r in reports] == [("jira", True), ("linear", False)]
