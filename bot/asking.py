@@ -15,9 +15,10 @@ from bot.context import Context
 from bot.escalation import escalate
 from bot.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
 from bot.matching import MatchResult, match
-from bot.messages import Message, answer_message, usage_message
+from bot.messages import Message, answer_message, usage_message, what_feature_message
 from bot.parsing import ParsedQuestion, has_words, parse_question
 from bot.promise_dates import safe_date_for
+from bot.requests import feature_words
 from bot.verdicts import Verdict, format_date, verdict_for, verdict_from_answer
 from store import questions as q
 from store.models import Escalation, Item, Question
@@ -53,7 +54,10 @@ def ask(
     today = ctx.today()
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
-        return Asked(message=usage_message(), question_id=None)
+        return _not_a_question(session, ctx, usage_message(), channel_id, thread_ts, asker_id)
+    if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
 
     earlier = q.question_by_key(session=session, request_key=request_key)
     if earlier is None and source == "command":
@@ -79,6 +83,10 @@ def ask(
         parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)  # the option wins
     # matching strips the deal context itself, with the roadmap vocabulary as a guard
     found = match(parsed.text, session=session)
+    if not found.candidates and len(feature_words(parsed.feature)) == 1:
+        # one word that nothing on the roadmap resembles is too little to put to a PM
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
 
     question = Question(
@@ -147,6 +155,54 @@ def ask(
         )
         ctx.wake_delivery()
     return Asked(message=message, question_id=question.id)
+
+
+def _not_a_question(
+    session: Session,
+    ctx: Context,
+    message: Message,
+    channel_id: str,
+    thread_ts: str | None,
+    asker_id: str,
+) -> Asked:
+    """Nothing is stored: the caller shows `message` (a mention gets it privately in its
+    thread)."""
+    if thread_ts is not None:
+        reply_privately(
+            session=session,
+            ctx=ctx,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            user_id=asker_id,
+            message=message,
+        )
+    return Asked(message=message, question_id=None)
+
+
+def reply_privately(
+    *,
+    session: Session,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    message: Message,
+) -> None:
+    """An ephemeral reply to a mention (usage, a subcommand's answer): only the asker sees it,
+    in the thread of the mention."""
+    enqueue(
+        session=session,
+        dedupe_key=f"private:{channel_id}:{thread_ts}:{user_id}",
+        method="chat.postEphemeral",
+        payload={
+            "channel": channel_id,
+            "thread_ts": thread_ts,
+            "user": user_id,
+            **message.as_kwargs(),
+        },
+        now=ctx.now(),
+    )
+    ctx.wake_delivery()
 
 
 def decide(

@@ -213,13 +213,27 @@ def ask(
     """
     import uuid
 
+    from sqlalchemy import func, select
+
     from bot.asking import ask as ask_question
     from bot.messages import plain_text
     from store.db import session_scope
+    from store.models import Item
 
     date = _parse_date(needed_by)
-    ctx = _context(_settings(), migrate=True)
+    settings = _settings()
+    ctx = _context(settings, migrate=True)
     with session_scope(ctx.sessions) as session:
+        if not session.scalar(select(func.count(Item.id))):
+            # an empty store answers every question "unknown": say why instead
+            typer.echo(
+                f"canwe ask: the roadmap in {shown_url(settings.database_url)} is empty: load one "
+                "with `canwe import FILE` (e.g. examples/roadmap.yaml). The sandbox of "
+                "`make run` keeps its own store: DATABASE_URL=sqlite:///canwe-sandbox.db "
+                "canwe ask …",
+                err=True,
+            )
+            raise typer.Exit(1)
         asked = ask_question(
             session=session,
             ctx=ctx,

@@ -179,6 +179,23 @@ def usage_message(reason: str | None = None) -> Message:
     return Message(text=text, blocks=blocks)
 
 
+def did_you_mean_command_message(typed: str, suggestion: str) -> Message:
+    """A single word close to a subcommand: suggest it instead of asking a PM about it."""
+    line = (
+        f"Did you mean `/canwe {suggestion}`? I don't know a command "
+        f"`{escape(typed)}`, and one word is not enough to ask a PM about."
+    )
+    return usage_message(line)
+
+
+def what_feature_message() -> Message:
+    """Text with no feature in it ("hi", "test", "can we promise this?")."""
+    return usage_message(
+        "Which feature do you mean? Tell me what the customer wants, for example "
+        "`/canwe SSO with Okta for Acme by March 15`. I have not asked anyone yet."
+    )
+
+
 def error_message(text: str) -> Message:
     return Message(text=text, blocks=[section_block(f":warning: {escape(text)}")])
 

@@ -36,6 +36,15 @@ def test_ask_prints_an_answer_from_the_local_store(tmp_path):
     )
 
 
+def test_ask_on_an_empty_store_says_how_to_load_a_roadmap(tmp_path):
+    result = run_cli(
+        ["ask", "SSO with Okta for Acme"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
+    assert result.exit_code == 1
+    assert "is empty: load one with `canwe import FILE`" in result.output
+    assert "canwe-sandbox.db" in result.output  # where `make run` keeps its store
+
+
 def test_a_bad_date_option_is_refused(tmp_path):
     result = run_cli(
         ["ask", "sso", "--needed-by", "soon"],

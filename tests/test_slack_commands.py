@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from store.db import session_scope
 from store.models import Question
 from tests.helpers import REP, SALES, block_text, count, posts, questions
 
@@ -174,4 +175,65 @@ def test_a_database_failure_gets_a_clear_message_and_stores_nothing(bot, slack):
     assert "was not saved" in body["text"]
     with bot.ctx.engine.begin() as connection:
         connection.execute(text("ALTER TABLE questions_gone RENAME TO questions"))
+    assert count(bot.ctx, Question) == 0
+
+
+# ------------------------------------------------------------------ what is not a question
+
+
+def nothing_reached_a_pm(bot, slack):
+    from bot.digest import build_digests
+
+    assert count(bot.ctx, Question) == 0
+    assert posts(slack) == []  # no triage or PM channel post, no DM
+    with session_scope(bot.ctx.sessions) as session:
+        assert build_digests(session=session, ctx=bot.ctx, day=bot.ctx.today()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("promisses", "Did you mean `/canwe promises`?"),
+        ("audiance", "Did you mean `/canwe audience`?"),
+        ("hi", "Which feature do you mean?"),
+        ("can we promise this?", "Which feature do you mean?"),
+        ("blorptastic", "Which feature do you mean?"),  # one word nothing resembles
+    ],
+)
+def test_typos_and_text_without_a_feature_are_never_escalated(bot, slack, text, expected):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    assert body["response_type"] == "ephemeral"
+    assert expected in block_text(body["blocks"]) and "/canwe SSO with Okta" in body["text"] + (
+        block_text(body["blocks"])
+    )
+    bot.deliver()
+    nothing_reached_a_pm(bot, slack)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "Ask me whether a feature can be promised"),
+        ("help", "Ask me whether a feature can be promised"),
+        ("promisses", "Did you mean `/canwe promises`?"),
+        ("hello!", "Which feature do you mean?"),
+    ],
+)
+def test_a_mention_that_is_not_a_question_gets_usage_only_the_asker_sees(
+    bot, slack, text, expected
+):
+    assert slack.send_mention(REP, SALES, text).status_code == 200
+    bot.deliver()
+    [reply] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert reply["user"] == REP and reply["thread_ts"]
+    assert expected in block_text(reply["blocks"])
+    assert count(bot.ctx, Question) == 0
+    assert [c for c in slack.calls("chat.postMessage") if c.ok] == []
+
+
+def test_a_subcommand_by_mention_is_answered_privately(bot, slack):
+    slack.send_mention(REP, SALES, "audience")
+    bot.deliver()
+    [reply] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert reply["user"] == REP and "sales" in block_text(reply["blocks"]).lower()
     assert count(bot.ctx, Question) == 0
