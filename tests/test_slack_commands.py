@@ -128,10 +128,11 @@ def test_broadcasts_mentions_and_links_are_never_echoed(bot, slack):
     assert "click here" in rendered  # the label survives as plain text
 
 
-def test_forty_thousand_characters_are_answered_and_stored_shortened(bot, slack):
+def test_forty_thousand_characters_are_never_answered_from_their_first_part(bot, slack):
+    """What was cut off could change the answer (another feature, another customer)."""
     body = ack_body(slack.send_command(REP, SALES, "okta sso " + "a" * 40_000))
-    assert "first 1,000 characters" in block_text(body["blocks"])
-    assert len(questions(bot.ctx)[0].text) <= 1000
+    assert "40,009 characters long" in block_text(body["blocks"])
+    assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
 
 
 @pytest.mark.parametrize("text", [":tada: :rocket:", "🎉🚀", "\x00\x01\x02", "?!?"])
@@ -237,3 +238,38 @@ def test_a_subcommand_by_mention_is_answered_privately(bot, slack):
     [reply] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
     assert reply["user"] == REP and "sales" in block_text(reply["blocks"]).lower()
     assert count(bot.ctx, Question) == 0
+
+
+# ------------------------------------------------------------------ reading a question right
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("blockchain ledger export to SAP for Initech", "Initech"),
+        ("SAP ERP connector for acme by March 15", "Acme"),
+        ("connector to SAP by March 15", None),  # SAP is what the item connects to
+        ("okta sso for acme corp, $80k", "Acme Corp"),
+    ],
+)
+def test_the_customer_follows_for_and_is_never_a_name_the_item_mentions(bot, slack, text, customer):
+    ack_body(slack.send_command(REP, SALES, text))
+    [question] = questions(bot.ctx)
+    assert question.customer == customer
+
+
+def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
+    body = ack_body(
+        slack.send_command(
+            REP, SALES, "SSO with Okta, SCIM provisioning and audit log export for Acme"
+        )
+    )
+    text = block_text(body["blocks"])
+    assert "names 3 features" in text
+    assert "Single sign-on with Okta" in text and "SCIM 2.0" in text and "Audit log export" in text
+    assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
+
+
+def test_by_yesterday_is_read_and_called_out(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "okta sso for Acme by yesterday"))
+    assert "has already passed" in block_text(body["blocks"])
