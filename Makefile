@@ -4,16 +4,26 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test test-any-day install lint
 
-$(VENV)/installed: pyproject.toml
+# uv installs in seconds what pip resolves in minutes; `make run` installs only what the bot
+# needs, `make test` adds the test and benchmark tools.
+UV_INSTALL := $(VENV)/bin/uv pip install -q --python $(PY)
+
+$(VENV)/bin/uv:
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q uv
+
+$(VENV)/installed-run: pyproject.toml | $(VENV)/bin/uv
+	$(UV_INSTALL) -e .
 	touch $@
+
+$(VENV)/installed: pyproject.toml | $(VENV)/bin/uv
+	$(UV_INSTALL) -e '.[dev]'
+	touch $@ $(VENV)/installed-run
 
 install: $(VENV)/installed
 
 # Run the bot on SQLite, loading examples/roadmap.yaml into an empty store.
-run: install
+run: $(VENV)/installed-run
 	$(VENV)/bin/canwe serve --seed examples/roadmap.yaml
 
 # The whole test suite, with the linters.
