@@ -272,6 +272,7 @@ def serve(
     nothing_set = not (
         settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
     )
+    _check_port_free(settings.port)  # before any banner says where to go
     if sandbox or nothing_set:
         if not sandbox:
             typer.echo(
@@ -290,6 +291,26 @@ def serve(
     configure_logging()
     ctx = _prepare(settings, seed)
     run_server(settings, ctx, make_client(settings))
+
+
+def _check_port_free(port: int) -> None:
+    """One line and exit 2 when another program listens on the port."""
+    import errno
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            typer.echo(
+                f"canwe serve: port {port} is in use by another program; set PORT "
+                "(or --port) to a free one.",
+                err=True,
+            )
+            raise typer.Exit(2) from error
 
 
 def _serve_sandbox(settings: Settings, seed: Path | None) -> None:

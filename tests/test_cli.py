@@ -36,6 +36,23 @@ def test_ask_prints_an_answer_from_the_local_store(tmp_path):
     )
 
 
+def test_a_busy_port_is_one_line_naming_port(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            ["serve", "--port", str(port)], env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+        )
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"canwe serve: port {port} is in use by another program; set PORT (or --port) to a "
+        "free one."
+    )
+
+
 def test_ask_on_an_empty_store_says_how_to_load_a_roadmap(tmp_path):
     result = run_cli(
         ["ask", "SSO with Okta for Acme"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
