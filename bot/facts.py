@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.matching import Candidate
+from bot.truth import ITEM, describe_fact
 from bot.verdicts import SafeDate, Verdict
 from store.models import Answer, Item
 
@@ -47,11 +48,14 @@ class ItemFacts:
 
 @dataclass(frozen=True)
 class PMAnswerFacts:
-    verdict: Verdict
+    """A PM's answer as stored: a fact about the item (see bot.truth), with the notes."""
+
+    verdict: Verdict  # committed (from promise_date), not_committed or no
     answered_by: str
     answered_at: dt.datetime
     promise_date: dt.date | None
-    valid_until: dt.datetime
+    scope: str = ITEM
+    customer: str | None = None
     note: str = ""
     cost_note: str = ""
     scope_note: str = ""
@@ -66,7 +70,8 @@ class PMAnswerFacts:
             answered_by=answer.answered_by,
             answered_at=answer.answered_at,
             promise_date=answer.promise_date,
-            valid_until=answer.valid_until,
+            scope=answer.scope,
+            customer=answer.customer,
             note=answer.note,
             cost_note=answer.cost_note,
             scope_note=answer.scope_note,
@@ -74,6 +79,10 @@ class PMAnswerFacts:
             services_note=answer.services_note,
             marketing_note=answer.marketing_note,
         )
+
+    def describe(self, today: dt.date | None = None) -> str:
+        """What the PM said, never against one rep's date: "can be promised from Mar 1"."""
+        return describe_fact(self.verdict, self.promise_date, today)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,9 @@ class AnswerFacts:
     needed_by: dt.date | None = None
     item: ItemFacts | None = None
     safe: SafeDate | None = None
+    date: dt.date | None = None  # the date to promise, from bot.truth (earliest, if not by then)
+    overrides: str | None = None  # the record a PM answer wins over, when they differ
+    updated_from: str | None = None  # a relay replacing an earlier answer: what that one said
     others: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pm_answer: PMAnswerFacts | None = None
