@@ -48,7 +48,8 @@ def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_
     )
     if truth is not None and truth.date is not None and not escalation.joined_existing:
         if truth.pm is not None:
-            basis = f"{user(truth.pm.answered_by)}'s answer, {format_date(truth.pm.answered_at.astimezone(ctx.settings.tz).date())}"
+            on = truth.pm.answered_at.astimezone(ctx.settings.tz).date()
+            basis = f"{user(truth.pm.answered_by)}'s answer, {format_date(on)}"
         else:
             basis = escape(truth.safe.describe()) if truth.safe else "the roadmap"
         needed = (
