@@ -189,6 +189,7 @@ def record_answer(
         scope=scope,
         customer=waiting[0].customer if scope == DEAL else None,
         source_key=source_key,
+        replaces_id=previous.id if previous else None,
         note=answer_in.note,
         cost_note=answer_in.cost_note,
         scope_note=answer_in.scope_note,

@@ -62,9 +62,10 @@ class PMAnswerFacts:
     schedule_note: str = ""
     services_note: str = ""
     marketing_note: str = ""
+    replaces: PMAnswerFacts | None = None  # the earlier answer this version replaced
 
     @classmethod
-    def of(cls, answer: Answer) -> PMAnswerFacts:
+    def of(cls, answer: Answer, *, with_earlier: bool = True) -> PMAnswerFacts:
         return cls(
             verdict=Verdict(answer.verdict),
             answered_by=answer.answered_by,
@@ -78,6 +79,9 @@ class PMAnswerFacts:
             schedule_note=answer.schedule_note,
             services_note=answer.services_note,
             marketing_note=answer.marketing_note,
+            replaces=cls.of(answer.replaces, with_earlier=False)
+            if with_earlier and answer.replaces is not None
+            else None,
         )
 
     def describe(self, today: dt.date | None = None) -> str:

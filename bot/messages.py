@@ -440,6 +440,10 @@ def pm_answer_line(answer: PMAnswerFacts, audience: str, tz, today: dt.date) -> 
     if answer.scope == DEAL:
         deal = f" ({quote(answer.customer, 100)})" if answer.customer else ""
         line += f", an exception for this deal only{deal}"
+    if answer.replaces is not None:
+        earlier = answer.replaces
+        on = format_date(answered_on(earlier, tz), today)
+        line += f" This updated answer replaces the one of {on}: {earlier.describe(today)}"
     return line + "."
 
 

@@ -201,6 +201,7 @@ class Answer(Base):
     scope: Mapped[str] = mapped_column(String(10), default="item", server_default="item")
     customer: Mapped[str | None] = mapped_column(String(200))
     replaced_at: Mapped[dt.datetime | None]
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
     # the submission it came from ("view:V1:hash", "event:Ev1"): the same one twice is one answer
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -213,6 +214,8 @@ class Answer(Base):
     answered_at: Mapped[dt.datetime]
     valid_until: Mapped[dt.datetime]
     item_revised_at: Mapped[dt.datetime | None]
+
+    replaces: Mapped[Answer | None] = relationship(remote_side=[id])
 
 
 class OutboxMessage(Base):

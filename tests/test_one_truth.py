@@ -214,6 +214,8 @@ def test_answering_again_replaces_the_answer_and_tells_what_changed(bot, slack):
 
     later = ask(slack, "yubikey for Initech by December 1, 2027", user=REP3)
     assert later["text"].startswith("Committed") and "Jun 30, 2027" in later["text"]
+    # someone who heard the first version and asks again is told this one replaces it
+    assert "This updated answer replaces the one of Nov 27: not committed" in message_text(later)
 
     slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, "no, dropped", thread_ts=root["ts"])
     bot.deliver()

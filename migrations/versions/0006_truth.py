@@ -5,7 +5,8 @@ Revises: 0005_digest
 
 - answers.scope: "item" (every deal: a fact about the item) or "deal" (this deal only);
   answers.customer: the deal a "deal" answer was given for.
-- answers.replaced_at: set when a later answer to the same escalation replaces it.
+- answers.replaced_at: set when a later answer to the same escalation replaces it;
+  answers.replaces_id: the answer a new version replaced.
 - answers.source_key: the submission that produced it (view id + hash, thread message),
   unique, so the same submission arriving twice is one answer.
 - escalations.open_key: what the open escalation is about (an item, an item for one deal,
@@ -29,6 +30,10 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("customer", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("replaces_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_answers_replaces_id_answers"), "answers", ["replaces_id"], ["id"]
+        )
         batch_op.add_column(sa.Column("source_key", sa.String(length=200), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_answers_source_key"), ["source_key"])
         batch_op.create_index(batch_op.f("ix_answers_escalation_id"), ["escalation_id"])
@@ -72,6 +77,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_answers_escalation_id"))
         batch_op.drop_constraint(batch_op.f("uq_answers_source_key"), type_="unique")
         batch_op.drop_column("source_key")
+        batch_op.drop_constraint(batch_op.f("fk_answers_replaces_id_answers"), type_="foreignkey")
+        batch_op.drop_column("replaces_id")
         batch_op.drop_column("replaced_at")
         batch_op.drop_column("customer")
         batch_op.drop_column("scope")
