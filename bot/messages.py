@@ -258,6 +258,10 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
         earliest = f" The earliest safe date is *{format_date(safe)}*." if safe else ""
         return f"Not by {needed}: do not promise {title} for that date.{earliest}"
     if verdict == Verdict.not_committed:
+        if facts.pm_answer is not None:  # the PM's word, whatever the roadmap status says
+            return (
+                f"Nothing to promise yet: the PM says {title} is not committed. Do not promise it."
+            )
         status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
         return f"Nothing to promise yet: {title} is {status}, not committed. Do not promise it."
     if verdict == Verdict.no:

@@ -406,3 +406,22 @@ def test_promises_follow_the_answer_for_their_own_deal(bot, slack):
     listed = block_text(ask(slack, "promises")["blocks"])
     assert "at risk" not in listed and "Jan 8, 2027" in listed
     assert count(bot.ctx, Promise, Promise.alerted_state.is_not(None)) == 0
+
+
+def test_a_pm_saying_not_committed_about_a_committed_item_says_which_wins(bot, slack):
+    root = exception_thread(bot, slack)  # ID-12 is committed, safe from Mar 1, 2027
+    answer_through_modal(
+        slack,
+        PM_IDENTITY,
+        root,
+        verdict="not_committed",
+        date=None,
+        applies_to="item",
+        note="Okta is on hold",
+    )
+    bot.deliver()
+    body = ask(slack, "okta sso for Initech by June 1", user=REP3)
+    shown = message_text(body)
+    assert body["text"].startswith("Not committed")
+    assert "is committed, not committed" not in shown and "Yes" not in shown
+    assert "the PM says" in shown and "wins over the roadmap (committed, Mar 1, 2027)" in shown
