@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.asking import facts_for
 from bot.context import Context
 from bot.escalation import escalation_message_kwargs, reply_in_thread
-from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
+from bot.facts import PMAnswerFacts
 from bot.messages import Message, answer_modal, escape, quote, relay_message, user
 from bot.parsing import clean_text
 from bot.promises import check_promises
-from bot.verdicts import VERDICT_LABELS, Verdict, format_date, verdict_from_answer
+from bot.truth import DEAL, ITEM, SCOPES
+from bot.verdicts import Verdict, format_date
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
 from store.outbox import enqueue
@@ -25,6 +28,10 @@ from store.phrasings import add_phrasing
 
 class NotAllowed(Exception):
     """Someone who does not own the area tried to answer."""
+
+
+class ItemNotAllowed(LookupError):
+    """The item given is not one of the answering PM's areas (or does not exist)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,23 @@ class AnswerInput:
     marketing_note: str = ""
     valid_days: int = 30
     item_key: str | None = None
+    scope: str | None = None  # ITEM or DEAL; None: this deal only for an exception request
+
+
+def default_scope(escalation: Escalation) -> str:
+    """An answer to an exception request is for that deal unless the PM says otherwise."""
+    return DEAL if escalation.reason == "exception" else ITEM
+
+
+def answerable_items(*, session: Session, ctx: Context, user_id: str, first: Item | None):
+    """The (key, title) of the items `user_id` may attach an answer to: those of the areas
+    they own or back up (admins: any), the escalation's own item first when allowed."""
+    items = q.items_of_owner(session=session, user_id=user_id, any_area=ctx.is_admin(user_id))
+    pairs = [(item.key, item.title) for item in items]
+    if first is not None and (first.key, first.title) in pairs:
+        pairs.remove((first.key, first.title))
+        pairs.insert(0, (first.key, first.title))
+    return pairs
 
 
 def may_answer(ctx: Context, escalation: Escalation, user_id: str) -> bool:
@@ -63,6 +87,8 @@ class AnswerForm:
 def answer_form(
     *, session: Session, ctx: Context, escalation_id: int, verdict: Verdict, user_id: str
 ) -> AnswerForm:
+    """The form for an answer button, also an old one (a digest, a thread): when the
+    escalation is already answered, the current answer is filled in and will be replaced."""
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         return AnswerForm()
@@ -77,13 +103,21 @@ def answer_form(
             "Reply in the thread to add a comment instead.",
         )
     question = q.watchers(session=session, escalation_id=escalation.id)[0]
+    current = q.current_answer_of_escalation(session=session, escalation_id=escalation.id)
     item = session.get(Item, escalation.item_id) if escalation.item_id else None
+    if current is not None and current.item_id:
+        item = session.get(Item, current.item_id)
     view = answer_modal(
-        escalation.id,
-        verdict,
-        question.text,
-        ctx.settings.canwe_answer_valid_days,
-        item.key if item else None,
+        escalation_id=escalation.id,
+        question_text=question.text,
+        verdict=verdict,
+        valid_days=ctx.settings.canwe_answer_valid_days,
+        items=answerable_items(session=session, ctx=ctx, user_id=user_id, first=item),
+        item_key=item.key if item else None,
+        scope=current.scope if current else default_scope(escalation),
+        customer=question.customer,
+        current=PMAnswerFacts.of(current) if current else None,
+        tz=ctx.settings.tz,
     )
     return AnswerForm(channel_id=escalation.channel_id, view=view)
 
@@ -97,6 +131,8 @@ def check_input(answer: AnswerInput, today: dt.date) -> dict[str, str]:
         errors["date"] = "Give the date you can promise."
     if not 1 <= answer.valid_days <= 365:
         errors["valid_days"] = "Between 1 and 365 days."
+    if answer.scope is not None and answer.scope not in SCOPES:
+        errors["applies_to"] = "Every deal, or this deal only."
     return errors
 
 
@@ -109,7 +145,15 @@ def record_answer(
     answer_in: AnswerInput,
     source_key: str,
 ) -> Answer:
-    """Store the answer, close the escalation, and queue the relay to every waiting rep."""
+    """Store the answer, close the escalation, and queue the relay to every waiting rep.
+
+    An escalation already answered gets a new version: the earlier answer is replaced and
+    the waiting reps are told what changed. The same submission again (`source_key`: a
+    view id and hash, a thread message) is the answer already recorded, sent nowhere.
+    """
+    already = q.answer_by_source(session=session, source_key=source_key)
+    if already is not None:
+        return already
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise LookupError(f"no escalation {escalation_id}")
@@ -119,16 +163,33 @@ def record_answer(
     item = None
     if answer_in.item_key:
         item = session.scalar(select(Item).where(Item.key == answer_in.item_key.strip()))
-        if item is None:
-            raise LookupError(f"no roadmap item {answer_in.item_key}")
+        allowed = {
+            key
+            for key, _ in answerable_items(session=session, ctx=ctx, user_id=user_id, first=None)
+        }
+        if item is None or item.key not in allowed:
+            raise ItemNotAllowed(
+                f"{answer_in.item_key} is not an item of your areas: choose one from the list."
+            )
     elif escalation.item_id:
         item = session.get(Item, escalation.item_id)
 
+    waiting = q.watchers(session=session, escalation_id=escalation.id)
+    previous = q.current_answer_of_escalation(session=session, escalation_id=escalation.id)
+    scope = answer_in.scope or default_scope(escalation)
     answer = Answer(
         escalation_id=escalation.id,
         item_id=item.id if item else None,
-        verdict=answer_in.verdict.value,
+        # a fact, not a verdict against one rep's date: "not by then, Jun 30" and "yes by
+        # Jun 30" both say it can be promised from Jun 30 (see bot.truth)
+        verdict=(
+            Verdict.committed if answer_in.verdict == Verdict.not_by_then else answer_in.verdict
+        ).value,
         promise_date=answer_in.promise_date,
+        scope=scope,
+        customer=waiting[0].customer if scope == DEAL else None,
+        source_key=source_key,
+        replaces_id=previous.id if previous else None,
         note=answer_in.note,
         cost_note=answer_in.cost_note,
         scope_note=answer_in.scope_note,
@@ -140,7 +201,22 @@ def record_answer(
         valid_until=now + dt.timedelta(days=answer_in.valid_days),
         item_revised_at=item.revised_at if item else None,
     )
-    session.add(answer)
+    try:
+        with session.begin_nested():
+            session.add(answer)
+            session.flush()
+    except IntegrityError:  # the same submission, recorded by another process meanwhile
+        already = q.answer_by_source(session=session, source_key=source_key)
+        if already is None:
+            raise
+        return already
+    was = None
+    if previous is not None:
+        previous.replaced_at = now
+        was = (
+            f"{PMAnswerFacts.of(previous).describe(ctx.today())} "
+            f"({user(previous.answered_by)}, {format_date(answered_date(ctx, previous), ctx.today())})"
+        )
     escalation.status = "answered"
     escalation.answered_at = now
     escalation.next_check_at = None
@@ -148,14 +224,14 @@ def record_answer(
         escalation.item_id = item.id
     session.flush()
 
-    waiting = q.watchers(session=session, escalation_id=escalation.id)
     for question in waiting:
         question.status = "answered"
         question.answered_at = now
         question.answer_id = answer.id
         if item is not None:
             question.item_id = item.id
-        facts = answered_facts(ctx=ctx, question=question, answer=answer, item=item)
+        session.flush()
+        facts = replace(facts_for(session=session, ctx=ctx, question=question), updated_from=was)
         question.verdict = facts.verdict.value
         audience = q.audience_of(session=session, channel_id=question.channel_id)
         send_to_watcher(
@@ -169,13 +245,19 @@ def record_answer(
             # the question becomes another way of naming its item (see bot.matching)
             add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
 
-    summary = f"{VERDICT_LABELS[answer_in.verdict]}"
-    if answer_in.promise_date:
-        summary += f" by {format_date(answer_in.promise_date)}"
+    summary = PMAnswerFacts.of(answer).describe(ctx.today())
+    if scope == DEAL:
+        deal = f" ({escape(answer.customer)})" if answer.customer else ""
+        summary += f", for this deal only{deal}"
+    else:
+        summary += ", for every deal"
     reps = len({w.asker_id for w in waiting})
-    answered = (
-        f"Answered by {user(user_id)}: {summary}. Sent to {reps} waiting rep{'' if reps == 1 else 's'}. "
-        f"Valid until {format_date(answer.valid_until.date())}."
+    answered = f"Answered by {user(user_id)}: {summary}."
+    if was:
+        answered += f" Replaces the earlier answer: {was}."
+    answered += (
+        f" Sent to {reps} waiting rep{'' if reps == 1 else 's'}. Reused for later questions "
+        f"for {answer_in.valid_days} days, or until the item changes."
     )
     enqueue(
         session=session,
@@ -197,28 +279,15 @@ def record_answer(
         text=f":white_check_mark: Recorded. {answered}",
         now=now,
     )
-    if item is not None:  # the answer may move the item's date past a promise
-        check_promises(session=session, ctx=ctx, item_ids=[item.id])
+    moved = {i for i in (item.id if item else None, previous.item_id if previous else None) if i}
+    if moved:  # the answer may move the item's date past a promise
+        check_promises(session=session, ctx=ctx, item_ids=sorted(moved))
     ctx.wake_delivery()
     return answer
 
 
-def answered_facts(
-    *, ctx: Context, question: Question, answer: Answer, item: Item | None
-) -> AnswerFacts:
-    pm_answer = PMAnswerFacts.of(answer)
-    verdict = verdict_from_answer(pm_answer.verdict, answer.promise_date, question.needed_by)
-    return AnswerFacts(
-        question_id=question.id,
-        verdict=verdict,
-        question_text=question.text,
-        today=ctx.today(),
-        customer=question.customer,
-        deal_value=question.deal_value,
-        needed_by=question.needed_by,
-        item=ItemFacts.of(item) if item else None,
-        pm_answer=pm_answer,
-    )
+def answered_date(ctx: Context, answer: Answer) -> dt.date:
+    return answer.answered_at.astimezone(ctx.settings.tz).date()
 
 
 def send_to_watcher(

@@ -25,11 +25,11 @@ from bot.messages import (
     what_feature_message,
 )
 from bot.parsing import ParsedQuestion, clean_text, has_words, parse_question
-from bot.promise_dates import safe_date_for
+from bot.promise_dates import answer_for
 from bot.requests import feature_words
-from bot.verdicts import Verdict, format_date, verdict_for, verdict_from_answer
+from bot.verdicts import Verdict, format_date
 from store import questions as q
-from store.models import Escalation, Item, Question
+from store.models import Answer, Escalation, Item, Question
 from store.outbox import enqueue
 
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=2)
@@ -286,25 +286,45 @@ def decide(
         notes=notes,
     )
     if item is None:
-        return AnswerFacts(verdict=Verdict.unknown, others=list(found.candidates[:3]), **said)
+        facts = AnswerFacts(verdict=Verdict.unknown, others=list(found.candidates[:3]), **said)
+        if question.escalation_id is None:
+            return facts
+        # an unmatched question a PM answered in its thread without naming an item
+        truth = answer_for(
+            session=session,
+            ctx=ctx,
+            item=None,
+            customer=question.customer,
+            needed_by=needed_by,
+            escalation_id=question.escalation_id,
+        )
+        if truth.pm is None:
+            return facts
+        answer = PMAnswerFacts.of(session.get(Answer, truth.pm.answer_id))
+        return replace(facts, verdict=truth.verdict, date=truth.date, pm_answer=answer, others=[])
 
     others = [c for c in found.candidates[1:3] if found.best and found.best.score - c.score < 0.15]
-    reused = q.valid_answer_for_item(session=session, item=item, now=ctx.now())
-    if reused is not None:
-        pm_answer = PMAnswerFacts.of(reused)
-        verdict = verdict_from_answer(pm_answer.verdict, pm_answer.promise_date, needed_by)
-        safe = None
-    else:
-        pm_answer = None
-        safe = safe_date_for(session=session, ctx=ctx, item=item)
-        verdict = verdict_for(item.status, safe, needed_by)
+    truth = answer_for(
+        session=session,
+        ctx=ctx,
+        item=item,
+        customer=question.customer,
+        needed_by=needed_by,
+        audience=q.audience_of(session=session, channel_id=question.channel_id),
+        escalation_id=question.escalation_id,
+    )
+    pm_answer = None
+    if truth.pm is not None:
+        pm_answer = PMAnswerFacts.of(session.get(Answer, truth.pm.answer_id))
     return AnswerFacts(
-        verdict=verdict,
+        verdict=truth.verdict,
         item=ItemFacts.of(item),
-        safe=safe,
+        safe=truth.safe,
+        date=truth.date,
+        overrides=truth.overrides,
         others=others,
         pm_answer=pm_answer,
-        can_ask_exception=verdict == Verdict.not_by_then,
+        can_ask_exception=truth.verdict == Verdict.not_by_then,
         **said,
     )
 

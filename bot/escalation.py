@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.context import Context
@@ -121,6 +122,20 @@ def question_key(feature: str) -> str:
     return " ".join(sorted({w for w in normalise(feature).split() if w not in _FILLER}))
 
 
+def open_key(
+    *, item: Item | None, reason: str, customer: str | None, match_text: str
+) -> str | None:
+    """What an open thread is about, the same for every question that should join it: the
+    item; for an exception, the item for one customer (its answer is for that deal); for
+    an unmatched question, its key words. None: nothing to join on."""
+    if item is not None:
+        if reason == "exception":
+            deal = " ".join((customer or "").lower().split())
+            return f"item:{item.id}:deal:{deal}"[:300]
+        return f"item:{item.id}"
+    return f"text:{match_text}"[:300] if match_text else None
+
+
 def reply_in_thread(
     *, session: Session, escalation: Escalation, dedupe_key: str, text: str, now: dt.datetime
 ) -> None:
@@ -148,14 +163,17 @@ def escalate(
     reason: str,
     feature: str,
 ) -> EscalationFacts:
-    """Open (or join) the PM thread for `question`, with its messages in the outbox."""
+    """Open (or join) the PM thread for `question`, with its messages in the outbox.
+
+    Two processes asking the same new question at the same moment both get here with no
+    thread open: the unique index on open escalations' `open_key` lets one insert win;
+    the other's insert fails (on PostgreSQL it waits for the winner's commit first) and
+    joins the winner's thread instead.
+    """
     now = ctx.now()
     match_text = question_key(feature)
-    existing = (
-        q.open_escalation_for_item(session=session, item_id=item.id)
-        if item is not None
-        else q.open_escalation_for_text(session=session, match_text=match_text)
-    )
+    key = open_key(item=item, reason=reason, customer=question.customer, match_text=match_text)
+    existing = q.open_escalation_by_key(session=session, open_key=key) if key else None
     if existing is not None:
         return _join(session=session, ctx=ctx, escalation=existing, question=question)
 
@@ -180,6 +198,7 @@ def escalate(
         owner_id=where.area.pm_user_id if where.area else None,
         backup_id=where.area.backup_user_id if where.area else None,
         match_text=match_text,
+        open_key=key,
         reason=reason,
         status="open",
         created_at=now,
@@ -187,8 +206,15 @@ def escalate(
         reminders_sent=0,
     )
     escalation.next_check_at = next_check(now, due_at, 0, settings.tz, settings.canwe_holidays)
-    session.add(escalation)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(escalation)
+            session.flush()
+    except IntegrityError:
+        winner = q.open_escalation_by_key(session=session, open_key=key) if key else None
+        if winner is None:
+            raise
+        return _join(session=session, ctx=ctx, escalation=winner, question=question)
     question.escalation_id = escalation.id
     question.status = "escalated"
     session.flush()

@@ -8,7 +8,7 @@ from bot.context import Context
 from bot.escalation import escalate, reply_in_thread
 from bot.matching import Candidate, MatchResult
 from bot.messages import escape, user, when
-from bot.promise_dates import safe_date_for
+from bot.promise_dates import answer_for
 from bot.verdicts import format_date
 from store.models import Escalation, Item, Question
 
@@ -34,8 +34,24 @@ def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_
         reason="exception",
         feature=question.text,
     )
-    safe = safe_date_for(session=session, ctx=ctx, item=item) if item else None
-    if safe is not None and not escalation.joined_existing:
+    truth = (
+        answer_for(
+            session=session,
+            ctx=ctx,
+            item=item,
+            customer=question.customer,
+            needed_by=question.needed_by,
+            escalation_id=question.escalation_id,
+        )
+        if item
+        else None
+    )
+    if truth is not None and truth.date is not None and not escalation.joined_existing:
+        if truth.pm is not None:
+            on = truth.pm.answered_at.astimezone(ctx.settings.tz).date()
+            basis = f"{user(truth.pm.answered_by)}'s answer, {format_date(on)}"
+        else:
+            basis = escape(truth.safe.describe()) if truth.safe else "the roadmap"
         needed = (
             f" The rep needs it by {format_date(question.needed_by)}." if question.needed_by else ""
         )
@@ -43,7 +59,8 @@ def ask_for_exception(*, session: Session, ctx: Context, question_id: int, user_
             session=session,
             escalation=session.get(Escalation, escalation.escalation_id),
             dedupe_key=f"exception:{escalation.escalation_id}:safe-date",
-            text=f"Safe promise date today: {escape(safe.describe())}.{needed}",
+            text=f"Safe promise date today: {format_date(truth.date)} ({basis}).{needed} "
+            "Your answer is for this deal only unless you say “every deal”.",
             now=ctx.now(),
         )
     return (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.matching import Candidate
+from bot.truth import ITEM, describe_fact
 from bot.verdicts import SafeDate, Verdict
 from store.models import Answer, Item
 
@@ -47,33 +48,45 @@ class ItemFacts:
 
 @dataclass(frozen=True)
 class PMAnswerFacts:
-    verdict: Verdict
+    """A PM's answer as stored: a fact about the item (see bot.truth), with the notes."""
+
+    verdict: Verdict  # committed (from promise_date), not_committed or no
     answered_by: str
     answered_at: dt.datetime
     promise_date: dt.date | None
-    valid_until: dt.datetime
+    scope: str = ITEM
+    customer: str | None = None
     note: str = ""
     cost_note: str = ""
     scope_note: str = ""
     schedule_note: str = ""
     services_note: str = ""
     marketing_note: str = ""
+    replaces: PMAnswerFacts | None = None  # the earlier answer this version replaced
 
     @classmethod
-    def of(cls, answer: Answer) -> PMAnswerFacts:
+    def of(cls, answer: Answer, *, with_earlier: bool = True) -> PMAnswerFacts:
         return cls(
             verdict=Verdict(answer.verdict),
             answered_by=answer.answered_by,
             answered_at=answer.answered_at,
             promise_date=answer.promise_date,
-            valid_until=answer.valid_until,
+            scope=answer.scope,
+            customer=answer.customer,
             note=answer.note,
             cost_note=answer.cost_note,
             scope_note=answer.scope_note,
             schedule_note=answer.schedule_note,
             services_note=answer.services_note,
             marketing_note=answer.marketing_note,
+            replaces=cls.of(answer.replaces, with_earlier=False)
+            if with_earlier and answer.replaces is not None
+            else None,
         )
+
+    def describe(self, today: dt.date | None = None) -> str:
+        """What the PM said, never against one rep's date: "can be promised from Mar 1"."""
+        return describe_fact(self.verdict, self.promise_date, today)
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,9 @@ class AnswerFacts:
     needed_by: dt.date | None = None
     item: ItemFacts | None = None
     safe: SafeDate | None = None
+    date: dt.date | None = None  # the date to promise, from bot.truth (earliest, if not by then)
+    overrides: str | None = None  # the record a PM answer wins over, when they differ
+    updated_from: str | None = None  # a relay replacing an earlier answer: what that one said
     others: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pm_answer: PMAnswerFacts | None = None

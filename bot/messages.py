@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 from bot.parsing import MAX_QUESTION_CHARS
+from bot.truth import DEAL, ITEM
 from bot.verdicts import PM_VERDICTS, VERDICT_LABELS, Verdict, format_date
 
 SECTION_LIMIT = 3000
@@ -57,6 +58,7 @@ class AnswerField(StrEnum):
     services_note = "services_note"
     marketing_note = "marketing_note"
     item_key = "item_key"
+    applies_to = "applies_to"
 
 
 VERDICT_EMOJI = {
@@ -231,11 +233,7 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
     verdict = facts.verdict
     item = facts.item
     title = f"*{escape(item.title)}*" if item else "this"
-    safe = (
-        facts.pm_answer.promise_date
-        if facts.pm_answer and facts.pm_answer.promise_date
-        else (facts.safe.date if facts.safe else None)
-    )
+    safe = facts.date  # from the one date rule (bot.truth): never a second reading
     if audience == "marketing":
         if item is None:
             return "This is not on the roadmap: say nothing about it."
@@ -260,6 +258,10 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
         earliest = f" The earliest safe date is *{format_date(safe)}*." if safe else ""
         return f"Not by {needed}: do not promise {title} for that date.{earliest}"
     if verdict == Verdict.not_committed:
+        if facts.pm_answer is not None:  # the PM's word, whatever the roadmap status says
+            return (
+                f"Nothing to promise yet: the PM says {title} is not committed. Do not promise it."
+            )
         status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
         return f"Nothing to promise yet: {title} is {status}, not committed. Do not promise it."
     if verdict == Verdict.no:
@@ -345,29 +347,29 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         blocks.append(section_block(line))
 
     details: list[str] = []
-    if (
-        audience == "sales"
-        and facts.safe
+    # the forecast is shown only when it is what the date rests on: beside a PM's date it
+    # would be a second, different answer
+    dated_by_forecast = (
+        facts.safe
+        and facts.pm_answer is None
         and facts.verdict in (Verdict.committed, Verdict.not_by_then)
-    ):
+    )
+    if audience == "sales" and dated_by_forecast:
         details.append(f"Safe promise date: {escape(facts.safe.describe())}")
     if audience == "services" and item:
         if item.status not in ("shipped", "declined"):
             details.append(f"Effort: {_estimate_text(item)}")
-        if facts.safe and facts.verdict in (Verdict.committed, Verdict.not_by_then):
+        if dated_by_forecast:
             details.append(f"Expected delivery: {escape(facts.safe.describe())}")
         if item.target_date:
             details.append(f"Target release: {format_date(item.target_date)}")
     if facts.pm_answer and internal:
         answer = facts.pm_answer
-        confirmed = (
-            f"Answered by {user(answer.answered_by)} on {format_date(answer.answered_at.date())}"
-        )
+        details.append(pm_answer_line(answer, audience, tz, facts.today))
         if audience != "marketing":
-            if answer.promise_date:
-                confirmed += f": {VERDICT_LABELS[answer.verdict].lower()} by {format_date(answer.promise_date)}"
-            confirmed += f" (valid until {format_date(answer.valid_until.date())})"
-        details.append(confirmed)
+            why = overrides_line(facts, tz)
+            if why:
+                details.append(why)
         details.extend(_pm_notes(answer, audience, item))
     if details:
         blocks.append(section_block("\n".join(details)))
@@ -428,6 +430,44 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     return blocks
 
 
+def answered_on(answer: PMAnswerFacts, tz) -> dt.date:
+    return answer.answered_at.astimezone(tz).date()
+
+
+def pm_answer_line(answer: PMAnswerFacts, audience: str, tz, today: dt.date) -> str:
+    """Who answered and when ("<@Priya>, Nov 30") and the fact they gave, never a reuse
+    window: how long an answer is reused is ours, not a date for the customer."""
+    line = f"Answered by {user(answer.answered_by)}, {format_date(answered_on(answer, tz), today)}"
+    if audience == "marketing":
+        return line
+    line += f": {answer.describe()}"
+    if answer.scope == DEAL:
+        deal = f" ({quote(answer.customer, 100)})" if answer.customer else ""
+        line += f", an exception for this deal only{deal}"
+    if answer.replaces is not None:
+        earlier = answer.replaces
+        on = format_date(answered_on(earlier, tz), today)
+        line += f" This updated answer replaces the one of {on}: {earlier.describe(today)}"
+    return line + "."
+
+
+def overrides_line(facts: AnswerFacts, tz) -> str:
+    """Where the roadmap and the PM's answer differ, which one wins and why, in one line."""
+    answer = facts.pm_answer
+    if answer is None or not facts.overrides:
+        return ""
+    whose = f"{user(answer.answered_by)}'s answer"
+    if answer.scope == DEAL:
+        return (
+            f"{whose} is an exception for this deal: it wins over the roadmap "
+            f"({escape(facts.overrides)}) for this customer only."
+        )
+    return (
+        f"{whose} wins over the roadmap ({escape(facts.overrides)}): it was given after "
+        "the item last changed, and a change to the item ends it."
+    )
+
+
 def answer_message(facts: AnswerFacts, audience: str, tz) -> Message:
     blocks = answer_blocks(facts, audience, tz)
     text = f"{_label(facts, audience)[1]}: {_plain(_headline(facts, audience))}"
@@ -437,9 +477,17 @@ def answer_message(facts: AnswerFacts, audience: str, tz) -> Message:
 def relay_message(facts: AnswerFacts, audience: str, tz) -> Message:
     """A PM's answer brought back to a rep who was waiting for it."""
     answer = facts.pm_answer
-    header = f":envelope_with_arrow: {user(answer.answered_by)} answered your question"
     internal = audience != "marketing" or (facts.item is not None and facts.item.public)
-    header += f" ({format_date(answer.answered_at.date())})." if internal else "."
+    on = f" ({format_date(answered_on(answer, tz), facts.today)})" if internal else ""
+    if facts.updated_from is not None:
+        header = (
+            f":arrows_counterclockwise: *Updated answer:* {user(answer.answered_by)}{on} "
+            "changed the answer to your question; this replaces the earlier one."
+        )
+        if audience != "marketing":
+            header += f"\nWas: {facts.updated_from}. Now: {answer.describe(facts.today)}."
+    else:
+        header = f":envelope_with_arrow: {user(answer.answered_by)} answered your question{on}."
     message = answer_message(facts, audience, tz)
     return Message(
         text=f"{_plain(header)} {message.text}", blocks=[section_block(header), *message.blocks]
@@ -525,10 +573,23 @@ def answer_buttons(escalation_id: int) -> ActionsBlock:
 
 
 def answer_modal(
-    escalation_id: int, verdict: Verdict, question_text: str, valid_days: int, item_key: str | None
+    *,
+    escalation_id: int,
+    question_text: str,
+    verdict: Verdict,
+    valid_days: int,
+    items: list[tuple[str, str]],
+    item_key: str | None,
+    scope: str,
+    customer: str | None,
+    current: PMAnswerFacts | None = None,
+    tz=None,
 ) -> View:
+    """The PM's answer form. `items` are the (key, title) pairs this PM may attach the answer
+    to; `current` is the answer this one will replace, filled in."""
     options = [Option(value=v.value, label=VERDICT_LABELS[v]) for v in PM_VERDICTS]
-    initial = next(o for o in options if o.value == verdict.value)
+    chosen = current.verdict if current else verdict
+    initial = next(o for o in options if o.value == chosen.value)
 
     def text_input(
         field: AnswerField,
@@ -542,46 +603,105 @@ def answer_modal(
             label=label,
             optional=optional,
             element=PlainTextInputElement(
-                action_id=field, multiline=multiline, initial_value=initial_value, max_length=2000
+                action_id=field,
+                multiline=multiline,
+                initial_value=initial_value or None,
+                max_length=2000,
             ),
         )
 
+    def filled(name: str) -> str | None:
+        return getattr(current, name) if current else None
+
+    blocks: list[Block] = [section_block(f"> {quote(question_text, 1500)}")]
+    if current is not None:
+        on = format_date(current.answered_at.astimezone(tz).date()) if tz else ""
+        blocks.append(
+            section_block(
+                f":warning: Already answered by {user(current.answered_by)}"
+                f"{', ' + on if on else ''}: {current.describe()}. Sending this form "
+                "*replaces* that answer, and the waiting reps are told what changed."
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=AnswerField.verdict,
+            label="Verdict",
+            element=StaticSelectElement(
+                action_id=AnswerField.verdict, options=options, initial_option=initial
+            ),
+        ),
+        InputBlock(
+            block_id=AnswerField.date,
+            label="Earliest date it can be promised (for yes / not by then)",
+            optional=True,
+            element=DatePickerElement(
+                action_id=AnswerField.date,
+                initial_date=current.promise_date.isoformat()
+                if current and current.promise_date
+                else None,
+            ),
+        ),
+        scope_input(scope, customer),
+        text_input(AnswerField.note, "Answer for the rep", True, filled("note")),
+        text_input(AnswerField.cost, "Cost", initial_value=filled("cost_note")),
+        text_input(AnswerField.scope, "Scope", initial_value=filled("scope_note")),
+        text_input(AnswerField.schedule, "Schedule", initial_value=filled("schedule_note")),
+        text_input(AnswerField.services_note, "For services", True, filled("services_note")),
+        text_input(AnswerField.marketing_note, "For marketing", True, filled("marketing_note")),
+    ]
+    if items:
+        blocks.append(item_input(items, item_key))
+    blocks.append(
+        text_input(
+            AnswerField.valid_days,
+            "Reuse for later questions for how many days (a change to the item ends it)",
+            initial_value=str(valid_days),
+            optional=False,
+        )
+    )
     return View(
         type="modal",
         callback_id=ModalId.answer,
         private_metadata=str(escalation_id),
         title=PlainTextObject(text="Answer the rep"),
-        submit=PlainTextObject(text="Send answer"),
+        submit=PlainTextObject(text="Replace answer" if current else "Send answer"),
         close=PlainTextObject(text="Cancel"),
-        blocks=[
-            section_block(f"> {quote(question_text, 1500)}"),
-            InputBlock(
-                block_id=AnswerField.verdict,
-                label="Verdict",
-                element=StaticSelectElement(
-                    action_id=AnswerField.verdict, options=options, initial_option=initial
-                ),
-            ),
-            InputBlock(
-                block_id=AnswerField.date,
-                label="Promise date (for yes / not by then)",
-                optional=True,
-                element=DatePickerElement(action_id=AnswerField.date),
-            ),
-            text_input(AnswerField.note, "Answer for the rep", multiline=True),
-            text_input(AnswerField.cost, "Cost"),
-            text_input(AnswerField.scope, "Scope"),
-            text_input(AnswerField.schedule, "Schedule"),
-            text_input(AnswerField.services_note, "For services", multiline=True),
-            text_input(AnswerField.marketing_note, "For marketing", multiline=True),
-            text_input(AnswerField.item_key, "Roadmap item key", initial_value=item_key),
-            text_input(
-                AnswerField.valid_days,
-                "Valid for how many days",
-                initial_value=str(valid_days),
-                optional=False,
-            ),
-        ],
+        blocks=blocks,
+    )
+
+
+SCOPE_LABELS = {ITEM: "Every deal (a fact about the item)", DEAL: "This deal only (an exception)"}
+MAX_OPTIONS = 100  # Slack's limit for a static select
+
+
+def scope_input(scope: str, customer: str | None) -> InputBlock:
+    labels = dict(SCOPE_LABELS)
+    if customer:
+        labels[DEAL] = f"Only this deal: {customer}"[:75]
+    options = [Option(value=value, label=label) for value, label in labels.items()]
+    return InputBlock(
+        block_id=AnswerField.applies_to,
+        label="Applies to",
+        element=StaticSelectElement(
+            action_id=AnswerField.applies_to,
+            options=options,
+            initial_option=next(o for o in options if o.value == scope),
+        ),
+    )
+
+
+def item_input(items: list[tuple[str, str]], item_key: str | None) -> InputBlock:
+    """The roadmap item the answer is about, chosen among the items of the PM's own areas."""
+    options = [Option(value=key, label=f"{key} {title}"[:75]) for key, title in items[:MAX_OPTIONS]]
+    initial = next((o for o in options if o.value == item_key), None)
+    return InputBlock(
+        block_id=AnswerField.item_key,
+        label="Roadmap item",
+        optional=True,
+        element=StaticSelectElement(
+            action_id=AnswerField.item_key, options=options, initial_option=initial
+        ),
     )
 
 

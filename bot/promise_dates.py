@@ -1,7 +1,11 @@
-"""The safe promise date for an item: the one place that decides it.
+"""What is known about an item now, read from the store, and the one answer it gives.
 
-The developers' remaining-work estimate, corrected by how the team's past estimates
-turned out (see bot.forecast); with too little history, a conservative prior.
+- `safe_date_for`: the forecast, the one place that computes it: the developers'
+  remaining-work estimate, corrected by how the team's past estimates turned out (see
+  bot.forecast); with too little history, a conservative prior; never before the target.
+- `pm_facts`: the PM answers that are still current for an item (or a question's thread).
+- `answer_for`: both, handed to the one date rule (`bot.truth.answer_question`). Every
+  message that states a verdict or a date gets it from here.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.forecast import Estimate as Remaining
 from bot.forecast import forecast
-from bot.verdicts import SafeDate, format_date
+from bot.truth import Asked, PMFact, Record, Truth, answer_question
+from bot.verdicts import SafeDate, Verdict, format_date
+from store import questions as q
 from store.history import history_version, team_ratios
-from store.models import Item
+from store.models import Answer, Item
 
 
 def safe_date_for(*, session: Session, ctx: Context, item: Item) -> SafeDate | None:
@@ -58,3 +64,65 @@ def not_before_target(safe: SafeDate, target: dt.date | None) -> SafeDate:
         summary=f"not before the team's target release, {format_date(target)} "
         f"(the estimate alone: {safe.summary})",
     )
+
+
+def record_for(*, session: Session, ctx: Context, item: Item | None) -> Record | None:
+    if item is None:
+        return None
+    return Record(status=item.status, safe=safe_date_for(session=session, ctx=ctx, item=item))
+
+
+def pm_fact(answer: Answer) -> PMFact:
+    return PMFact(
+        answer_id=answer.id,
+        kind=Verdict(answer.verdict),
+        earliest=answer.promise_date,
+        answered_by=answer.answered_by,
+        answered_at=answer.answered_at,
+        scope=answer.scope,
+        customer=answer.customer,
+        escalation_id=answer.escalation_id,
+    )
+
+
+def pm_facts(
+    *, session: Session, ctx: Context, item: Item | None, escalation_id: int | None = None
+) -> list[PMFact]:
+    """PM answers still current for `item`, or given in the thread `escalation_id`: not
+    replaced, inside their reuse window, and not older than the item's last change."""
+    answers = q.current_answers(
+        session=session,
+        item_id=item.id if item else None,
+        escalation_id=escalation_id,
+        now=ctx.now(),
+    )
+    return [
+        pm_fact(answer)
+        for answer in answers
+        if item is None
+        or answer.item_id != item.id
+        or answer.item_revised_at is None
+        or item.revised_at <= answer.item_revised_at
+    ]
+
+
+def answer_for(
+    *,
+    session: Session,
+    ctx: Context,
+    item: Item | None,
+    customer: str | None,
+    needed_by: dt.date | None,
+    audience: str = "sales",
+    escalation_id: int | None = None,
+    record: Record | None = None,
+) -> Truth:
+    """The verdict, the date to promise, and why, for one question about `item` today.
+    `record` may be passed in when the caller already has it (one forecast per item)."""
+    if record is None:
+        record = record_for(session=session, ctx=ctx, item=item)
+    facts = pm_facts(session=session, ctx=ctx, item=item, escalation_id=escalation_id)
+    asked = Asked(
+        customer=customer, needed_by=needed_by, audience=audience, escalation_id=escalation_id
+    )
+    return answer_question(record, facts, asked)

@@ -6,10 +6,12 @@
   and the item's PM (a line in the area's PM channel) about every promise that is now at
   risk, once per change; close promises whose item shipped and tell the rep.
 
-An item's date, for its promises, is the PM's date while a PM answer about it is valid;
-otherwise the later of the safe promise date (`safe_date_for`) and the team's target.
-A promise is at risk when that date is after the promised date, when the item is
-declined (or a PM said no), or when it is no longer committed.
+An item's date, for a promise, is what the one date rule (`bot.truth`, through
+`bot.promise_dates.answer_for`) says for that promise's customer today: a PM's answer
+that applies to the deal, else the safe promise date (never before the team's target).
+An exception granted to another customer moves nothing here. A promise is at risk when
+that date is after the promised date, when the item is declined (or a PM said no), or
+when it is no longer committed.
 
 Everything runs in the caller's transaction: alerts go through the outbox with it.
 """
@@ -26,7 +28,7 @@ from bot.asking import facts_for
 from bot.context import Context
 from bot.facts import ItemFacts
 from bot.messages import Message, error_message
-from bot.promise_dates import safe_date_for
+from bot.promise_dates import answer_for, record_for
 from bot.promise_messages import (
     DECLINED,
     LATE,
@@ -41,14 +43,13 @@ from bot.promise_messages import (
     promise_recorded,
     risk_alert,
 )
+from bot.truth import Record
 from bot.verdicts import VERDICT_LABELS, Verdict, format_date
 from store import promises as store
 from store import questions as q
 from store.db import session_scope
 from store.models import Item, Promise, Question
 from store.outbox import enqueue
-
-DELIVERING = ("committed", "in_progress")
 
 
 @dataclass
@@ -66,32 +67,70 @@ class PromiseCheck:
         )
 
 
-def outlook_for(*, session: Session, ctx: Context, item: Item) -> Outlook:
-    """Where `item` stands now: shipped, declined, not committed, or expected by a date."""
-    if item.status == "shipped":
-        return Outlook(state="shipped", status=item.status)
-    answer = q.valid_answer_for_item(session=session, item=item, now=ctx.now())
-    if answer is not None:
-        by = {
-            "answer_id": answer.id,
-            "answered_by": answer.answered_by,
-            "answered_on": answer.answered_at.astimezone(ctx.settings.tz).date(),
-        }
-        if answer.verdict == Verdict.no:
-            return Outlook(state=DECLINED, status=item.status, **by)
-        if answer.verdict == Verdict.not_committed:
-            return Outlook(state=UNCOMMITTED, status=item.status, **by)
-        if answer.promise_date is not None:
-            return Outlook(state="dated", status=item.status, date=answer.promise_date, **by)
-    if item.status == "declined":
-        return Outlook(state=DECLINED, status=item.status)
-    safe = safe_date_for(session=session, ctx=ctx, item=item)
-    if item.status not in DELIVERING or safe is None:
-        return Outlook(state=UNCOMMITTED, status=item.status, safe=safe)
-    target = item.target_date if item.target_date and item.target_date > safe.date else None
-    return Outlook(
-        state="dated", status=item.status, date=target or safe.date, safe=safe, target=target
+def outlook_for(
+    *,
+    session: Session,
+    ctx: Context,
+    item: Item,
+    customer: str | None = None,
+    escalation_id: int | None = None,
+    record: Record | None = None,
+) -> Outlook:
+    """Where `item` stands now for a promise to `customer`: shipped, declined, not
+    committed, or expected by a date."""
+    truth = answer_for(
+        session=session,
+        ctx=ctx,
+        item=item,
+        customer=customer,
+        needed_by=None,
+        escalation_id=escalation_id,
+        record=record,
     )
+    by = {}
+    if truth.pm is not None:
+        by = {
+            "answer_id": truth.pm.answer_id,
+            "answered_by": truth.pm.answered_by,
+            "answered_on": truth.pm.answered_at.astimezone(ctx.settings.tz).date(),
+        }
+    if truth.verdict == Verdict.available:
+        return Outlook(state="shipped", status=item.status)
+    if truth.verdict == Verdict.no:
+        return Outlook(state=DECLINED, status=item.status, **by)
+    if truth.date is None:
+        return Outlook(state=UNCOMMITTED, status=item.status, safe=truth.safe, **by)
+    safe = None if truth.pm is not None else truth.safe
+    return Outlook(state="dated", status=item.status, date=truth.date, safe=safe, **by)
+
+
+class _Outlooks:
+    """Outlooks for many promises: one forecast per item, one answer per deal."""
+
+    def __init__(self, session: Session, ctx: Context, promises: list[Promise]):
+        self.session, self.ctx = session, ctx
+        self.threads = store.threads_of_questions(
+            session=session, question_ids=[p.question_id for p in promises]
+        )
+        self.records: dict[int, Record | None] = {}
+        self.seen: dict[tuple, Outlook] = {}
+
+    def of(self, promise: Promise) -> Outlook:
+        item = promise.item
+        escalation_id = self.threads.get(promise.question_id)
+        key = (item.id, " ".join(promise.customer.lower().split()), escalation_id)
+        if key not in self.seen:
+            if item.id not in self.records:
+                self.records[item.id] = record_for(session=self.session, ctx=self.ctx, item=item)
+            self.seen[key] = outlook_for(
+                session=self.session,
+                ctx=self.ctx,
+                item=item,
+                customer=promise.customer,
+                escalation_id=escalation_id,
+                record=self.records[item.id],
+            )
+        return self.seen[key]
 
 
 def risk_of(promised_date: dt.date | None, outlook: Outlook) -> str | None:
@@ -151,13 +190,15 @@ def mark_promised(*, session: Session, ctx: Context, question_id: int, user_id: 
             "so there is nothing to promise. Ask again to see why."
         )
 
-    outlook = outlook_for(session=session, ctx=ctx, item=item)
-    shipped = facts.verdict == Verdict.available
-    said = (
-        facts.pm_answer.promise_date
-        if facts.pm_answer and facts.pm_answer.promise_date
-        else (facts.safe.date if facts.safe else None)
+    outlook = outlook_for(
+        session=session,
+        ctx=ctx,
+        item=item,
+        customer=question.customer,
+        escalation_id=question.escalation_id,
     )
+    shipped = facts.verdict == Verdict.available
+    said = facts.date
     # the rep promises the date the customer needs, which the answer said is safe;
     # without one, the date the answer gave
     promised = None if shipped else (question.needed_by or said)
@@ -231,11 +272,10 @@ def _tell_pm(
 def list_promises(*, session: Session, ctx: Context, user_id: str, channel_id: str) -> Message:
     """The rep's open promises with each one's date today, worded for this channel."""
     rows = []
-    outlooks: dict[int, Outlook] = {}
-    for promise in store.open_promises_of_rep(session=session, rep_id=user_id):
-        if promise.item_id not in outlooks:
-            outlooks[promise.item_id] = outlook_for(session=session, ctx=ctx, item=promise.item)
-        outlook = outlooks[promise.item_id]
+    promises = store.open_promises_of_rep(session=session, rep_id=user_id)
+    outlooks = _Outlooks(session, ctx, promises)
+    for promise in promises:
+        outlook = outlooks.of(promise)
         rows.append(
             (_facts(promise, promise.item), outlook, risk_of(promise.promised_date, outlook))
         )
@@ -262,12 +302,10 @@ def check_promises(
     if not promises:
         return report
     now, today = ctx.now(), ctx.today()
-    outlooks: dict[int, Outlook] = {}
+    outlooks = _Outlooks(session, ctx, promises)
     for promise in promises:
         item = promise.item
-        if item.id not in outlooks:
-            outlooks[item.id] = outlook_for(session=session, ctx=ctx, item=item)
-        outlook = outlooks[item.id]
+        outlook = outlooks.of(promise)
         facts = _facts(promise, item)
         audience = q.audience_of(session=session, channel_id=promise.channel_id)
         change = f"{int(item.revised_at.timestamp())}:{outlook.answer_id or 0}"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.answering import AnswerInput, check_input, may_answer, record_answer, relay_comment
 from bot.context import Context
 from bot.escalation import parse_verdict_reply
+from bot.truth import DEAL, ITEM
 from bot.verdicts import Verdict
 from store.db import session_scope
 from store.events import first_time
@@ -24,6 +25,20 @@ LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 # dropped as a reply in some other thread.
 THREAD_WAIT_SECONDS = 2.0
 THREAD_WAIT_STEP = 0.05
+THIS_DEAL = re.compile(
+    r"\b(this deal only|only (for )?this deal|just (for )?this deal|this customer only)\b", re.I
+)
+EVERY_DEAL = re.compile(r"\b(every deal|all deals|everyone|every customer|all customers)\b", re.I)
+
+
+def scope_in(note: str) -> str | None:
+    """The scope a thread reply states ("… this deal only", "… for every deal"); None: the
+    escalation's default (this deal only for an exception request)."""
+    if THIS_DEAL.search(note):
+        return DEAL
+    if EVERY_DEAL.search(note):
+        return ITEM
+    return None
 
 
 def escalation_thread(*, session: Session, channel_id: str, thread_ts: str) -> Escalation | None:
@@ -58,6 +73,7 @@ def reply_in_thread(
     user_id: str,
     text: str,
     event_key: str,
+    message_ts: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
     """Handle a message in a thread once (Slack retries are ignored): an answer or a comment
@@ -77,6 +93,7 @@ def reply_in_thread(
                     user_id=user_id,
                     text=text,
                     event_key=event_key,
+                    message_ts=message_ts,
                 )
             if waited >= THREAD_WAIT_SECONDS or not escalation_post_unrecorded(
                 session=session, channel_id=channel_id
@@ -95,19 +112,22 @@ def handle_thread_reply(
     user_id: str,
     text: str,
     event_key: str,
+    message_ts: str | None = None,
 ) -> str | None:
     escalation = escalation_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
     if escalation is None:
         return None
     text = LEADING_MENTION.sub("", text)  # "@canwe yes by …" is the same answer
     parsed = parse_verdict_reply(text)
-    if parsed and escalation.status == "open" and may_answer(ctx, escalation, user_id):
+    # an owner's verdict in an answered thread is a new version of the answer, on purpose
+    if parsed and may_answer(ctx, escalation, user_id):
         verdict, date, note = parsed
         answer_in = AnswerInput(
             verdict=Verdict(verdict),
             promise_date=date,
             note=note,
             valid_days=ctx.settings.canwe_answer_valid_days,
+            scope=scope_in(note),
         )
         problems = check_input(answer_in, ctx.today())
         if verdict in (Verdict.committed, Verdict.not_by_then) and date is None:
@@ -134,7 +154,8 @@ def handle_thread_reply(
             escalation_id=escalation.id,
             user_id=user_id,
             answer_in=answer_in,
-            source_key=event_key,
+            # one message is one answer, whichever events (message, mention, retry) bring it
+            source_key=f"message:{channel_id}:{message_ts}" if message_ts else f"event:{event_key}",
         )
         return "answer"
     relay_comment(

@@ -80,6 +80,7 @@ def register(app: App, ctx: Context) -> None:
             user_id=event.get("user", ""),
             text=event.get("text", ""),
             event_key=event_id,
+            message_ts=event.get("ts"),
         )
         if outcome:
             log.info("thread reply %s in %s: %s", event_id, event["channel"], outcome)

@@ -41,6 +41,7 @@ def read_answer(values: dict, today: dt.date) -> tuple[AnswerInput | None, dict[
         marketing_note=_value(values, AnswerField.marketing_note) or "",
         valid_days=int(valid_text),
         item_key=(_value(values, AnswerField.item_key) or "").strip() or None,
+        scope=_value(values, AnswerField.applies_to),
     )
     return answer, check_input(answer, today)
 
@@ -61,7 +62,8 @@ def register(app: App, ctx: Context) -> None:
                     escalation_id=int(view["private_metadata"]),
                     user_id=user_id,
                     answer_in=answer,
-                    source_key=f"view:{view['id']}",
+                    # a resent submission carries the same view id and hash: one answer
+                    source_key=f"view:{view['id']}:{view.get('hash', '')}",
                 )
         except NotAllowed:
             ack(

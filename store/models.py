@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -148,6 +149,17 @@ class Escalation(Base):
     """One open question thread in a PM channel; every question asking it is a watcher."""
 
     __tablename__ = "escalations"
+    __table_args__ = (
+        # one open thread per question asked: a second process asking the same new question
+        # at the same moment fails this insert and joins the thread (see bot.escalation)
+        Index(
+            "uq_escalations_open_key",
+            "open_key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
@@ -156,6 +168,8 @@ class Escalation(Base):
     owner_id: Mapped[str | None] = mapped_column(String(40))
     backup_id: Mapped[str | None] = mapped_column(String(40))
     match_text: Mapped[str] = mapped_column(Text)  # normalised text, to join unknown repeats
+    # what this thread is about while open: "item:12", "item:12:deal:globex" or "text:…"
+    open_key: Mapped[str | None] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(String(20))  # unknown | not_committed | exception
     status: Mapped[str] = mapped_column(String(20), index=True)  # open | answered
     message_ts: Mapped[str | None] = mapped_column(String(40))
@@ -171,15 +185,25 @@ class Escalation(Base):
 
 
 class Answer(Base):
-    """A PM's answer. Reused while valid and while the item has not been revised since."""
+    """A PM's answer, stored as a fact about the item, never as a verdict against one
+    rep's date: `verdict` is committed (can be promised from `promise_date`), not_committed
+    or no. `scope` "item" holds for every deal; "deal" only for the escalation's own reps
+    and later questions for `customer`. Reused while `valid_until` has not passed, the item
+    has not been revised since, and no later answer to the same escalation replaced it."""
 
     __tablename__ = "answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     verdict: Mapped[str] = mapped_column(String(20))
     promise_date: Mapped[dt.date | None] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(10), default="item", server_default="item")
+    customer: Mapped[str | None] = mapped_column(String(200))
+    replaced_at: Mapped[dt.datetime | None]
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
+    # the submission it came from ("view:V1:hash", "event:Ev1"): the same one twice is one answer
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
     cost_note: Mapped[str] = mapped_column(Text, default="")
     scope_note: Mapped[str] = mapped_column(Text, default="")
@@ -190,6 +214,8 @@ class Answer(Base):
     answered_at: Mapped[dt.datetime]
     valid_until: Mapped[dt.datetime]
     item_revised_at: Mapped[dt.datetime | None]
+
+    replaces: Mapped[Answer | None] = relationship(remote_side=[id])
 
 
 class OutboxMessage(Base):

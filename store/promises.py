@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Promise
+from store.models import Promise, Question
 
 
 def promise_for_question(*, session: Session, question_id: int) -> Promise | None:
@@ -34,3 +34,16 @@ def open_promises_on_items(*, session: Session, item_ids: Iterable[int] | None) 
             return []
         query = query.where(Promise.item_id.in_(ids))
     return list(session.scalars(query))
+
+
+def threads_of_questions(*, session: Session, question_ids: Iterable[int]) -> dict[int, int]:
+    """The PM thread (escalation id) each of `question_ids` waited in, for those that did."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Question.id, Question.escalation_id).where(
+            Question.id.in_(ids), Question.escalation_id.is_not(None)
+        )
+    )
+    return {question_id: escalation_id for question_id, escalation_id in rows}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Answer, Area, Channel, Escalation, Item, Question
@@ -43,40 +43,47 @@ def set_audience(*, session: Session, channel_id: str, audience: str) -> None:
         channel.audience = audience
 
 
-def valid_answer_for_item(*, session: Session, item: Item, now: dt.datetime) -> Answer | None:
-    """The latest PM answer about `item` that has not expired and predates no revision of it."""
-    answer = session.scalar(
+def current_answers(
+    *, session: Session, item_id: int | None, escalation_id: int | None, now: dt.datetime
+) -> list[Answer]:
+    """PM answers about `item_id` or given in `escalation_id` that no later answer replaced
+    and whose reuse window is still open, newest first. The caller drops those that
+    predate a revision of the item."""
+    about = []
+    if item_id is not None:
+        about.append(Answer.item_id == item_id)
+    if escalation_id is not None:
+        about.append(Answer.escalation_id == escalation_id)
+    if not about:
+        return []
+    return list(
+        session.scalars(
+            select(Answer)
+            .where(or_(*about), Answer.replaced_at.is_(None), Answer.valid_until > now)
+            .order_by(Answer.answered_at.desc(), Answer.id.desc())
+        )
+    )
+
+
+def current_answer_of_escalation(*, session: Session, escalation_id: int) -> Answer | None:
+    """The answer an escalation has now (None while open): the one a new answer replaces."""
+    return session.scalar(
         select(Answer)
-        .where(Answer.item_id == item.id, Answer.valid_until > now)
+        .where(Answer.escalation_id == escalation_id, Answer.replaced_at.is_(None))
         .order_by(Answer.answered_at.desc(), Answer.id.desc())
         .limit(1)
     )
-    if answer is None:
-        return None
-    if answer.item_revised_at is not None and item.revised_at > answer.item_revised_at:
-        return None
-    return answer
 
 
-def open_escalation_for_item(*, session: Session, item_id: int) -> Escalation | None:
+def answer_by_source(*, session: Session, source_key: str) -> Answer | None:
+    return session.scalar(select(Answer).where(Answer.source_key == source_key))
+
+
+def open_escalation_by_key(*, session: Session, open_key: str) -> Escalation | None:
+    """The open escalation about `open_key` (see bot.escalation.open_key), if any."""
     return session.scalar(
         select(Escalation)
-        .where(Escalation.item_id == item_id, Escalation.status == "open")
-        .limit(1)
-    )
-
-
-def open_escalation_for_text(*, session: Session, match_text: str) -> Escalation | None:
-    """The open escalation of an unmatched question asked in the same words."""
-    if not match_text:
-        return None
-    return session.scalar(
-        select(Escalation)
-        .where(
-            Escalation.item_id.is_(None),
-            Escalation.match_text == match_text,
-            Escalation.status == "open",
-        )
+        .where(Escalation.open_key == open_key, Escalation.status == "open")
         .limit(1)
     )
 
@@ -103,3 +110,13 @@ def watcher_summary(*, session: Session, escalation_id: int) -> tuple[int, float
 
 def areas(*, session: Session) -> list[Area]:
     return list(session.scalars(select(Area).order_by(Area.name)))
+
+
+def items_of_owner(*, session: Session, user_id: str, any_area: bool = False) -> list[Item]:
+    """The items of the areas `user_id` owns or backs up (every item with `any_area`)."""
+    query = select(Item).order_by(Item.key)
+    if not any_area:
+        query = query.join(Area, Item.area_id == Area.id).where(
+            or_(Area.pm_user_id == user_id, Area.backup_user_id == user_id)
+        )
+    return list(session.scalars(query))

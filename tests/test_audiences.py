@@ -30,7 +30,6 @@ ANSWER = PMAnswerFacts(
     answered_by="U0PMIDENT1",
     answered_at=dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC),
     promise_date=dt.date(2027, 5, 14),
-    valid_until=dt.datetime(2026, 12, 20, 15, tzinfo=dt.UTC),
     note=PM_NOTE,
     cost_note="costs 40 engineer-days",
     scope_note="SP-initiated only",
@@ -74,7 +73,9 @@ def facts(kind: str, public: bool) -> AnswerFacts:
             **base,
         )
     if kind in ("reused", "relay"):
-        return AnswerFacts(verdict=Verdict.committed, pm_answer=ANSWER, **base)
+        return AnswerFacts(
+            verdict=Verdict.committed, pm_answer=ANSWER, date=ANSWER.promise_date, **base
+        )
     if kind == "escalated":
         escalation = EscalationFacts(
             escalation_id=1,
@@ -141,7 +142,8 @@ def test_sales_gets_promise_language_date_confidence_and_next_step(kind):
 
 def test_sales_reused_answer_says_who_answered_and_when():
     shown = rendered("reused", "sales", public=False)
-    assert "Answered by <@U0PMIDENT1> on Nov 20" in shown and PM_NOTE in shown
+    assert "Answered by <@U0PMIDENT1>, Nov 20: can be promised from May 14, 2027" in shown
+    assert PM_NOTE in shown and "valid until" not in shown.lower()
 
 
 @pytest.mark.parametrize("kind", ["answer", "reused"])

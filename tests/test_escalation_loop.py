@@ -59,8 +59,11 @@ def answer_through_modal(
     date="2027-02-26",
     note="Yes with 2 extra devs",
     valid_days="30",
+    applies_to=None,
+    item=None,
+    channel=IDENTITY_CHANNEL,
 ):
-    response = click_answer(slack, user, IDENTITY_CHANNEL, root, verdict)
+    response = click_answer(slack, user, channel, root, verdict)
     assert response.status_code == 200
     opened = [c for c in slack.calls("views.open") if c.ok]
     assert opened, slack.dump()
@@ -72,6 +75,10 @@ def answer_through_modal(
     }
     if date:
         values["date"] = {"date": date}
+    if applies_to:  # "item": every deal; "deal": this deal only
+        values["applies_to"] = {"applies_to": applies_to}
+    if item:
+        values["item_key"] = {"item_key": item}
     return slack.send_view_submission(user, view_id, values)
 
 

@@ -291,6 +291,7 @@ def test_a_pm_answer_with_a_later_date_alerts(bot, slack, clock):
         verdict="not_by_then",
         date="2027-04-30",
         note="Okta review takes longer",
+        applies_to="item",  # an exception request, answered for every deal
     )
     bot.deliver()
     [dm] = dms(slack)
@@ -304,7 +305,10 @@ def test_a_pm_replying_no_in_the_thread_alerts(bot, slack):
     promise_okta(bot, slack)
     root = exception_thread(bot, slack)
     slack.send_message(
-        PM_IDENTITY, IDENTITY_CHANNEL, "no, Okta is off this year", thread_ts=root["ts"]
+        PM_IDENTITY,
+        IDENTITY_CHANNEL,
+        "no, Okta is off this year for every deal",
+        thread_ts=root["ts"],
     )
     bot.deliver()
     [dm] = dms(slack)
