@@ -118,14 +118,14 @@ def _settings() -> Settings:
         raise typer.Exit(2) from error
 
 
-def _context(settings: Settings, *, migrate: bool):
+def _context(settings: Settings, *, migrate: bool, serving: bool = False):
     from bot.context import build_context
     from store.migrate import upgrade
 
     _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
-    return build_context(settings)
+    return build_context(settings, request_timeouts=serving)
 
 
 @app.command()
@@ -293,6 +293,16 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
 
 def _prepare(settings: Settings, seed: Path | None):
     """Migrate SQLite on start (a production PostgreSQL is migrated with `canwe migrate`)."""
+    is_sqlite = settings.database_url.startswith("sqlite")
+    ctx = _context(settings, migrate=is_sqlite, serving=True)
+    if not is_sqlite:
+        _check_migrated(settings)
+    if seed is not None:  # an import is batch work: no request timeouts while seeding
+        _seed(_context(settings, migrate=False), seed)
+    return ctx
+
+
+def _seed(ctx, seed: Path) -> None:
     from sqlalchemy import func, select
 
     from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
@@ -300,23 +310,19 @@ def _prepare(settings: Settings, seed: Path | None):
     from store.db import session_scope
     from store.models import Item
 
-    is_sqlite = settings.database_url.startswith("sqlite")
-    ctx = _context(settings, migrate=is_sqlite)
-    if not is_sqlite:
-        _check_migrated(settings)
-    if seed is not None:
-        try:
-            with session_scope(ctx.sessions) as session:
-                if not session.scalar(select(func.count(Item.id))):
-                    loaded = read_file(seed, ctx.today())
-                    check_areas(loaded, session=session)
-                    report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
-                    search.optimize_index(session=session)
-                    typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
-        except RoadmapFileError as error:
-            typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
-            raise typer.Exit(1) from error
-    return ctx
+    try:
+        with session_scope(ctx.sessions) as session:
+            if not session.scalar(select(func.count(Item.id))):
+                loaded = read_file(seed, ctx.today())
+                check_areas(loaded, session=session)
+                report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+                search.optimize_index(session=session)
+                typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
+    except RoadmapFileError as error:
+        typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        ctx.engine.dispose()
 
 
 def _check_migrated(settings: Settings) -> None:

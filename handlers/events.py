@@ -10,6 +10,7 @@ from slack_bolt import App
 from bot.asking import ask
 from bot.context import Context
 from bot.threads import escalation_thread, handle_thread_reply
+from handlers.payloads import EventCallback, Mention, ThreadMessage
 from store.db import session_scope
 from store.events import first_time
 
@@ -20,47 +21,48 @@ MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 def register(app: App, ctx: Context) -> None:
     @app.event("app_mention")
     def mention(event: dict, body: dict) -> None:
-        event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+        said = Mention.model_validate(event)  # malformed: a 400 (handlers/errors.py)
+        event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
         with session_scope(ctx.sessions) as session:
             if not first_time(session=session, event_id=event_id, now=ctx.now()):
                 log.info("event %s already handled (Slack retry)", event_id)
                 return
-            if event.get("thread_ts") and escalation_thread(
-                session=session, channel_id=event["channel"], thread_ts=event["thread_ts"]
+            if said.thread_ts and escalation_thread(
+                session=session, channel_id=said.channel, thread_ts=said.thread_ts
             ):
                 return  # a PM mentioning the bot in its own thread: the message event answers
             asked = ask(
                 session=session,
                 ctx=ctx,
-                raw_text=MENTION.sub("", event.get("text", "")),
-                asker_id=event.get("user", ""),
-                channel_id=event["channel"],
+                raw_text=MENTION.sub("", said.text),
+                asker_id=said.user,
+                channel_id=said.channel,
                 source="mention",
                 request_key=f"event:{event_id}",
-                thread_ts=event.get("thread_ts") or event["ts"],
+                thread_ts=said.thread_ts or said.ts,
                 reply_in_thread=True,
             )
-        log.info("mention %s from %s: %s", event_id, event.get("user"), asked.message.text[:80])
+        log.info("mention %s from %s: %s", event_id, said.user, asked.message.text[:80])
 
     @app.event("message")
     def message(event: dict, body: dict) -> None:
         if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, bots: none of them is a reply to read
+        said = ThreadMessage.model_validate(event)
+        if not said.thread_ts or said.thread_ts == said.ts:
             return
-        thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts"):
-            return
-        event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+        event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
         with session_scope(ctx.sessions) as session:
             if not first_time(session=session, event_id=event_id, now=ctx.now()):
                 return
             outcome = handle_thread_reply(
                 session=session,
                 ctx=ctx,
-                channel_id=event["channel"],
-                thread_ts=thread_ts,
-                user_id=event.get("user", ""),
-                text=event.get("text", ""),
+                channel_id=said.channel,
+                thread_ts=said.thread_ts,
+                user_id=said.user,
+                text=said.text,
                 event_key=event_id,
             )
         if outcome:
-            log.info("thread reply %s in %s: %s", event_id, event["channel"], outcome)
+            log.info("thread reply %s in %s: %s", event_id, said.channel, outcome)
