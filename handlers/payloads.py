@@ -43,6 +43,7 @@ class _ActionEnvelope(_Part):
 
 
 class _ViewEnvelope(_Part):
+    type: str  # Bolt reads it on every view payload
     callback_id: str = ""
 
 

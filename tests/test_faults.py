@@ -1,0 +1,347 @@
+"""Fault injection, on PostgreSQL: what an operator sees when the database or Slack fails,
+and when someone sends the bot garbage. Each test reproduces one finding of issue 16.
+
+The database sits behind a TCP proxy (tests/tcp_proxy.py) that can blackhole it:
+connections accepted, nothing ever answered (a network partition). Slack is the stand-in,
+which can hang, 429 or 500 (sandbox/slack_standin.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from tests.conftest import load_roadmap, make_settings, serve_in_thread
+from tests.helpers import PM_IDENTITY, REP, SALES, questions
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.postgres
+
+QUESTION = "can we promise SSO with Okta to Acme by March 15?"
+EXPLORING = "can we promise yubikey support to Acme by March 15? $200k"
+
+
+def _through(proxy: TcpProxy, url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    netloc = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class FaultyBot:
+    def __init__(self, ctx, url: str, proxy: TcpProxy, delivery):
+        self.ctx = ctx
+        self.url = url
+        self.proxy = proxy
+        self.delivery = delivery
+        self.http = httpx.Client(timeout=20)
+
+    def healthz(self) -> tuple[int, float]:
+        started = time.monotonic()
+        response = self.http.get(f"{self.url}/healthz")
+        return response.status_code, time.monotonic() - started
+
+
+@pytest.fixture
+def faulty(pg_url, slack, clock) -> Iterator[FaultyBot]:
+    """The real app over HTTP on PostgreSQL through a proxy, with the engine `canwe serve`
+    uses (request timeouts on)."""
+    from app import build_app, build_web
+    from bot.context import Context
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+    from store.db import make_engine, make_session_factory
+
+    proxy = TcpProxy(*_host_port(pg_url)).start()
+    settings = make_settings(_through(proxy, pg_url), slack_api_url=slack.api_url)
+    engine = make_engine(settings.database_url, request_timeouts=True)
+    ctx = Context(
+        settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
+    )
+    load_roadmap(ctx)
+    client = make_client(settings)
+    (server, thread), url = serve_in_thread(build_web(ctx, build_app(ctx, client)))
+    slack.events_url = f"{url}/slack/events"
+    bot = FaultyBot(ctx, url, proxy, Delivery(ctx, client))
+    yield bot
+    bot.http.close()
+    server.should_exit = True
+    thread.join(timeout=5)
+    proxy.forward()
+    engine.dispose()
+    proxy.close()
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def _in_thread(target, *args) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def run():
+        started = time.monotonic()
+        result["response"] = target(*args)
+        result["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def _ack_text(response) -> str:
+    body = response.json()
+    return body.get("text", "") + json.dumps(body.get("blocks", []))
+
+
+# ------------------------------------------------------------------ never stall
+
+
+def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack):
+    assert slack.send_command(REP, SALES, QUESTION).status_code == 200  # warm: pooled
+    faulty.proxy.blackhole()
+
+    stuck, asked = _in_thread(slack.send_command, REP, SALES, QUESTION)
+    time.sleep(0.2)  # the question is now waiting on the database
+    started = time.monotonic()
+    help_response = slack.send_command(REP, SALES, "help")
+    help_seconds = time.monotonic() - started
+    status, health_seconds = faulty.healthz()
+    stuck.join(timeout=10)
+
+    assert help_response.status_code == 200 and "/canwe" in _ack_text(help_response)
+    assert help_seconds < 0.5, "help needs no database and waits for none"
+    assert status == 503 and health_seconds < 1.0
+    # the question is told, within Slack's 3 seconds, that it was not saved
+    assert asked["seconds"] < 3.0
+    assert "not saved" in _ack_text(asked["response"])
+
+    faulty.proxy.forward()
+    assert faulty.healthz()[0] == 200
+    assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))
+
+
+def test_a_hanging_auth_test_holds_up_only_the_request_that_asked(faulty, slack):
+    slack.hang("auth.test", seconds=5)
+    first, asked = _in_thread(slack.send_command, REP, SALES, QUESTION)
+    time.sleep(0.1)
+    started = time.monotonic()
+    others = [slack.send_command(REP, SALES, "help") for _ in range(3)]
+    others_seconds = time.monotonic() - started
+    status, health_seconds = faulty.healthz()
+    first.join(timeout=10)
+
+    assert all(r.status_code == 200 for r in others) and others_seconds < 1.0
+    assert status == 200 and health_seconds < 1.0
+    assert asked["seconds"] < 3.0 and "Okta" in _ack_text(asked["response"])
+
+
+def test_a_rate_limited_views_open_tells_the_pm_to_click_again(faulty, slack):
+    from tests.test_escalation_loop import click_answer, escalation_root
+
+    slack.send_command(REP, SALES, EXPLORING)
+    faulty.delivery.drain()
+    root = escalation_root(slack)
+    slack.fail("views.open", status=429, retry_after=8)
+
+    started = time.monotonic()
+    response = click_answer(slack, PM_IDENTITY, root["channel"], root, "committed")
+    assert response.status_code == 200 and time.monotonic() - started < 3.0
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert told and told[-1]["user"] == PM_IDENTITY and "click" in told[-1]["text"]
+    assert len(slack.calls("views.open")) == 1, "no retry in place"
+
+    click_answer(slack, PM_IDENTITY, root["channel"], root, "committed")  # again: it opens
+    assert [c for c in slack.calls("views.open") if c.ok]
+
+
+# ------------------------------------------------------------------ bad requests are 4xx
+
+
+def _post(faulty, body: bytes, content_type: str, headers: dict | None = None):
+    return faulty.http.post(
+        f"{faulty.url}/slack/events",
+        content=body,
+        headers={"Content-Type": content_type, **(headers or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"\xff\xfe\x00garbage", b"payload=%7Bbroken", b"[]", b"\x00" * 100],
+)
+def test_unsigned_garbage_is_refused_before_it_is_read(faulty, body, caplog):
+    response = _post(faulty, body, "application/json")
+    assert response.status_code == 401
+    assert "Traceback" not in caplog.text
+
+
+def test_a_timestamp_that_is_not_a_number_is_refused(faulty, slack):
+    body = b"command=%2Fcanwe&text=help&user_id=U1&channel_id=C1"
+    response = slack.send_signed(
+        body, "application/x-www-form-urlencoded", signature="v0=abc", timestamp=0
+    )
+    assert response.status_code == 401
+    response = _post(
+        faulty,
+        body,
+        "application/x-www-form-urlencoded",
+        {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": slack.sign(body, "abc")},
+    )
+    assert response.status_code == 401
+
+
+def _event(event) -> bytes:
+    return json.dumps(
+        {"type": "event_callback", "team_id": "T0CANWE", "event_id": "Ev1", "event": event}
+    ).encode()
+
+
+def _action(user="U0PMIDENT1", **action) -> bytes:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T0CANWE"},
+        "trigger_id": "1.2.abc",
+        "channel": {"id": "C0PMIDENT1"},
+        "actions": [{"type": "button", "block_id": "b", **action}],
+    }
+    return b"payload=" + httpx.QueryParams({"p": json.dumps(payload)}).get("p").encode()
+
+
+def _form(payload) -> bytes:
+    return str(httpx.QueryParams({"payload": json.dumps(payload)})).encode()
+
+
+def _submission(private_metadata="1", valid_days="30", verdict="committed") -> bytes:
+    return _form(
+        {
+            "type": "view_submission",
+            "team": {"id": "T0CANWE"},
+            "user": {"id": "U0PMIDENT1"},
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": "answer_modal",
+                "private_metadata": private_metadata,
+                "state": {
+                    "values": {
+                        "verdict": {"verdict": {"selected_option": {"value": verdict}}},
+                        "valid_days": {"valid_days": {"value": valid_days}},
+                    }
+                },
+            },
+        }
+    )
+
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+MALFORMED = {
+    "empty list": (b"[]", JSON),
+    "null": (b"null", JSON),
+    "a number": (b"42", JSON),
+    "invalid JSON": (b'{"type": ', JSON),
+    "invalid UTF-8": (b'{"type": "\xff"}', JSON),
+    "event is a string": (_event("app_mention"), JSON),
+    "event without a type": (_event({"channel": "C1"}), JSON),
+    "mention without a channel": (_event({"type": "app_mention", "ts": "1.2", "text": "x"}), JSON),
+    "mention with a list for text": (
+        _event({"type": "app_mention", "channel": "C1", "ts": "1.2", "text": ["x"]}),
+        JSON,
+    ),
+    "payload not JSON": (b"payload=%7Bnope", FORM),
+    "payload a list": (_form([1, 2]), FORM),
+    "actions a string": (_form({"type": "block_actions", "actions": "x"}), FORM),
+    "answer button without a verdict": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "actions": [{"action_id": "answer:committed", "value": "12"}],
+            }
+        ),
+        FORM,
+    ),
+    "answer button with a bad verdict": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "actions": [{"action_id": "answer:x", "value": "12:maybe"}],
+            }
+        ),
+        FORM,
+    ),
+    "answer button with a 5,000-digit id": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "actions": [{"action_id": "answer:no", "value": "9" * 5000 + ":no"}],
+            }
+        ),
+        FORM,
+    ),
+    "promise button with a word": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "channel": {"id": "C1"},
+                "actions": [{"action_id": "mark_promised", "value": "twelve"}],
+            }
+        ),
+        FORM,
+    ),
+    "button without a user": (
+        _form(
+            {
+                "type": "block_actions",
+                "actions": [{"action_id": "ask_exception", "value": "1"}],
+            }
+        ),
+        FORM,
+    ),
+    "modal with bad metadata": (_submission(private_metadata="escalation 1"), FORM),
+    "modal without a type": (
+        _form({"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1"}}),
+        FORM,
+    ),
+    "modal with a verdict it never offered": (_submission(verdict="maybe"), FORM),
+    "command without a user": (b"command=%2Fcanwe&text=sso&channel_id=C1", FORM),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_signed_malformed_payloads_are_a_400_and_one_log_line(faulty, slack, caplog, name):
+    body, content_type = MALFORMED[name]
+    caplog.clear()
+    response = slack.send_signed(body, content_type)
+    assert response.status_code == 400, (name, response.status_code, response.text)
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    refused = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(refused) == 1, [r.getMessage() for r in caplog.records]
+
+
+def test_a_5000_digit_validity_is_a_form_error_not_a_crash(faulty, slack):
+    response = slack.send_signed(_submission(valid_days="9" * 5000), FORM)
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "errors"
+    assert "valid_days" in response.json()["errors"]
+
+
+def test_a_replayed_command_is_answered_once_and_stored_once(faulty, slack):
+    first = slack.send_command(REP, SALES, EXPLORING, trigger_id="1.2.same")
+    again = slack.send_command(REP, SALES, EXPLORING, trigger_id="1.2.same")
+    assert first.status_code == again.status_code == 200
+    assert len(questions(faulty.ctx)) == 1
