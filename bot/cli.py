@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 import traceback
 from pathlib import Path
@@ -13,23 +12,15 @@ import click
 import typer
 from alembic.util import CommandError
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from bot.settings import Settings
 from bot.sync.base import SyncSource
+from store.db import hide_url_in, shown_url
 
 README_HINT = "see README.md, 'Configuration'"
 _DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
-
-
-def shown_url(url: str) -> str:
-    """A database URL fit to print: the password, if any, as ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # unparseable: hide whatever sits between user: and @
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _database_problem(error: BaseException) -> BaseException | None:
@@ -38,8 +29,10 @@ def _database_problem(error: BaseException) -> BaseException | None:
     while seen is not None:
         if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
             return seen
-        if isinstance(seen, ImportError) and _raised_in_sqlalchemy(seen):
-            return seen  # a URL for a database whose driver is not installed (mysql://)
+        if isinstance(seen, (ImportError, ValueError)) and _raised_in_sqlalchemy(seen):
+            # a URL for a database whose driver is not installed (mysql://), or a URL
+            # SQLAlchemy half parsed (a port that is not a number)
+            return seen
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -55,7 +48,7 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (SQLAlchemyError, CommandError, ImportError) as error:
+        except (SQLAlchemyError, CommandError, ImportError, ValueError) as error:
             problem = _database_problem(error)
             if problem is None:
                 raise
@@ -69,6 +62,9 @@ class _Commands(TyperGroup):
             reason = " ".join(str(orig if orig is not None else problem).split())
             if isinstance(problem, ImportError):
                 reason += " (canwe works with sqlite:/// and postgresql:// URLs)"
+            elif isinstance(problem, ValueError):
+                reason = f"not a valid URL ({reason})"
+            reason = hide_url_in(reason, url)  # SQLAlchemy quotes a URL it cannot parse
             typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
             raise typer.Exit(2) from error
 
@@ -78,6 +74,8 @@ app = typer.Typer(
     help="canwe: can we promise this feature to the customer, and by when?",
     no_args_is_help=True,
     add_completion=False,
+    # a traceback must not print local variables: they hold the settings and their secrets
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -282,7 +280,9 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     ctx.settings = settings = with_api_url(settings, sb)
     client = make_client(settings)
     web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
-    typer.echo(f"canwe sandbox (not Slack; store {settings.database_url}): open {sb.url}")
+    typer.echo(
+        f"canwe sandbox (not Slack; store {shown_url(settings.database_url)}): open {sb.url}"
+    )
     try:
         run_server(
             settings, ctx, client, web, host="127.0.0.1"

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from bot.slack_text import without_format_characters
+
 MAX_QUESTION_CHARS = 1000
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -122,7 +124,7 @@ def clean_text(raw: str) -> str:
     Links keep their visible label only, as plain text; mentions and broadcasts vanish,
     so nothing the bot repeats can ping a channel or carry a live link.
     """
-    text = unicodedata.normalize("NFKC", raw or "")
+    text = without_format_characters(unicodedata.normalize("NFKC", raw or ""))
     text = _CONTROL.sub(" ", text)
 
     def _replace(match: re.Match[str]) -> str:
@@ -134,7 +136,10 @@ def clean_text(raw: str) -> str:
             return inner.split("|", 1)[1]
         return ""  # a bare link: not repeated
 
-    text = _SLACK_TOKEN.sub(_replace, text)
+    # again until none is left: removing `<x>` from `<!chan<x>nel>` makes a new `<!channel>`
+    # (what is shown is escaped anyway: bot/slack_text.py)
+    while (removed := _SLACK_TOKEN.sub(_replace, text)) != text:
+        text = removed
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +40,7 @@ def make_engine(database_url: str, *, request_timeouts: bool = False) -> Engine:
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _password_encoded(database_url)
     if database_url.startswith("sqlite"):
         busy_seconds = STATEMENT_TIMEOUT_SECONDS if request_timeouts else 30
         engine = create_engine(
@@ -68,6 +71,19 @@ def make_engine(database_url: str, *, request_timeouts: bool = False) -> Engine:
     )
     _Watchdog(limit=STATEMENT_TIMEOUT_SECONDS + 0.5).watch(engine)
     return engine
+
+
+def _password_encoded(url: str) -> str:
+    """The URL with a password that holds an unencoded `@` (or `/`, `?`, `#`) encoded:
+    SQLAlchemy would otherwise read part of the password as the host name."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or rest.count("@") < 2:
+        return url
+    credentials, _, location = rest.rpartition("@")
+    user_name, has_password, password = credentials.partition(":")
+    if not has_password:
+        return url
+    return f"{scheme}://{user_name}:{quote(unquote(password), safe='')}@{location}"
 
 
 def _pool_arguments(request_timeouts: bool) -> dict:
@@ -183,6 +199,47 @@ def _cut_off(dbapi_connection) -> None:
         log.warning("database did not answer in time: connection cut off")
     except Exception as error:  # already closed: nothing is waiting on it
         log.debug("could not cut off a database connection: %s", error)
+
+
+# ?password=…, &sslpassword=…, and libpq's "host=h password=…" form
+_SECRET_PARAMETER = re.compile(
+    r"(?i)((?:^|[?&;\s])[^=&;#\s]*(?:pass|secret|token|key)[^=&;#\s]*=)[^&;#\s]*"
+)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: any password as ***.
+
+    Written for what people actually put in DATABASE_URL, parsable or not: the password
+    (encoded or not, with or without an unencoded `@` in it: everything before the last `@`
+    is the user part), and query parameters such as `?password=` or `sslpassword=`.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    if "@" in rest:
+        credentials, _, location = rest.rpartition("@")
+        user_name, has_password, _ = credentials.partition(":")
+        if has_password or "/" in user_name or "?" in user_name:
+            user_name = user_name.split("/")[0].split("?")[0] + ":***"
+        rest = f"{user_name}@{location}"
+    rest = _SECRET_PARAMETER.sub(r"\1***", rest)
+    return f"{scheme}{separator}{rest}"
+
+
+def hide_url_in(text: str, url: str) -> str:
+    """`text` (an error message, say) with `url`, and its password, shown as `shown_url`."""
+    text = text.replace(url, shown_url(url))
+    password = _password(url)
+    return text.replace(password, "***") if password and len(password) > 2 else text
+
+
+def _password(url: str) -> str | None:
+    rest = url.partition("://")[2] or url
+    if "@" not in rest:
+        return None
+    credentials = rest.rpartition("@")[0]
+    return credentials.partition(":")[2] or None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -345,3 +345,65 @@ def test_a_replayed_command_is_answered_once_and_stored_once(faulty, slack):
     again = slack.send_command(REP, SALES, EXPLORING, trigger_id="1.2.same")
     assert first.status_code == again.status_code == 200
     assert len(questions(faulty.ctx)) == 1
+
+
+# ------------------------------------------------------------------ never leak
+
+SECRET = "s3cr3t-Pa55"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+psycopg://canwe:{SECRET}@127.0.0.1:1/canwe",
+        f"postgresql://canwe:{SECRET.replace('-', '%2D')}@127.0.0.1:1/canwe",  # encoded
+        f"postgresql+psycopg://canwe:{SECRET}@x@127.0.0.1:1/canwe",  # an unencoded @
+        f"postgresql+psycopg://canwe:{SECRET}/x?y@127.0.0.1:1/canwe",  # unencoded / and ?
+        f"postgresql+psycopg://canwe@127.0.0.1:1/canwe?password={SECRET}",
+        f"postgresql+psycopg://canwe@127.0.0.1:1/canwe?sslmode=prefer&sslpassword={SECRET}",
+        f"postgresql+psycopg://canwe:{SECRET}@127.0.0.1:notaport/canwe",  # unparsable
+        f"postgres ql://canwe:{SECRET}@127.0.0.1/canwe",
+        f"mysql://canwe:{SECRET}@127.0.0.1/canwe",  # no driver
+        f"canwe:{SECRET}@127.0.0.1/canwe",  # no scheme at all
+    ],
+)
+def test_no_database_url_prints_its_password(url):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from store.db import shown_url
+
+    assert SECRET not in shown_url(url) and "Pa55" not in shown_url(url)
+    for command in (["migrate"], ["digest"], ["ask", "sso"]):
+        result = CliRunner().invoke(cli, command, env={"DATABASE_URL": url})
+        said = result.output + str(result.stderr_bytes or b"")
+        assert result.exit_code == 2, (command, said)
+        assert "Pa55" not in said and "Traceback" not in said, said
+        assert said.count("\n") == 1, said  # one line
+
+
+NESTED = (
+    "can we promise yubikey support <!chan<x>nel> <@U0VIC<x>TIM01> "
+    "<https://evil.example.com/l<x>ogin|verify here> \u202eexe.gnp\u202c \u2066x\u2069 to Acme?"
+)
+LIVE = ("<!channel", "<@U0VIC", "<https://evil", "\u202e", "\u2066", "\u202c")
+
+
+def test_nested_markup_and_bidi_never_reach_slack_live(faulty, slack):
+    from tests.helpers import IDENTITY_CHANNEL, posts
+
+    ack = slack.send_command(REP, SALES, NESTED)
+    faulty.delivery.drain()
+    [pm_post] = posts(slack, channel=IDENTITY_CHANNEL)
+    shown = [ack.text, json.dumps(pm_post, ensure_ascii=False)]
+    shown += [json.dumps(c.args, ensure_ascii=False) for c in slack.calls() if c.ok]
+    for text in shown:
+        assert not any(live in text for live in LIVE), text
+    assert "yubikey" in pm_post["text"]  # the notification still says what was asked
+
+
+def test_escaping_is_entities_after_everything_else():
+    from bot.messages import escape, quote
+
+    assert escape("<!chan<x>nel> & \u202e") == "&lt;!chan&lt;x&gt;nel&gt; &amp; "
+    assert quote("*<b>*") == "*\u200b&lt;b&gt;*\u200b"
