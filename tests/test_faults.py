@@ -407,3 +407,40 @@ def test_escaping_is_entities_after_everything_else():
 
     assert escape("<!chan<x>nel> & \u202e") == "&lt;!chan&lt;x&gt;nel&gt; &amp; "
     assert quote("*<b>*") == "*\u200b&lt;b&gt;*\u200b"
+
+
+# ------------------------------------------------------------------ never lose
+
+
+def test_the_sandbox_refuses_another_store_and_touches_nothing(pg_url, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from store.db import make_engine, make_session_factory, session_scope
+    from store.models import OutboxMessage
+    from store.outbox import enqueue, pending_count
+    from tests.conftest import START
+
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        for n in range(3):
+            enqueue(
+                session=session,
+                dedupe_key=f"prod:{n}",
+                method="chat.postMessage",
+                payload={"channel": "C0SALES001", "text": f"production message {n}"},
+                now=START,
+            )
+    monkeypatch.chdir(tmp_path)
+    url = pg_url.replace("postgres@", f"postgres:{SECRET}@")
+    for args in (["serve"], ["serve", "--sandbox"]):
+        result = CliRunner().invoke(cli, args, env={"DATABASE_URL": url})
+        assert result.exit_code == 2, result.output
+        assert result.output.count("\n") == 1 and "refusing to start the sandbox" in result.output
+        assert SECRET not in result.output
+    with session_scope(sessions) as session:
+        assert pending_count(session=session) == 3  # still waiting for the real Slack
+        assert session.query(OutboxMessage).filter(OutboxMessage.attempts > 0).count() == 0
+    assert not (tmp_path / "canwe-sandbox.db").exists()
+    engine.dispose()
