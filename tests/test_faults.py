@@ -444,3 +444,39 @@ def test_the_sandbox_refuses_another_store_and_touches_nothing(pg_url, tmp_path,
         assert session.query(OutboxMessage).filter(OutboxMessage.attempts > 0).count() == 0
     assert not (tmp_path / "canwe-sandbox.db").exists()
     engine.dispose()
+
+
+def test_a_dead_process_s_claims_are_taken_over_in_seconds_and_sent_once(faulty, slack, clock):
+    from bot.delivery import LEASE, Delivery
+    from bot.slack_client import make_client
+    from tests.helpers import IDENTITY_CHANNEL, posts, unsent
+
+    slack.send_command(REP, SALES, EXPLORING)
+    dead = Delivery(faulty.ctx, make_client(faulty.ctx.settings))
+    claimed = dead.claim()  # ... and the process is killed (-9) before it sends anything
+    assert len(claimed.rows) == 1 and LEASE.total_seconds() <= 15
+
+    assert faulty.delivery.run_once().sent == 0  # the lease holds while it may be alive
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert faulty.delivery.run_once().sent == 1  # taken over, seconds later
+    # had it only stalled, it finds its lease gone and does not send a second copy
+    assert dead.send(claimed).sent == 0
+    assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1 and unsent(faulty.ctx) == 0
+
+
+def test_two_processes_send_each_message_once(faulty, slack, clock):
+    from bot.delivery import Delivery
+    from bot.slack_client import make_client
+    from tests.helpers import posts, unsent
+
+    for n in range(6):
+        slack.send_command(REP, SALES, f"{EXPLORING} deal {n}", trigger_id=f"1.2.{n}")
+        slack.send_mention(REP, SALES, f"salesforce sync number {n} for Acme")
+    other = Delivery(faulty.ctx, make_client(faulty.ctx.settings))
+    threads = [threading.Thread(target=d.drain) for d in (faulty.delivery, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    sent = [json.dumps(p, sort_keys=True) for p in posts(slack)]
+    assert unsent(faulty.ctx) == 0 and len(sent) == len(set(sent)) and sent
