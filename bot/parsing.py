@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from bot.slack_text import without_format_characters
 
 MAX_QUESTION_CHARS = 1000
+# a deal above this is a typo (the column holds up to $10^12): ignored, and the rep told
+MAX_DEAL_VALUE = Decimal("10_000_000_000")
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -116,6 +118,7 @@ class ParsedQuestion:
     customer: str | None
     deal_value: Decimal | None
     truncated: bool
+    deal_value_ignored: str | None = None  # what the rep wrote, when it was too large to be real
 
 
 def clean_text(raw: str) -> str:
@@ -257,6 +260,8 @@ def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | No
 
 
 def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
+    """The deal value and the words that said it; (None, words) when it is above
+    MAX_DEAL_VALUE."""
     match = _MONEY.search(text)
     if not match:
         return None, None
@@ -266,6 +271,8 @@ def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
         value = Decimal(number) * _MULTIPLIERS.get(multiplier, 1)
     except InvalidOperation:
         return None, None
+    if not value.is_finite() or value > MAX_DEAL_VALUE:
+        return None, match.group(0)
     return value, match.group(0)
 
 
@@ -315,6 +322,7 @@ def parse_question(raw: str, today: dt.date) -> ParsedQuestion:
         customer=customer,
         deal_value=deal_value,
         truncated=truncated,
+        deal_value_ignored=money_phrase if money_phrase and deal_value is None else None,
     )
 
 

@@ -480,3 +480,120 @@ def test_two_processes_send_each_message_once(faulty, slack, clock):
         thread.join(timeout=30)
     sent = [json.dumps(p, sort_keys=True) for p in posts(slack)]
     assert unsent(faulty.ctx) == 0 and len(sent) == len(set(sent)) and sent
+
+
+# ------------------------------------------------------------------ limits on input
+
+
+def _import(url: str, path) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["import", str(path)], env={"DATABASE_URL": url})
+    return result.exit_code, result.output
+
+
+def _items(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from store.db import make_engine, make_session_factory, session_scope
+    from store.models import Item
+
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as session:
+        count = session.scalar(select(func.count(Item.id)))
+    engine.dispose()
+    return count
+
+
+@pytest.mark.parametrize(
+    "text, line, key",
+    [
+        (
+            "items:\n  - key: A-1\n    title: T\n    status: planned\n    status: declined\n",
+            5,
+            "status",
+        ),
+        (
+            "items:\n  - {key: A-1, title: T, status: planned}\n"
+            "items:\n  - {key: A-2, title: U, status: planned}\n",
+            3,
+            "items",
+        ),
+        ("items:\n  - {key: A-1, title: T, status: planned, title: U}\n", 2, "title"),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_its_line(pg_url, tmp_path, text, line, key):
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(text)
+    code, output = _import(pg_url, path)
+    assert code == 1 and "Traceback" not in output
+    assert f"{path}: line {line}: '{key}' is given twice" in output
+    assert _items(pg_url) == 0
+
+
+def test_values_that_do_not_fit_the_store_are_one_line_each(pg_url, tmp_path):
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(
+        "areas:\n"
+        f"  - {{name: Identity, pm: {'U' * 300}}}\n"
+        "items:\n"
+        f"  - {{key: A-1, title: T, status: planned, url: 'https://x.example/{'u' * 5000}'}}\n"
+        '  - {key: A-2, title: "nul \\0 inside", status: planned}\n'
+        "  - {key: A-3, title: T, status: planned, estimate: {likely: 5, pessimistic: .inf}}\n"
+        "  - {key: A-4, title: T, status: planned, estimate: {likely: .nan}}\n"
+        "  - {key: A-5, title: T, status: planned, estimate: {likely: 99999999}}\n"
+    )
+    code, output = _import(pg_url, path)
+    assert code == 1 and "Traceback" not in output
+    problems = output.strip().splitlines()[1:]
+    assert len(problems) == 6, output
+    assert all(len(line) < 200 for line in problems)
+    assert "field pm: String should have at most 40 characters" in problems[0]
+    assert (
+        "(A-1), field url" in output and "(A-2), field title: Value error, contains a NUL" in output
+    )
+    assert "(A-3), field estimate.pessimistic: Input should be a finite number" in output
+    assert _items(pg_url) == 0
+
+
+def test_a_huge_description_is_cut_before_it_is_indexed(faulty, slack, tmp_path):
+    from sqlalchemy import func, select
+
+    from bot.roadmap_schema import MAX_DESCRIPTION_CHARS
+    from store.db import session_scope
+    from store.models import Item
+
+    path = tmp_path / "roadmap.yaml"
+    path.write_text(
+        "items:\n  - key: BIG-1\n    title: Quantum widget export\n    status: planned\n"
+        f"    description: '{'lorem ipsum dolor ' * 600_000}'\n"  # ~10 MB
+    )
+    code, output = _import(faulty.ctx.settings.database_url, path)
+    assert code == 0, output
+    with session_scope(faulty.ctx.sessions) as session:
+        longest = session.scalar(select(func.max(func.length(Item.description))))
+    assert longest == MAX_DESCRIPTION_CHARS
+    assert "Quantum widget export" in _ack_text(slack.send_command(REP, SALES, "quantum widget"))
+
+
+def test_a_deal_value_too_large_to_be_real_is_ignored_with_a_note(faulty, slack):
+    ack = slack.send_command(REP, SALES, f"{QUESTION} $9999999999999k")
+    assert ack.status_code == 200 and "ignored the deal value" in _ack_text(ack)
+    mention = slack.send_mention(
+        REP, SALES, "<@UCANWEBOT> can we promise yubikey support to Acme? $9999999999999k"
+    )
+    assert mention.status_code == 200
+    stored = questions(faulty.ctx)
+    assert len(stored) == 2 and all(q.deal_value is None for q in stored)
+
+
+def test_more_ids_than_postgresql_takes_parameters_are_read_in_batches(pg_url):
+    from store.db import make_engine, make_session_factory, session_scope
+    from store.promises import open_promises_on_items
+
+    engine = make_engine(pg_url)
+    with session_scope(make_session_factory(engine)) as session:
+        assert open_promises_on_items(session=session, item_ids=range(1, 70_001)) == []
+    engine.dispose()
