@@ -24,6 +24,7 @@ from tests.tcp_proxy import TcpProxy
 pytestmark = pytest.mark.postgres
 
 QUESTION = "can we promise SSO with Okta to Acme by March 15?"
+SECRET = "s3cr3t-Pa55"  # a database password no output may show
 EXPLORING = "can we promise yubikey support to Acme by March 15? $200k"
 
 
@@ -33,6 +34,21 @@ def _through(proxy: TcpProxy, url: str) -> str:
     host = f"127.0.0.1:{proxy.port}"
     netloc = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_the_logs(caplog):
+    """Every test here: whatever failed, no log line carries a token, a signing secret or a
+    database password."""
+    import logging
+
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+
+    caplog.set_level(logging.INFO)
+    yield
+    logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    for secret in (BOT_TOKEN, SIGNING_SECRET, SECRET):
+        assert secret not in logged
 
 
 class FaultyBot:
@@ -130,7 +146,7 @@ def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack
 
 
 def test_a_hanging_auth_test_holds_up_only_the_request_that_asked(faulty, slack):
-    slack.hang("auth.test", seconds=5)
+    slack.hang("auth.test", seconds=3)  # longer than the request client waits
     first, asked = _in_thread(slack.send_command, REP, SALES, QUESTION)
     time.sleep(0.1)
     started = time.monotonic()
@@ -174,14 +190,11 @@ def _post(faulty, body: bytes, content_type: str, headers: dict | None = None):
     )
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"{not json", b"\xff\xfe\x00garbage", b"payload=%7Bbroken", b"[]", b"\x00" * 100],
-)
-def test_unsigned_garbage_is_refused_before_it_is_read(faulty, body, caplog):
-    response = _post(faulty, body, "application/json")
-    assert response.status_code == 401
-    assert "Traceback" not in caplog.text
+def test_unsigned_garbage_is_refused_before_it_is_read(faulty, caplog):
+    for body in [b"{not json", b"\xff\xfe\x00garbage", b"payload=%7Bbroken", b"[]", b"\0" * 99]:
+        response = _post(faulty, body, "application/json")
+        assert response.status_code == 401, body
+    assert not any(r.exc_info for r in caplog.records)
 
 
 def test_a_timestamp_that_is_not_a_number_is_refused(faulty, slack):
@@ -322,15 +335,14 @@ MALFORMED = {
 }
 
 
-@pytest.mark.parametrize("name", list(MALFORMED))
-def test_signed_malformed_payloads_are_a_400_and_one_log_line(faulty, slack, caplog, name):
-    body, content_type = MALFORMED[name]
-    caplog.clear()
-    response = slack.send_signed(body, content_type)
-    assert response.status_code == 400, (name, response.status_code, response.text)
-    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
-    refused = [r for r in caplog.records if "malformed" in r.getMessage()]
-    assert len(refused) == 1, [r.getMessage() for r in caplog.records]
+def test_signed_malformed_payloads_are_a_400_and_one_log_line(faulty, slack, caplog):
+    for name, (body, content_type) in MALFORMED.items():
+        caplog.clear()
+        response = slack.send_signed(body, content_type)
+        assert response.status_code == 400, (name, response.status_code, response.text)
+        assert not any(r.exc_info for r in caplog.records), name
+        said = [r.getMessage() for r in caplog.records if r.name != "httpx"]  # the test client
+        assert len([m for m in said if "malformed" in m]) == 1 and len(said) == 1, (name, said)
 
 
 def test_a_5000_digit_validity_is_a_form_error_not_a_crash(faulty, slack):
@@ -348,8 +360,6 @@ def test_a_replayed_command_is_answered_once_and_stored_once(faulty, slack):
 
 
 # ------------------------------------------------------------------ never leak
-
-SECRET = "s3cr3t-Pa55"
 
 
 @pytest.mark.parametrize(
@@ -568,7 +578,7 @@ def test_a_huge_description_is_cut_before_it_is_indexed(faulty, slack, tmp_path)
     path = tmp_path / "roadmap.yaml"
     path.write_text(
         "items:\n  - key: BIG-1\n    title: Quantum widget export\n    status: planned\n"
-        f"    description: '{'lorem ipsum dolor ' * 600_000}'\n"  # ~10 MB
+        f"    description: '{'lorem ipsum dolor ' * 120_000}'\n"  # 2 MB
     )
     code, output = _import(faulty.ctx.settings.database_url, path)
     assert code == 0, output
