@@ -69,7 +69,8 @@ def make_engine(database_url: str, *, request_timeouts: bool = False) -> Engine:
         },
         **_pool_arguments(request_timeouts),
     )
-    _Watchdog(limit=STATEMENT_TIMEOUT_SECONDS + 0.5).watch(engine)
+    # the server's own timeouts fire first; the watchdog is for a server that cannot answer
+    _Watchdog(limit=STATEMENT_TIMEOUT_SECONDS + 1.0).watch(engine)
     return engine
 
 
@@ -139,12 +140,19 @@ class _Watchdog:
         self._disarm(conn.connection.dbapi_connection)
 
     def _on_error(self, context) -> None:
-        if context.connection is not None and context.connection.connection is not None:
-            self._disarm(context.connection.connection.dbapi_connection)
+        try:
+            dbapi_connection = context.connection.connection.dbapi_connection
+        except (AttributeError, exc.SQLAlchemyError):
+            return
+        self._disarm(dbapi_connection)
 
     def _arm_connection(self, conn) -> None:
-        if conn.connection is not None and conn.connection.dbapi_connection is not None:
-            self._arm(conn.connection.dbapi_connection)
+        try:
+            dbapi_connection = conn.connection.dbapi_connection
+        except exc.SQLAlchemyError:  # already invalidated: nothing waits on the server
+            return
+        if dbapi_connection is not None:
+            self._arm(dbapi_connection)
 
     def _arm_reset(self, dbapi_connection, _record, _state=None) -> None:
         self._arm(dbapi_connection)

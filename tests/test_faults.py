@@ -134,7 +134,7 @@ def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack
     stuck.join(timeout=10)
 
     assert help_response.status_code == 200 and "/canwe" in _ack_text(help_response)
-    assert help_seconds < 0.5, "help needs no database and waits for none"
+    assert help_seconds < 1.0, "help needs no database and waits for none"
     assert status == 503 and health_seconds < 1.0
     # the question is told, within Slack's 3 seconds, that it was not saved
     assert asked["seconds"] < 3.0
