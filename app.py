@@ -188,7 +188,10 @@ def serve(
             config = uvicorn.Config(web, host=host, port=settings.port, log_level="warning")
             threading.Thread(target=uvicorn.Server(config).run, daemon=True).start()
             log.info("canwe in Socket Mode; health on :%s/healthz", settings.port)
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            # the socket's own calls (apps.connections.open) may wait and retry: not a request
+            SocketModeHandler(
+                app, settings.slack_app_token.get_secret_value(), web_client=client
+            ).start()
         else:
             log.info("canwe listening on :%s (POST /slack/events, GET /healthz)", settings.port)
             uvicorn.run(web, host=host, port=settings.port, log_level="warning")
