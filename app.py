@@ -103,8 +103,12 @@ class SlackEndpoint:
         self.limiter = anyio.CapacityLimiter(request_threads(ctx.engine))
 
     async def handle(self, request: Request) -> Response:
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            log.warning("refused a request to /slack/events with content-length %.20s", length)
+            return PlainTextResponse("payload too large", status_code=413)
         body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > MAX_BODY_BYTES:  # chunked, without a length
             log.warning("refused a %d-byte request to /slack/events", len(body))
             return PlainTextResponse("payload too large", status_code=413)
         if not self._signed(body, request.headers):

@@ -194,6 +194,7 @@ def test_unsigned_garbage_is_refused_before_it_is_read(faulty, caplog):
     for body in [b"{not json", b"\xff\xfe\x00garbage", b"payload=%7Bbroken", b"[]", b"\0" * 99]:
         response = _post(faulty, body, "application/json")
         assert response.status_code == 401, body
+    assert _post(faulty, b"x" * 2_000_000, "application/json").status_code == 413
     assert not any(r.exc_info for r in caplog.records)
 
 
