@@ -2,40 +2,58 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import anyio
+import anyio.to_thread
 from slack_bolt import App
-from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import Clock as SignatureClock
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.context import Context
 from bot.settings import Settings
+from bot.slack_client import for_requests
 from handlers import register_listeners
-from store.db import ping
+from handlers.payloads import MalformedRequest, read_request
+from store.db import ping, request_threads
 
 log = logging.getLogger("canwe")
 
 
 AUTH_RETRY_SECONDS = 60
+HEALTH_DEADLINE_SECONDS = 0.8  # /healthz answers within a second, 503 if the database is slow
+MAX_BODY_BYTES = 1_000_000  # Slack's payloads are far smaller
+SIGNATURE_MAX_AGE_SECONDS = 5 * 60  # Slack's rule: older requests may be replays
 
 
 def authorize_with(client: WebClient):
     """Bolt's authorize step, from our one bot token. The identity from auth.test is cached;
     while Slack is unreachable requests are still served (without the bot's user id) rather
-    than failing, and auth.test is tried again a minute later."""
+    than failing, and auth.test is tried again a minute later. Only one request at a time
+    asks auth.test (with the request client's short timeout): the others do not wait on it."""
     cached: dict[str, object] = {}
+    asking = threading.Lock()
 
     def authorize(enterprise_id, team_id, logger) -> AuthorizeResult:
         result = cached.get("result")
-        if result is None and time.monotonic() >= cached.get("retry_at", 0):
+        if (
+            result is None
+            and time.monotonic() >= cached.get("retry_at", 0)
+            and asking.acquire(blocking=False)
+        ):
             try:
                 response = client.auth_test()
                 result = AuthorizeResult.from_auth_test_response(
@@ -45,6 +63,8 @@ def authorize_with(client: WebClient):
             except (SlackApiError, SlackClientError, OSError) as error:
                 logger.warning("auth.test failed (%s): serving without the bot's identity", error)
                 cached["retry_at"] = time.monotonic() + AUTH_RETRY_SECONDS
+            finally:
+                asking.release()
         return result or AuthorizeResult(
             enterprise_id=enterprise_id, team_id=team_id, bot_token=client.token
         )
@@ -55,33 +75,88 @@ def authorize_with(client: WebClient):
 def build_app(ctx: Context, client: WebClient) -> App:
     """The Bolt app. Listeners run before the HTTP response (`process_before_response`): a
     /canwe answer is decided in milliseconds and goes back in the ack itself, while anything
-    slow or fallible (Web API calls) goes through the outbox worker."""
+    slow or fallible (Web API calls) goes through the outbox worker. Web API calls made
+    inside a request use a short timeout and no retries (`for_requests`)."""
     secret = ctx.settings.slack_signing_secret
+    request_client = for_requests(client)
     app = App(
-        client=client,
+        client=request_client,
         signing_secret=secret.get_secret_value() if secret else None,
         process_before_response=True,
-        authorize=authorize_with(client),  # start and answer even while Slack is unreachable
+        authorize=authorize_with(request_client),  # answer even while Slack is unreachable
     )
     register_listeners(app, ctx)
     return app
 
 
-def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starlette:
-    handler = SlackRequestHandler(app)
+class SlackEndpoint:
+    """POST /slack/events: the signature is checked on the raw bytes before anything is
+    parsed; a body that is not a well-formed Slack payload is a 400 with one log line; the
+    rest is dispatched to Bolt on a worker thread, never on the event loop, with no more
+    requests at once than the database pool can serve (so none waits for a connection)."""
 
-    async def events(request: Request):
-        return await handler.handle(request)
+    def __init__(self, app: App, ctx: Context):
+        self.app = app
+        secret = ctx.settings.slack_signing_secret
+        self.secret = secret.get_secret_value().encode() if secret else None
+        self.clock = SignatureClock()  # slack_sdk's, as Bolt's own check uses
+        self.limiter = anyio.CapacityLimiter(request_threads(ctx.engine))
+
+    async def handle(self, request: Request) -> Response:
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            log.warning("refused a request to /slack/events with content-length %.20s", length)
+            return PlainTextResponse("payload too large", status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:  # chunked, without a length
+            log.warning("refused a %d-byte request to /slack/events", len(body))
+            return PlainTextResponse("payload too large", status_code=413)
+        if not self._signed(body, request.headers):
+            log.warning("refused an unsigned or stale request to /slack/events")
+            return PlainTextResponse("invalid signature", status_code=401)
+        try:
+            bolt_request = read_request(body, request.headers, request.query_params)
+        except MalformedRequest as error:
+            log.warning("refused a malformed Slack request: %s", error)
+            return PlainTextResponse("malformed request", status_code=400)
+        response = await anyio.to_thread.run_sync(
+            self.app.dispatch, bolt_request, limiter=self.limiter
+        )
+        return to_starlette_response(response)
+
+    def _signed(self, body: bytes, headers) -> bool:
+        """Slack's signature over the raw bytes (slack_sdk's verifier decodes them first,
+        so a body that is not UTF-8 would raise before being refused)."""
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        if self.secret is None or not timestamp.isdigit() or len(timestamp) > 12:
+            return False
+        if abs(self.clock.now() - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
+            return False
+        signed = b"v0:" + timestamp.encode() + b":" + body
+        expected = "v0=" + hmac.new(self.secret, signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature)
+
+
+def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starlette:
+    events = SlackEndpoint(app, ctx)
+    # its own threads: a health check never queues behind Slack requests
+    health_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="canwe-health")
 
     async def healthz(_request: Request):
+        loop = asyncio.get_running_loop()
         try:
-            ping(ctx.engine)
+            await asyncio.wait_for(
+                loop.run_in_executor(health_threads, ping, ctx.engine), HEALTH_DEADLINE_SECONDS
+            )
+        except TimeoutError:
+            return JSONResponse({"ok": False, "database": "no answer in time"}, status_code=503)
         except Exception as error:  # any database failure means "not healthy"
             return JSONResponse({"ok": False, "database": type(error).__name__}, status_code=503)
         return JSONResponse({"ok": True})
 
     routes = [
-        Route("/slack/events", events, methods=["POST"]),
+        Route("/slack/events", events.handle, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes + (extra_routes or []))
@@ -117,7 +192,10 @@ def serve(
             config = uvicorn.Config(web, host=host, port=settings.port, log_level="warning")
             threading.Thread(target=uvicorn.Server(config).run, daemon=True).start()
             log.info("canwe in Socket Mode; health on :%s/healthz", settings.port)
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            # the socket's own calls (apps.connections.open) may wait and retry: not a request
+            SocketModeHandler(
+                app, settings.slack_app_token.get_secret_value(), web_client=client
+            ).start()
         else:
             log.info("canwe listening on :%s (POST /slack/events, GET /healthz)", settings.port)
             uvicorn.run(web, host=host, port=settings.port, log_level="warning")

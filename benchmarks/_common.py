@@ -92,6 +92,11 @@ def synthetic_store(path: Path, items: int, questions: int, seed: int = 1) -> st
     url = f"sqlite:///{path}"
     if path.exists():
         path.unlink()
+    return fill_store(url, items, questions, seed)
+
+
+def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
+    """Migrate the empty database at `url` and fill it as `synthetic_store` does."""
     upgrade(url)
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC)

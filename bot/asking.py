@@ -273,6 +273,11 @@ def decide(
     notes: list[str] = []
     if parsed is not None and parsed.date_unparsed:
         notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
+    if parsed is not None and parsed.deal_value_ignored:
+        notes.append(
+            f"I ignored the deal value “{parsed.deal_value_ignored.strip()[:40]}”: "
+            "it is more than $10 billion."
+        )
     if needed_by is not None and needed_by < today:
         notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
 

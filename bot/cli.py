@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 import traceback
 from contextvars import ContextVar
@@ -14,25 +13,17 @@ import click
 import typer
 from alembic.util import CommandError
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from bot.clock import Clock, real_now
 from bot.settings import Settings
 from bot.sync.base import SyncSource
+from store.db import hide_url_in, shown_url
 
 README_HINT = "see README.md, 'Configuration'"
 _CLOCK: ContextVar[Clock] = ContextVar("canwe_cli_clock", default=real_now)
 _DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
-
-
-def shown_url(url: str) -> str:
-    """A database URL fit to print: the password, if any, as ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # unparseable: hide whatever sits between user: and @
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _database_problem(error: BaseException) -> BaseException | None:
@@ -41,8 +32,10 @@ def _database_problem(error: BaseException) -> BaseException | None:
     while seen is not None:
         if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
             return seen
-        if isinstance(seen, ImportError) and _raised_in_sqlalchemy(seen):
-            return seen  # a URL for a database whose driver is not installed (mysql://)
+        if isinstance(seen, (ImportError, ValueError)) and _raised_in_sqlalchemy(seen):
+            # a URL for a database whose driver is not installed (mysql://), or a URL
+            # SQLAlchemy half parsed (a port that is not a number)
+            return seen
         seen = seen.__cause__ or seen.__context__
     return None
 
@@ -63,7 +56,7 @@ class _Commands(TyperGroup):
         clock_token = _CLOCK.set(handed_in)
         try:
             return super().invoke(ctx)
-        except (SQLAlchemyError, CommandError, ImportError) as error:
+        except (SQLAlchemyError, CommandError, ImportError, ValueError) as error:
             problem = _database_problem(error)
             if problem is None:
                 raise
@@ -77,6 +70,9 @@ class _Commands(TyperGroup):
             reason = " ".join(str(orig if orig is not None else problem).split())
             if isinstance(problem, ImportError):
                 reason += " (canwe works with sqlite:/// and postgresql:// URLs)"
+            elif isinstance(problem, ValueError):
+                reason = f"not a valid URL ({reason})"
+            reason = hide_url_in(reason, url)  # SQLAlchemy quotes a URL it cannot parse
             typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
             raise typer.Exit(2) from error
         finally:
@@ -88,6 +84,8 @@ app = typer.Typer(
     help="canwe: can we promise this feature to the customer, and by when?",
     no_args_is_help=True,
     add_completion=False,
+    # a traceback must not print local variables: they hold the settings and their secrets
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -128,14 +126,14 @@ def _settings() -> Settings:
         raise typer.Exit(2) from error
 
 
-def _context(settings: Settings, *, migrate: bool):
+def _context(settings: Settings, *, migrate: bool, serving: bool = False):
     from bot.context import build_context
     from store.migrate import upgrade
 
     _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
-    return build_context(settings, clock=_CLOCK.get())
+    return build_context(settings, clock=_CLOCK.get(), request_timeouts=serving)
 
 
 @app.command()
@@ -274,6 +272,7 @@ def serve(
     )
     _check_port_free(settings.port)  # before any banner says where to go
     if sandbox or nothing_set:
+        _refuse_a_sandbox_on_another_store(settings)
         if not sandbox:
             typer.echo(
                 "canwe serve: no Slack credentials are set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
@@ -313,6 +312,23 @@ def _check_port_free(port: int) -> None:
             raise typer.Exit(2) from error
 
 
+def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
+    """The sandbox delivers to its stand-in: on a real store it would "send" that store's
+    pending messages where no one reads them. It runs only on its own store."""
+    from sandbox.run import SANDBOX_DATABASE
+
+    url = settings.database_url
+    if "database_url" in settings.model_fields_set and url != SANDBOX_DATABASE:
+        typer.echo(
+            f"canwe serve: refusing to start the sandbox on DATABASE_URL {shown_url(url)}: "
+            "its pending messages would go to the local stand-in, not to Slack. Set "
+            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack, or unset DATABASE_URL "
+            f"for the sandbox's own store ({README_HINT}).",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
 def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     """The real app against the Slack stand-in, with its page (sandbox/run.py)."""
     from app import build_app, build_web, configure_logging
@@ -327,7 +343,9 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     ctx.settings = settings = with_api_url(settings, sb)
     client = make_client(settings)
     web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
-    typer.echo(f"canwe sandbox (not Slack; store {settings.database_url}): open {sb.url}")
+    typer.echo(
+        f"canwe sandbox (not Slack; store {shown_url(settings.database_url)}): open {sb.url}"
+    )
     try:
         run_server(
             settings, ctx, client, web, host="127.0.0.1"
@@ -338,6 +356,16 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
 
 def _prepare(settings: Settings, seed: Path | None):
     """Migrate SQLite on start (a production PostgreSQL is migrated with `canwe migrate`)."""
+    is_sqlite = settings.database_url.startswith("sqlite")
+    ctx = _context(settings, migrate=is_sqlite, serving=True)
+    if not is_sqlite:
+        _check_migrated(settings)
+    if seed is not None:  # an import is batch work: no request timeouts while seeding
+        _seed(_context(settings, migrate=False), seed)
+    return ctx
+
+
+def _seed(ctx, seed: Path) -> None:
     from sqlalchemy import func, select
 
     from bot.importer import RoadmapFileError, apply_roadmap, check_areas, read_file
@@ -345,23 +373,19 @@ def _prepare(settings: Settings, seed: Path | None):
     from store.db import session_scope
     from store.models import Item
 
-    is_sqlite = settings.database_url.startswith("sqlite")
-    ctx = _context(settings, migrate=is_sqlite)
-    if not is_sqlite:
-        _check_migrated(settings)
-    if seed is not None:
-        try:
-            with session_scope(ctx.sessions) as session:
-                if not session.scalar(select(func.count(Item.id))):
-                    loaded = read_file(seed, ctx.today())
-                    check_areas(loaded, session=session)
-                    report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
-                    search.optimize_index(session=session)
-                    typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
-        except RoadmapFileError as error:
-            typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
-            raise typer.Exit(1) from error
-    return ctx
+    try:
+        with session_scope(ctx.sessions) as session:
+            if not session.scalar(select(func.count(Item.id))):
+                loaded = read_file(seed, ctx.today())
+                check_areas(loaded, session=session)
+                report = apply_roadmap(loaded.roadmap, session=session, now=ctx.now())
+                search.optimize_index(session=session)
+                typer.echo(f"seeded the empty store from {seed}: {report.summary()}")
+    except RoadmapFileError as error:
+        typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        ctx.engine.dispose()
 
 
 def _check_migrated(settings: Settings) -> None:

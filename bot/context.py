@@ -33,8 +33,15 @@ class Context:
         return user_id in self.settings.canwe_admins
 
 
-def build_context(settings: Settings, clock: Clock = real_now) -> Context:
-    engine = make_engine(settings.database_url)
+def build_context(
+    settings: Settings,
+    clock: Clock = real_now,
+    *,
+    request_timeouts: bool = False,
+) -> Context:
+    """`request_timeouts` for a server: no database call on a Slack request waits long
+    (store/db.py); batch commands (import, sync) leave it off."""
+    engine = make_engine(settings.database_url, request_timeouts=request_timeouts)
     return Context(
         settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
     )

@@ -1,7 +1,12 @@
-"""The delivery worker: sends what the outbox holds, exactly once, surviving Slack outages.
+"""The delivery worker: sends what the outbox holds, at least once, surviving Slack outages.
 
 A message is leased before it is sent, so two processes never send it together; a 429
 waits for Retry-After, a 5xx or network error backs off, and nothing is ever dropped.
+
+At least once, not exactly once: a process that dies after Slack took a message but before
+it recorded that, sends it again on restart (or another process does). The window is one
+Web API call. Leases are short and renewed before each send, so a dead process's claimed
+messages are taken over within LEASE, while a live one keeps what it is sending.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from store.db import session_scope
 from store.models import Escalation, OutboxMessage
-from store.outbox import claim_due
+from store.outbox import claim_due, renew_leases
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(seconds=60)
+# longer than one Web API call (bot/slack_client.py: 5 s timeout, one retry), short enough
+# that another process takes over a dead one's messages within seconds
+LEASE = dt.timedelta(seconds=15)
 WAITING_FOR_PARENT = dt.timedelta(seconds=2)
 MAX_BACKOFF = dt.timedelta(minutes=30)
 # errors that another try will not fix: keep the message, retry rarely, log loudly
@@ -50,6 +57,12 @@ class NotReady(Exception):
 
 
 @dataclass
+class Claimed:
+    rows: list[tuple]  # (id, method, payload, on_sent, attempts)
+    held_until: dt.datetime  # the lease this process set: proof the rows are still its own
+
+
+@dataclass
 class DeliveryReport:
     sent: int = 0
     retried: int = 0
@@ -72,13 +85,35 @@ class Delivery:
         self._wake.set()
 
     def run_once(self, limit: int = 200) -> DeliveryReport:
-        report = DeliveryReport()
+        return self.send(self.claim(limit))
+
+    def claim(self, limit: int = 200) -> Claimed:
+        """Lease up to `limit` due messages for this process."""
+        now = self.ctx.now()
         with session_scope(self.ctx.sessions) as session:
-            batch = [
+            rows = [
                 (m.id, m.method, m.payload, m.on_sent, m.attempts)
-                for m in claim_due(session=session, now=self.ctx.now(), lease=LEASE, limit=limit)
+                for m in claim_due(session=session, now=now, lease=LEASE, limit=limit)
             ]
-        for message_id, method, payload, on_sent, attempts in batch:
+        return Claimed(rows=rows, held_until=now + LEASE)
+
+    def send(self, claimed: Claimed) -> DeliveryReport:
+        """Send what `claim` leased, renewing the leases of the rest before each message; a
+        message whose lease ran out and went to another process is left to that process."""
+        report = DeliveryReport()
+        remaining = [row[0] for row in claimed.rows]
+        held_until = claimed.held_until
+        for message_id, method, payload, on_sent, attempts in claimed.rows:
+            until = self.ctx.now() + LEASE
+            with session_scope(self.ctx.sessions) as session:
+                held = renew_leases(
+                    session=session, ids=remaining, held_until=held_until, until=until
+                )
+            held_until = until
+            remaining = [other for other in remaining if other in held and other != message_id]
+            if message_id not in held:
+                log.warning("outbox %s: lease lost to another process; not sending", message_id)
+                continue
             self._deliver(message_id, method, payload, on_sent, attempts, report)
         return report
 

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, RoadmapIn
 from store.models import Area, Channel, Estimate, FinishedWork, Item
 
+BATCH = 1000  # rows per statement in bulk reads and writes
+
 
 class RoadmapFileError(Exception):
     """A file that cannot be imported; the message names file, row and field."""
@@ -192,6 +194,26 @@ class _YamlLoader(yaml.SafeLoader):
         except ValueError:
             return self.construct_scalar(node)
 
+    def construct_mapping(self, node, deep=False):
+        """A key twice in one mapping is refused: YAML keeps the last silently, so a repeated
+        `status:` or a second `items:` section would quietly replace the first."""
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line)
+                seen[key] = line
+            except TypeError:  # an unhashable key: PyYAML's own error says where
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key, first: int, again: int):
+        self.key, self.first, self.again = key, first, again
+
 
 _YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
 
@@ -201,6 +223,11 @@ def _from_yaml(path: Path, text: str) -> RoadmapFile:
         data = yaml.load(text, Loader=_YamlLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         raise RoadmapFileError(f"{path}: not valid YAML: {error}") from error
+    except _DuplicateKey as twice:
+        raise RoadmapFileError(
+            f"{path}: line {twice.again}: {str(twice.key)[:80]!r} is given twice in one "
+            f"mapping (first on line {twice.first}); YAML would silently keep only the last"
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -362,12 +389,13 @@ def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> 
     session.flush()
 
     keys = [item.key for item in roadmap.items]
-    existing = (
-        {item.key: item for item in session.scalars(select(Item).where(Item.key.in_(keys)))}
-        if keys
-        else {}
-    )
-    for item_in in roadmap.items:
+    existing: dict[str, Item] = {}
+    for start in range(0, len(keys), BATCH):  # PostgreSQL takes at most 65,535 parameters
+        chunk = keys[start : start + BATCH]
+        existing.update(
+            (item.key, item) for item in session.scalars(select(Item).where(Item.key.in_(chunk)))
+        )
+    for index, item_in in enumerate(roadmap.items, start=1):
         upsert_item(
             item_in,
             session=session,
@@ -375,7 +403,11 @@ def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> 
             areas=areas,
             existing=existing.get(item_in.key),
             report=report,
+            flush=False,
         )
+        if index % BATCH == 0:
+            session.flush()  # new items go in as multi-row inserts, BATCH at a time
+    session.flush()
 
     for channel_in in roadmap.channels:
         channel = session.get(Channel, channel_in.id)
@@ -405,7 +437,10 @@ def upsert_item(
     areas: dict[str, Area],
     existing: Item | None,
     report: ImportReport,
+    flush: bool = True,
 ) -> Item:
+    """Insert or update one item. With `flush=False` a new item is only added to the
+    session (the caller flushes many at once); its id is not known until then."""
     area = None
     if item_in.area:
         area = areas.get(item_in.area)
@@ -428,11 +463,12 @@ def upsert_item(
     if existing is None:
         item = Item(key=item_in.key, updated_at=now, revised_at=now, **values)
         session.add(item)
-        session.flush()
         report.created["items"] += 1
         if item_in.estimate is not None:
-            _add_estimate(session, item, item_in.estimate, now)
+            _add_estimate(session, item, item_in.estimate, now, flush=False)
             report.created["estimates"] += 1
+        if flush:
+            session.flush()
         return item
 
     item = existing
@@ -455,7 +491,9 @@ def upsert_item(
     return item
 
 
-def _add_estimate(session: Session, item: Item, estimate: EstimateIn, now: dt.datetime) -> None:
+def _add_estimate(
+    session: Session, item: Item, estimate: EstimateIn, now: dt.datetime, flush: bool = True
+) -> None:
     item.estimates.append(
         Estimate(
             team=estimate.team,
@@ -465,7 +503,8 @@ def _add_estimate(session: Session, item: Item, estimate: EstimateIn, now: dt.da
             recorded_at=now,
         )
     )
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def add_history(record: HistoryIn, *, session: Session) -> bool:

@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 from bot.parsing import MAX_QUESTION_CHARS
+from bot.slack_text import escape  # noqa: F401  (the one escaping helper, used via here too)
 from bot.truth import DEAL, ITEM
 from bot.verdicts import PM_VERDICTS, VERDICT_LABELS, Verdict, format_date
 
@@ -91,18 +92,13 @@ class Message:
         return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
 
 
-def escape(text: str) -> str:
-    """Slack's escaping for user text: & < > become entities, so no mention or link survives."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def quote(text: str, limit: int = 300) -> str:
     """User text, escaped and shortened, with mrkdwn markers made inert."""
-    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    short = escape(text if len(text) <= limit else text[: limit - 1] + "…")
     # a zero-width space after each marker stops * _ ~ ` from formatting what the user typed
     for marker in "*_~`":
         short = short.replace(marker, marker + "\u200b")
-    return escape(short)
+    return short
 
 
 def section_block(text: str) -> SectionBlock:
@@ -547,7 +543,7 @@ def escalation_blocks(
             )
         )
         blocks.append(answer_buttons(escalation_id))
-    text = f"Can we promise this? {question_text[:200]}"
+    text = f"Can we promise this? {escape(question_text[:200])}"
     return Message(text=text, blocks=blocks)
 
 

@@ -12,7 +12,11 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from bot.slack_text import without_format_characters
+
 MAX_QUESTION_CHARS = 1000
+# a deal above this is a typo (the column holds up to $10^12): ignored, and the rep told
+MAX_DEAL_VALUE = Decimal("10_000_000_000")
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -125,6 +129,7 @@ class ParsedQuestion:
     customer: str | None
     deal_value: Decimal | None
     truncated: bool
+    deal_value_ignored: str | None = None  # what the rep wrote, when it was too large to be real
 
 
 def clean_text(raw: str) -> str:
@@ -133,7 +138,7 @@ def clean_text(raw: str) -> str:
     Links keep their visible label only, as plain text; mentions and broadcasts vanish,
     so nothing the bot repeats can ping a channel or carry a live link.
     """
-    text = unicodedata.normalize("NFKC", raw or "")
+    text = without_format_characters(unicodedata.normalize("NFKC", raw or ""))
     text = _CONTROL.sub(" ", text)
 
     def _replace(match: re.Match[str]) -> str:
@@ -145,7 +150,10 @@ def clean_text(raw: str) -> str:
             return inner.split("|", 1)[1]
         return ""  # a bare link: not repeated
 
-    text = _SLACK_TOKEN.sub(_replace, text)
+    # again until none is left: removing `<x>` from `<!chan<x>nel>` makes a new `<!channel>`
+    # (what is shown is escaped anyway: bot/slack_text.py)
+    while (removed := _SLACK_TOKEN.sub(_replace, text)) != text:
+        text = removed
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -265,6 +273,8 @@ def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | No
 
 
 def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
+    """The deal value and the words that said it; (None, words) when it is above
+    MAX_DEAL_VALUE."""
     match = _MONEY.search(text)
     if not match:
         return None, None
@@ -274,6 +284,8 @@ def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
         value = Decimal(number) * _MULTIPLIERS.get(multiplier, 1)
     except InvalidOperation:
         return None, None
+    if not value.is_finite() or value > MAX_DEAL_VALUE:
+        return None, match.group(0)
     return value, match.group(0)
 
 
@@ -340,6 +352,7 @@ def parse_question(
         customer=customer,
         deal_value=deal_value,
         truncated=truncated,
+        deal_value_ignored=money_phrase if money_phrase and deal_value is None else None,
     )
 
 

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Limits: the store's columns (store/models.py), and what a sane roadmap holds.
+MAX_DAYS = 10_000  # an estimate in working days: about 40 years
+MAX_HISTORY_AMOUNT = 100_000  # finished work, in days or hours
+MAX_DESCRIPTION_CHARS = 20_000  # longer is cut: indexed for matching (store/search.py)
+MAX_LIST_ENTRIES = 200  # keywords or aliases of one area or item
+
+SlackId = Annotated[str, Field(max_length=40)]
+Name = Annotated[str, Field(max_length=200)]
+Alias = Annotated[str, Field(max_length=500)]
 
 
 class Status(StrEnum):
@@ -28,24 +39,33 @@ class Audience(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        """PostgreSQL cannot store a NUL character in text."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("contains a NUL character")
+        return value
 
 
 class AreaIn(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    pm: str | None = None
-    backup: str | None = None
-    channel: str | None = None
-    keywords: list[str] = Field(default_factory=list)
+    pm: SlackId | None = None
+    backup: SlackId | None = None
+    channel: SlackId | None = None
+    keywords: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
 
 
 class EstimateIn(_Strict):
     """Remaining work in working days. A single-point estimate sets only `likely`."""
 
-    team: str | None = None
-    optimistic: float | None = Field(default=None, ge=0)
-    likely: float = Field(ge=0)
-    pessimistic: float | None = Field(default=None, ge=0)
+    team: Name | None = None
+    optimistic: float | None = Field(default=None, ge=0, le=MAX_DAYS)
+    likely: float = Field(ge=0, le=MAX_DAYS)
+    pessimistic: float | None = Field(default=None, ge=0, le=MAX_DAYS)
 
     @field_validator("likely")
     @classmethod
@@ -68,13 +88,20 @@ class ItemIn(_Strict):
     key: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=500)
     description: str = ""
-    area: str | None = None
+    area: Name | None = None
     status: Status
     target: dt.date | None = None
     public: bool = False
-    aliases: list[str] = Field(default_factory=list)
-    url: str | None = None
+    aliases: list[Alias] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+    url: str | None = Field(default=None, max_length=1000)
     estimate: EstimateIn | None = None
+
+    @field_validator("description", mode="after")
+    @classmethod
+    def _description_cut(cls, value: str) -> str:
+        # cut, not refused: a tracker's long description is no mistake, but all of it would
+        # be indexed and read for every answer
+        return value if len(value) <= MAX_DESCRIPTION_CHARS else value[:MAX_DESCRIPTION_CHARS]
 
 
 class ChannelIn(_Strict):
@@ -85,12 +112,12 @@ class ChannelIn(_Strict):
 class HistoryIn(_Strict):
     """One finished piece of work: how long it was estimated, how long it took."""
 
-    team: str = Field(min_length=1)
-    estimate: float = Field(gt=0)
-    actual: float = Field(gt=0)
+    team: str = Field(min_length=1, max_length=200)
+    estimate: float = Field(gt=0, le=MAX_HISTORY_AMOUNT)
+    actual: float = Field(gt=0, le=MAX_HISTORY_AMOUNT)
     finished: dt.date
-    unit: str = "days"
-    source_key: str | None = None
+    unit: str = Field(default="days", max_length=10)
+    source_key: str | None = Field(default=None, max_length=200)
 
 
 class RoadmapIn(_Strict):

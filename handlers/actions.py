@@ -7,63 +7,81 @@ import re
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering import answer_form
 from bot.context import Context
 from bot.exceptions import ask_for_exception
 from bot.messages import ActionId
 from bot.promises import mark_promised
-from bot.verdicts import Verdict
+from handlers.payloads import ButtonClick
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
+SLACK_BUSY = (
+    "Slack is busy right now and the answer form could not open. "
+    "Please click the button again in a few seconds."
+)
+
 
 def register(app: App, ctx: Context) -> None:
     @app.action(re.compile(rf"^{ActionId.answer}:"))
-    def answer_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+    def answer_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = ButtonClick.model_validate(body)  # malformed: a 400 (handlers/errors.py)
+        escalation_id, verdict = click.answer()
         ack()
-        escalation_id, verdict = action["value"].split(":", 1)
-        user_id = body["user"]["id"]
+        user_id = click.user.id
         with session_scope(ctx.sessions) as session:
             form = answer_form(
                 session=session,
                 ctx=ctx,
-                escalation_id=int(escalation_id),
-                verdict=Verdict(verdict),
+                escalation_id=escalation_id,
+                verdict=verdict,
                 user_id=user_id,
             )
         if form.refusal:
-            client.chat_postEphemeral(
-                channel=body.get("channel", {}).get("id") or form.channel_id,
-                user=user_id,
-                text=form.refusal,
-            )
+            _tell(client, click.channel_id or form.channel_id, user_id, form.refusal)
             log.info("refused answer click by %s on escalation %s", user_id, escalation_id)
-        elif form.view:
-            client.views_open(trigger_id=body["trigger_id"], view=form.view.to_dict())
+        elif form.view and click.trigger_id:
+            try:
+                client.views_open(trigger_id=click.trigger_id, view=form.view.to_dict())
+            except (SlackApiError, SlackClientError, OSError) as error:
+                # a trigger lasts 3 seconds: waiting out a 429 here would only fail later
+                log.warning("views.open for escalation %s failed: %s", escalation_id, error)
+                _tell(client, click.channel_id or form.channel_id, user_id, SLACK_BUSY)
 
     @app.action(ActionId.ask_exception)
-    def exception_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+    def exception_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = ButtonClick.model_validate(body)
+        question_id = click.row_id()
         ack()
-        user_id = body["user"]["id"]
         with session_scope(ctx.sessions) as session:
             text = ask_for_exception(
-                session=session, ctx=ctx, question_id=int(action["value"]), user_id=user_id
+                session=session, ctx=ctx, question_id=question_id, user_id=click.user.id
             )
-        channel_id = body.get("channel", {}).get("id")
-        if channel_id:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        if click.channel_id:
+            _tell(client, click.channel_id, click.user.id, text)
 
     @app.action(ActionId.mark_promised)
-    def promised_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+    def promised_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = ButtonClick.model_validate(body)
+        question_id = click.row_id()
         ack()
-        user_id = body["user"]["id"]
         with session_scope(ctx.sessions) as session:
             message = mark_promised(
-                session=session, ctx=ctx, question_id=int(action["value"]), user_id=user_id
+                session=session, ctx=ctx, question_id=question_id, user_id=click.user.id
             )
-        channel_id = body.get("channel", {}).get("id")
-        log.info("promise marked by %s: %s", user_id, message.text[:80])
-        if channel_id:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+        log.info("promise marked by %s: %s", click.user.id, message.text[:80])
+        if click.channel_id:
+            _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
+
+
+def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **rest) -> None:
+    """An ephemeral note to whoever clicked; when Slack cannot take it, the log says so."""
+    if not channel_id:
+        return
+    try:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, **rest)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("could not tell %s in %s: %s", user_id, channel_id, error)

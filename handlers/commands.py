@@ -11,6 +11,7 @@ from bot.context import Context
 from bot.messages import usage_message
 from bot.requests import FeatureQuestion, Usage, read_request
 from bot.subcommands import request_reply
+from handlers.payloads import SlashCommand
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 def register(app: App, ctx: Context) -> None:
     @app.command("/canwe")
     def canwe(ack: Ack, command: dict) -> None:
-        text = (command.get("text") or "").strip()
+        asked = SlashCommand.model_validate(command)  # malformed: a 400 (handlers/errors.py)
+        text = asked.text.strip()
         request = read_request(text)
         if isinstance(request, Usage):  # no database needed
             ack(response_type="ephemeral", **usage_message().as_kwargs())
@@ -30,20 +32,18 @@ def register(app: App, ctx: Context) -> None:
                     session=session,
                     ctx=ctx,
                     request=request,
-                    user_id=command["user_id"],
-                    channel_id=command["channel_id"],
+                    user_id=asked.user_id,
+                    channel_id=asked.channel_id,
                 )
             else:
                 message = ask(
                     session=session,
                     ctx=ctx,
                     raw_text=text,
-                    asker_id=command["user_id"],
-                    channel_id=command["channel_id"],
+                    asker_id=asked.user_id,
+                    channel_id=asked.channel_id,
                     source="command",
-                    request_key=f"command:{command.get('trigger_id') or command['user_id']}",
+                    request_key=f"command:{asked.trigger_id or asked.user_id}",
                 ).message
-        log.info(
-            "/canwe from %s in %s: %s", command["user_id"], command["channel_id"], message.text[:80]
-        )
+        log.info("/canwe from %s in %s: %s", asked.user_id, asked.channel_id, message.text[:80])
         ack(response_type="ephemeral", **message.as_kwargs())

@@ -6,10 +6,12 @@ import json
 import logging
 import uuid
 
+from pydantic import ValidationError
 from slack_bolt import App, BoltResponse
 
 from bot.context import Context
 from bot.messages import error_message
+from handlers.payloads import MalformedRequest, one_line
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +19,16 @@ log = logging.getLogger(__name__)
 def register(app: App, ctx: Context) -> None:
     @app.error
     def on_error(error: Exception, body: dict) -> BoltResponse | None:
+        if isinstance(error, (ValidationError, MalformedRequest)):
+            # signed, but not a payload canwe sent or Slack would send: one line, no traceback
+            detail = one_line(error) if isinstance(error, ValidationError) else str(error)
+            log.warning("refused a malformed %s payload: %s", _kind(body), detail)
+            return BoltResponse(status=400, body="malformed payload")
         error_id = uuid.uuid4().hex[:8]
         log.exception(
             "error %s handling %s",
             error_id,
-            body.get("type") or body.get("command"),
+            _kind(body),
             exc_info=error,
         )
         if body.get("command"):
@@ -37,3 +44,8 @@ def register(app: App, ctx: Context) -> None:
             )
         # events: a 500 makes Slack retry, and the event id keeps the retry from acting twice
         return None
+
+
+def _kind(body: dict) -> str:
+    kind = body.get("command") or body.get("type")
+    return kind if isinstance(kind, str) else "unknown"

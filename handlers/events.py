@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.requests import FeatureQuestion, read_request
 from bot.subcommands import request_reply
 from bot.threads import escalation_thread, reply_in_thread
+from handlers.payloads import EventCallback, Mention, ThreadMessage
 from store.db import session_scope
 from store.events import first_time
 
@@ -22,18 +23,19 @@ MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 def register(app: App, ctx: Context) -> None:
     @app.event("app_mention")
     def mention(event: dict, body: dict) -> None:
-        event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+        said = Mention.model_validate(event)  # malformed: a 400 (handlers/errors.py)
+        event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
         with session_scope(ctx.sessions) as session:
             if not first_time(session=session, event_id=event_id, now=ctx.now()):
                 log.info("event %s already handled (Slack retry)", event_id)
                 return
-            if event.get("thread_ts") and escalation_thread(
-                session=session, channel_id=event["channel"], thread_ts=event["thread_ts"]
+            if said.thread_ts and escalation_thread(
+                session=session, channel_id=said.channel, thread_ts=said.thread_ts
             ):
                 return  # a PM mentioning the bot in its own thread: the message event answers
-            text = MENTION.sub("", event.get("text", ""))
-            thread_ts = event.get("thread_ts") or event["ts"]
-            user_id = event.get("user", "")
+            text = MENTION.sub("", said.text)
+            thread_ts = said.thread_ts or said.ts
+            user_id = said.user
             request = read_request(text)
             if isinstance(request, FeatureQuestion):
                 message = ask(
@@ -41,7 +43,7 @@ def register(app: App, ctx: Context) -> None:
                     ctx=ctx,
                     raw_text=text,
                     asker_id=user_id,
-                    channel_id=event["channel"],
+                    channel_id=said.channel,
                     source="mention",
                     request_key=f"event:{event_id}",
                     thread_ts=thread_ts,
@@ -53,34 +55,34 @@ def register(app: App, ctx: Context) -> None:
                     ctx=ctx,
                     request=request,
                     user_id=user_id,
-                    channel_id=event["channel"],
+                    channel_id=said.channel,
                 )
                 reply_privately(
                     session=session,
                     ctx=ctx,
-                    channel_id=event["channel"],
+                    channel_id=said.channel,
                     thread_ts=thread_ts,
                     user_id=user_id,
                     message=message,
                 )
-        log.info("mention %s from %s: %s", event_id, event.get("user"), message.text[:80])
+        log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 
     @app.event("message")
     def message(event: dict, body: dict) -> None:
         if event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, bots: none of them is a reply to read
+        said = ThreadMessage.model_validate(event)
+        if not said.thread_ts or said.thread_ts == said.ts:
             return
-        thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts"):
-            return
-        event_id = body.get("event_id") or f"{event['channel']}:{event['ts']}"
+        event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
         outcome = reply_in_thread(
             ctx=ctx,
-            channel_id=event["channel"],
-            thread_ts=thread_ts,
-            user_id=event.get("user", ""),
-            text=event.get("text", ""),
+            channel_id=said.channel,
+            thread_ts=said.thread_ts,
+            user_id=said.user,
+            text=said.text,
             event_key=event_id,
-            message_ts=event.get("ts"),
+            message_ts=said.ts,
         )
         if outcome:
-            log.info("thread reply %s in %s: %s", event_id, event["channel"], outcome)
+            log.info("thread reply %s in %s: %s", event_id, said.channel, outcome)

@@ -11,28 +11,29 @@ from bot.answering import AnswerInput, NotAllowed, check_input, record_answer
 from bot.context import Context
 from bot.messages import AnswerField, ModalId
 from bot.verdicts import Verdict
+from handlers.payloads import AnswerSubmission, FormElement, MalformedRequest, Submitter
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
-def _value(values: dict, field: AnswerField) -> str | None:
-    element = values.get(field, {}).get(field, {})
-    if "selected_option" in element:
-        return (element["selected_option"] or {}).get("value")
-    if "selected_date" in element:
-        return element["selected_date"]
-    return element.get("value")
+def _value(values: dict[str, dict[str, FormElement]], field: AnswerField) -> str | None:
+    return values.get(field, {}).get(field, FormElement()).text()
 
 
-def read_answer(values: dict, today: dt.date) -> tuple[AnswerInput | None, dict[str, str]]:
+def read_answer(
+    values: dict[str, dict[str, FormElement]], today: dt.date
+) -> tuple[AnswerInput | None, dict[str, str]]:
     date_text = _value(values, AnswerField.date)
     valid_text = (_value(values, AnswerField.valid_days) or "").strip()
-    if not valid_text.isdigit():
+    if not valid_text.isdigit() or len(valid_text) > 4:
         return None, {AnswerField.valid_days: "A whole number of days, e.g. 30."}
+    verdict = _value(values, AnswerField.verdict) or Verdict.not_committed
+    if verdict not in set(Verdict):
+        raise MalformedRequest(f"the answer form has no verdict {verdict[:40]!r}")
     answer = AnswerInput(
-        verdict=Verdict(_value(values, AnswerField.verdict) or Verdict.not_committed),
-        promise_date=dt.date.fromisoformat(date_text) if date_text else None,
+        verdict=Verdict(verdict),
+        promise_date=_date(date_text),
         note=_value(values, AnswerField.note) or "",
         cost_note=_value(values, AnswerField.cost) or "",
         scope_note=_value(values, AnswerField.scope) or "",
@@ -46,24 +47,36 @@ def read_answer(values: dict, today: dt.date) -> tuple[AnswerInput | None, dict[
     return answer, check_input(answer, today)
 
 
+def _date(text: str | None) -> dt.date | None:
+    """A datepicker's date; anything else was not sent by Slack's datepicker."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise MalformedRequest(f"the answer form's date is not a date: {text[:40]!r}") from error
+
+
 def register(app: App, ctx: Context) -> None:
     @app.view(ModalId.answer)
     def answer_submitted(ack: Ack, body: dict, view: dict) -> None:
-        answer, errors = read_answer(view["state"]["values"], ctx.today())
+        # malformed (not a form canwe opened): a 400 (handlers/errors.py)
+        submitted = AnswerSubmission.model_validate(view)
+        user_id = Submitter.model_validate(body).user.id
+        answer, errors = read_answer(submitted.state.values, ctx.today())
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        user_id = body["user"]["id"]
         try:
             with session_scope(ctx.sessions) as session:
                 record_answer(
                     session=session,
                     ctx=ctx,
-                    escalation_id=int(view["private_metadata"]),
+                    escalation_id=int(submitted.private_metadata),
                     user_id=user_id,
                     answer_in=answer,
                     # a resent submission carries the same view id and hash: one answer
-                    source_key=f"view:{view['id']}:{view.get('hash', '')}",
+                    source_key=f"view:{submitted.id}:{submitted.hash or ''}",
                 )
         except NotAllowed:
             ack(
@@ -77,5 +90,5 @@ def register(app: App, ctx: Context) -> None:
         except LookupError as error:
             ack(response_action="errors", errors={AnswerField.item_key: str(error)})
             return
-        log.info("answer recorded by %s for escalation %s", user_id, view["private_metadata"])
+        log.info("answer recorded by %s for escalation %s", user_id, submitted.private_metadata)
         ack()

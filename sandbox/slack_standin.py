@@ -11,11 +11,13 @@ sandbox (``canwe serve --sandbox``) serves it to a browser.  It plays both sides
 
 Everything the bot does is recorded in thread-safe memory for assertions (``calls``,
 ``messages``, ``thread``, ``responses``, ``views``) and ``wait_for`` blocks until a condition
-holds.  ``fail`` injects HTTP errors, 429s with ``Retry-After`` or ``ok: false`` answers.
+holds.  ``fail`` injects HTTP errors, 429s with ``Retry-After`` or ``ok: false`` answers;
+``hang`` makes a method answer only after a delay (a Slack that does not answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
@@ -86,6 +88,7 @@ class _FailRule:
     times: int | None
     retry_after: int | None
     error: str | None
+    delay: float = 0.0  # seconds before answering (hang)
 
 
 @dataclass
@@ -432,6 +435,13 @@ class SlackStandIn:
             rule = _FailRule(status=status, times=times, retry_after=retry_after, error=error)
             self._state.failures.setdefault(method, []).append(rule)
 
+    def hang(self, method: str, seconds: float, times: int | None = 1) -> None:
+        """Answer the next ``times`` calls to ``method`` only after ``seconds`` (None: until
+        reset), the way a Slack that does not answer looks to a client with a timeout."""
+        with self._cond:
+            rule = _FailRule(status=200, times=times, retry_after=None, error=None, delay=seconds)
+            self._state.failures.setdefault(method, []).append(rule)
+
     def clear_failures(self) -> None:
         with self._cond:
             self._state.failures.clear()
@@ -505,6 +515,10 @@ class SlackStandIn:
         token = _bearer(request.headers.get("authorization")) or args.pop("token", None)
         with self._cond:
             rule = self._take_failure(method)
+        if rule is not None and rule.delay:
+            await asyncio.sleep(rule.delay)  # then answer as usual
+            rule = None
+        with self._cond:
             if rule is not None:
                 return self._record_and_answer(
                     method, args, rule.status, rule.error, retry_after=rule.retry_after

@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 
-def make_engine(database_url: str) -> Engine:
+# Slack waits 3 s for an answer: on the request path no database wait may come near that.
+CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest connect_timeout
+STATEMENT_TIMEOUT_SECONDS = 1.5
+POOL_TIMEOUT_SECONDS = 1.0  # waiting for a free connection
+PING_TIMEOUT_SECONDS = 0.5  # a reused connection's "SELECT 1" before a request uses it
+# connections per process: request threads (REQUEST_THREADS) plus the workers and /healthz
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+WORKER_CONNECTIONS = 4
+
+
+def make_engine(database_url: str, *, request_timeouts: bool = False) -> Engine:
+    """The engine for `database_url`.
+
+    With `request_timeouts` (what `canwe serve` uses) no call waits long on the database:
+    connecting, waiting for a connection or a lock, and each statement are bounded, and on
+    PostgreSQL a statement whose server does not answer at all (a network partition, where
+    the server-side statement_timeout never fires) is cut off by the client (`_Watchdog`).
+    Without it (imports, migrations, batch commands) long statements are allowed.
+    """
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _password_encoded(database_url)
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30})
+        busy_seconds = STATEMENT_TIMEOUT_SECONDS if request_timeouts else 30
+        engine = create_engine(
+            database_url,
+            connect_args={"timeout": busy_seconds},
+            **_pool_arguments(request_timeouts),
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -25,7 +58,196 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    if not request_timeouts:
+        return create_engine(database_url, pool_pre_ping=True)
+    milliseconds = int(STATEMENT_TIMEOUT_SECONDS * 1000)
+    engine = create_engine(
+        database_url,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
+        },
+        **_pool_arguments(request_timeouts),
+    )
+    # the server's own timeouts fire first; the watchdog is for a server that cannot answer
+    _Watchdog(limit=STATEMENT_TIMEOUT_SECONDS + 1.0).watch(engine)
+    return engine
+
+
+def _password_encoded(url: str) -> str:
+    """The URL with a password that holds an unencoded `@` (or `/`, `?`, `#`) encoded:
+    SQLAlchemy would otherwise read part of the password as the host name."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or rest.count("@") < 2:
+        return url
+    credentials, _, location = rest.rpartition("@")
+    user_name, has_password, password = credentials.partition(":")
+    if not has_password:
+        return url
+    return f"{scheme}://{user_name}:{quote(unquote(password), safe='')}@{location}"
+
+
+def _pool_arguments(request_timeouts: bool) -> dict:
+    if not request_timeouts:
+        return {}
+    return {
+        "pool_size": POOL_SIZE,
+        "max_overflow": MAX_OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+    }
+
+
+def request_threads(engine: Engine) -> int:
+    """How many Slack requests may use the database at once: the pool, less what the workers
+    and /healthz need, so a request thread never waits for a connection."""
+    pool = engine.pool
+    size = getattr(pool, "size", lambda: POOL_SIZE)() + getattr(pool, "_max_overflow", 0)
+    return max(2, size - WORKER_CONNECTIONS)
+
+
+class _Watchdog:
+    """Cuts off a PostgreSQL connection that has waited on the server longer than `limit`.
+
+    psycopg blocks until the server answers; a partitioned server never does, and its own
+    statement_timeout cannot fire. The watchdog shuts the connection's socket down, so the
+    waiting call fails at once with a disconnect error (the pool then drops the connection).
+    The pool's ping of a reused connection is done here too, under the same limit, instead
+    of SQLAlchemy's pre-ping (which no event covers).
+    """
+
+    def __init__(self, limit: float):
+        self.limit = limit
+        self._busy: dict[int, tuple[float, object]] = {}  # id(dbapi conn) -> (deadline, conn)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "after_cursor_execute", self._after_execute)
+        event.listen(engine, "handle_error", self._on_error)
+        event.listen(engine.pool, "checkout", self._ping_on_checkout)
+        # commit and rollback wait on the server too; the connection is free again at checkin
+        event.listen(engine, "commit", self._arm_connection)
+        event.listen(engine, "rollback", self._arm_connection)
+        event.listen(engine.pool, "reset", self._arm_reset)
+        event.listen(engine.pool, "checkin", self._disarm_checkin)
+
+    def _before_execute(self, conn, _cursor, _statement, _parameters, _context, _many) -> None:
+        self._arm(conn.connection.dbapi_connection)
+
+    def _after_execute(self, conn, _cursor, _statement, _parameters, _context, _many) -> None:
+        self._disarm(conn.connection.dbapi_connection)
+
+    def _on_error(self, context) -> None:
+        try:
+            dbapi_connection = context.connection.connection.dbapi_connection
+        except (AttributeError, exc.SQLAlchemyError):
+            return
+        self._disarm(dbapi_connection)
+
+    def _arm_connection(self, conn) -> None:
+        try:
+            dbapi_connection = conn.connection.dbapi_connection
+        except exc.SQLAlchemyError:  # already invalidated: nothing waits on the server
+            return
+        if dbapi_connection is not None:
+            self._arm(dbapi_connection)
+
+    def _arm_reset(self, dbapi_connection, _record, _state=None) -> None:
+        self._arm(dbapi_connection)
+
+    def _disarm_checkin(self, dbapi_connection, _record) -> None:
+        if dbapi_connection is not None:
+            self._disarm(dbapi_connection)
+
+    def _ping_on_checkout(self, dbapi_connection, _record, _proxy) -> None:
+        self._arm(dbapi_connection, PING_TIMEOUT_SECONDS)
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:  # a dead connection: the pool retries with a fresh one
+            raise exc.DisconnectionError(str(error)) from error
+        finally:
+            self._disarm(dbapi_connection)
+
+    def _arm(self, dbapi_connection, limit: float | None = None) -> None:
+        deadline = time.monotonic() + (limit or self.limit)
+        with self._lock:
+            self._busy[id(dbapi_connection)] = (deadline, dbapi_connection)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="canwe-db-watchdog", daemon=True
+                )
+                self._thread.start()
+
+    def _disarm(self, dbapi_connection) -> None:
+        with self._lock:
+            self._busy.pop(id(dbapi_connection), None)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(0.1)
+            now = time.monotonic()
+            with self._lock:
+                late = [conn for key, (deadline, conn) in self._busy.items() if deadline <= now]
+                for conn in late:
+                    self._busy.pop(id(conn), None)
+            for conn in late:
+                _cut_off(conn)
+
+
+def _cut_off(dbapi_connection) -> None:
+    """Shut the connection's socket down: the thread waiting on it gets an error at once."""
+    try:
+        fd = dbapi_connection.pgconn.socket
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+        log.warning("database did not answer in time: connection cut off")
+    except Exception as error:  # already closed: nothing is waiting on it
+        log.debug("could not cut off a database connection: %s", error)
+
+
+# ?password=…, &sslpassword=…, and libpq's "host=h password=…" form
+_SECRET_PARAMETER = re.compile(
+    r"(?i)((?:^|[?&;\s])[^=&;#\s]*(?:pass|secret|token|key)[^=&;#\s]*=)[^&;#\s]*"
+)
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: any password as ***.
+
+    Written for what people actually put in DATABASE_URL, parsable or not: the password
+    (encoded or not, with or without an unencoded `@` in it: everything before the last `@`
+    is the user part), and query parameters such as `?password=` or `sslpassword=`.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    if "@" in rest:
+        credentials, _, location = rest.rpartition("@")
+        user_name, has_password, _ = credentials.partition(":")
+        if has_password or "/" in user_name or "?" in user_name:
+            user_name = user_name.split("/")[0].split("?")[0] + ":***"
+        rest = f"{user_name}@{location}"
+    rest = _SECRET_PARAMETER.sub(r"\1***", rest)
+    return f"{scheme}{separator}{rest}"
+
+
+def hide_url_in(text: str, url: str) -> str:
+    """`text` (an error message, say) with `url`, and its password, shown as `shown_url`."""
+    text = text.replace(url, shown_url(url))
+    password = _password(url)
+    return text.replace(password, "***") if password and len(password) > 2 else text
+
+
+def _password(url: str) -> str | None:
+    rest = url.partition("://")[2] or url
+    if "@" not in rest:
+        return None
+    credentials = rest.rpartition("@")[0]
+    return credentials.partition(":")[2] or None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

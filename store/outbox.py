@@ -99,3 +99,27 @@ def pending_count(*, session: Session) -> int:
         session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None)))
         or 0
     )
+
+
+def renew_leases(
+    *, session: Session, ids: list[int], held_until: dt.datetime, until: dt.datetime
+) -> set[int]:
+    """Extend this process's leases on `ids` to `until`; the ids it still holds.
+
+    A lease is this process's only while `locked_until` is still the value it set
+    (`held_until`): once it ran out and another process claimed the row, it is not renewed,
+    and this process must not send that message.
+    """
+    if not ids:
+        return set()
+    renewed = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.locked_until == held_until,
+        )
+        .values(locked_until=until)
+        .returning(OutboxMessage.id)
+    )
+    return set(renewed.scalars())

@@ -28,12 +28,13 @@ def open_promises_of_rep(*, session: Session, rep_id: str) -> list[Promise]:
 def open_promises_on_items(*, session: Session, item_ids: Iterable[int] | None) -> list[Promise]:
     """Open promises on `item_ids`, or every open promise when `item_ids` is None."""
     query = select(Promise).where(Promise.status == "open").order_by(Promise.id)
-    if item_ids is not None:
-        ids = sorted(set(item_ids))
-        if not ids:
-            return []
-        query = query.where(Promise.item_id.in_(ids))
-    return list(session.scalars(query))
+    if item_ids is None:
+        return list(session.scalars(query))
+    ids = sorted(set(item_ids))
+    found: list[Promise] = []
+    for start in range(0, len(ids), 1000):  # PostgreSQL takes at most 65,535 parameters
+        found += session.scalars(query.where(Promise.item_id.in_(ids[start : start + 1000])))
+    return sorted(found, key=lambda promise: promise.id)
 
 
 def threads_of_questions(*, session: Session, question_ids: Iterable[int]) -> dict[int, int]:

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from store.models import Area, Item, Phrasing, Synonym
@@ -26,6 +26,9 @@ _TS_RANK_CD_SLACK = 2
 # ... and its ranking costs about this many times bm25's per row (see rows_to_rank)
 _TS_RANK_CD_COST = 4
 _RANKED_ROWS_FLOOR = 300
+
+
+INDEXED_DESCRIPTION_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,16 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
     ):
         phrasings[item_id].append(phrasing)
     rows = session.execute(
-        select(Item.id, Item.key, Item.title, Item.aliases, Item.description, Area.name)
+        select(
+            Item.id,
+            Item.key,
+            Item.title,
+            Item.aliases,
+            # an import cuts descriptions to this (bot/roadmap_schema.py); older rows may be
+            # longer, and matching reads every document for every answer
+            func.substr(Item.description, 1, INDEXED_DESCRIPTION_CHARS),
+            Area.name,
+        )
         .outerjoin(Area, Area.id == Item.area_id)
         .order_by(Item.id)
     )

@@ -194,13 +194,11 @@ def test_help_paragraphs_are_not_broken_mid_sentence():
             assert "\n" not in paragraph.strip(), f"canwe {' '.join(name)}: {paragraph!r}"
 
 
-def test_a_bad_seed_file_stops_serve_before_it_starts(tmp_path):
+def test_a_bad_seed_file_stops_serve_before_it_starts(tmp_path, monkeypatch):
     seed = tmp_path / "seed.yaml"
     seed.write_text("items:\n  - {key: A-1, title: T, status: planned, area: Nowhere}\n")
-    result = run_cli(
-        ["serve", "--sandbox", "--seed", str(seed)],
-        env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
-    )
+    monkeypatch.chdir(tmp_path)  # the sandbox's own store is canwe-sandbox.db in the cwd
+    result = run_cli(["serve", "--sandbox", "--seed", str(seed)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "seed.yaml: items row 1 (A-1), field area: unknown area 'Nowhere'" in result.output
 

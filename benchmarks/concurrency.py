@@ -1,0 +1,208 @@
+"""/canwe at concurrency 16 on PostgreSQL, while another request's database call is stalled.
+
+10,000 roadmap items in a fresh PostgreSQL database. Signed slash commands are sent by 16
+clients at once to `canwe serve` and, for the baseline, to a bare Bolt app that only acks
+(benchmarks/_bare_app.py), and throughput and latency are printed side by side. During the
+canwe run one more request is kept stalled on the database all the time: the benchmark
+holds an uncommitted question with the same request key, so that request's insert waits on
+PostgreSQL's lock (until the 1.5 s lock timeout) while the others go on.
+
+Targets (issue 16): p99 under 100 ms and at least 4x the 55 req/s measured before.
+
+    python benchmarks/concurrency.py [--postgres ADMIN_URL] [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from _common import ROOT, fill_store, free_port, percentile, signed_command, start_server
+from sqlalchemy import create_engine, text
+
+SECRET = "bench-secret"
+QUESTIONS = [
+    "audit log export for Acme by March 15",
+    "sso saml okta for Globex by Q2 $120k",
+    "webhook api region",
+    "dark mode theme mobile",
+    "billing invoice quota limit by next month",
+    "salesforce hubspot sync",
+    "session timeout policy",
+    "help",
+]
+STALLED_TRIGGER = "stalled-trigger"
+
+
+def load(url: str, requests: int, concurrency: int) -> tuple[float, list[float], int]:
+    """Send `requests` signed commands from `concurrency` clients: (req/s, latencies, errors)."""
+    samples: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        nonlocal errors
+        with httpx.Client(timeout=10) as http:
+            for i in counter:
+                body, headers = signed_command(
+                    SECRET, QUESTIONS[i % len(QUESTIONS)], f"U0B{i:06d}", "C0SALES001", f"t{i}"
+                )
+                start = time.perf_counter()
+                response = http.post(url, content=body, headers=headers)
+                took = (time.perf_counter() - start) * 1000
+                with lock:
+                    samples.append(took)
+                    errors += response.status_code != 200
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    begin = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return requests / (time.perf_counter() - begin), samples, errors
+
+
+class StalledRequest:
+    """Keeps one /canwe waiting on a database lock, over and over, while the load runs."""
+
+    def __init__(self, database_url: str, events_url: str):
+        self.engine = create_engine(database_url)
+        self.events_url = events_url
+        self.stop = threading.Event()
+        self.waits: list[float] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with self.engine.connect() as holder:
+            # an uncommitted question with the request key the stalled command will use
+            holder.execute(
+                text(
+                    "INSERT INTO questions (request_key, text, asker_id, channel_id, source,"
+                    " status, verdict, confidence, created_at)"
+                    " VALUES (:key, 'held', 'U0HOLD', 'C0SALES001', 'command', 'answered',"
+                    " 'unknown', 0, :now)"
+                ),
+                {"key": f"command:{STALLED_TRIGGER}", "now": dt.datetime.now(dt.UTC)},
+            )
+            with httpx.Client(timeout=10) as http:
+                while not self.stop.is_set():
+                    body, headers = signed_command(
+                        SECRET, "audit log export", "U0STALL", "C0SALES001", STALLED_TRIGGER
+                    )
+                    start = time.perf_counter()
+                    http.post(self.events_url, content=body, headers=headers)
+                    self.waits.append(time.perf_counter() - start)
+            holder.rollback()
+
+    def __enter__(self) -> StalledRequest:
+        self.thread.start()
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "CANWE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="an admin URL: a database is created beside it and dropped afterwards",
+    )
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    options = parser.parse_args()
+
+    name = f"canwe_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(options.postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = options.postgres.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        run(url, options)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(url: str, options) -> None:
+    start = time.perf_counter()
+    fill_store(url, options.items, 10_000)
+    print(
+        f"PostgreSQL store: {options.items:,} items, 10,000 questions "
+        f"(built in {time.perf_counter() - start:.1f} s); {options.requests:,} signed /canwe "
+        f"at concurrency {options.concurrency}"
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="canwe-bench-"))
+    env = {
+        "DATABASE_URL": url,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens: Slack is unreachable
+        "CANWE_TRIAGE_CHANNEL": "C0TRIAGE01",
+        "BENCH_LOG": str(workdir / "server.log"),
+    }
+    servers = {
+        "canwe serve": [sys.executable, "-m", "bot.cli", "serve", "--port", "{port}"],
+        "bare Bolt, ack only": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(ROOT / "benchmarks"),
+            "_bare_app:app",
+            "--port",
+            "{port}",
+            "--log-level",
+            "warning",
+        ],
+    }
+    for label, args in servers.items():
+        port = free_port()
+        process = start_server(
+            [a.replace("{port}", str(port)) for a in args], {**env, "PORT": str(port)}, port
+        )
+        events = f"http://127.0.0.1:{port}/slack/events"
+        try:
+            load(events, 100, options.concurrency)  # warm up: caches, pool, auth
+            if label == "canwe serve":
+                with StalledRequest(url, events) as stalled:
+                    rate, samples, errors = load(events, options.requests, options.concurrency)
+                    health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                waits = stalled.waits
+                extra = (
+                    f"   (meanwhile {len(waits)} stalled request(s), each answered after "
+                    f"{percentile(waits, 0.5):.2f} s; /healthz {health.status_code})"
+                )
+            else:
+                rate, samples, errors = load(events, options.requests, options.concurrency)
+                extra = ""
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        print(
+            f"{label:20s} {rate:7.0f} req/s   p50 {percentile(samples, 0.5):6.1f} ms   "
+            f"p99 {percentile(samples, 0.99):6.1f} ms   errors {errors}{extra}"
+        )
+    print("targets: canwe p99 < 100 ms, >= 220 req/s (4x the 55 req/s before issue 16)")
+
+
+if __name__ == "__main__":
+    main()
