@@ -14,7 +14,7 @@ from bot.deadlines import answer_due, next_check
 from bot.facts import EscalationFacts
 from bot.matching import MatchResult
 from bot.messages import escalation_blocks, money, user
-from bot.parsing import normalise
+from bot.parsing import find_date, normalise
 from bot.verdicts import format_date
 from store import questions as q
 from store.models import Area, Escalation, Item, Question
@@ -272,30 +272,37 @@ def _join(
     )
 
 
+# A reply that answers starts with a verdict word, in the words PMs use; any date the
+# rep-side parser reads may follow ("yes, April 1", "not by then: Mar 1 is the earliest").
 VERDICT_WORDS = re.compile(
-    r"^\s*(?P<verdict>yes|committed|not\s+by\s+then|not\s+committed|no)\b[\s,:.-]*"
-    r"(?:(?:by|on|for)\s+(?P<date>\d{4}-\d{2}-\d{2}))?[\s,:.-]*(?P<note>.*)$",
+    r"^\s*(?P<verdict>not\s+by\s+then|not\s+committed(?:\s+yet)?|committed|yes|yep|yeah|no|nope)"
+    r"\b[\s,:;.!-]*(?P<rest>.*)$",
     re.I | re.S,
+)
+_VERDICT_OF_WORD = {
+    "yes": "committed",
+    "yep": "committed",
+    "yeah": "committed",
+    "committed": "committed",
+    "not by then": "not_by_then",
+    "not committed": "not_committed",
+    "not committed yet": "not_committed",
+    "no": "no",
+    "nope": "no",
+}
+ANSWER_EXAMPLES = (
+    "`yes, April 1`, `not by then: Mar 1 is the earliest`, `not committed yet`, "
+    "`no - we won't build it`"
 )
 
 
-def parse_verdict_reply(text: str) -> tuple[str, dt.date | None, str] | None:
-    """A PM's thread reply that starts with a verdict word: (verdict, date, note), else None."""
+def parse_verdict_reply(text: str, today: dt.date) -> tuple[str, dt.date | None, str] | None:
+    """A PM's thread reply that starts with a verdict word: (verdict, date, note), else None.
+    The note is the rest of the reply, as written."""
     match = VERDICT_WORDS.match(text)
     if not match:
         return None
-    word = re.sub(r"\s+", " ", match.group("verdict").lower())
-    verdict = {
-        "yes": "committed",
-        "committed": "committed",
-        "not by then": "not_by_then",
-        "not committed": "not_committed",
-        "no": "no",
-    }[word]
-    date = None
-    if match.group("date"):
-        try:
-            date = dt.date.fromisoformat(match.group("date"))
-        except ValueError:
-            return None
-    return verdict, date, match.group("note").strip()
+    verdict = _VERDICT_OF_WORD[re.sub(r"\s+", " ", match.group("verdict").lower())]
+    rest = match.group("rest").strip()
+    date, _ = find_date(rest, today) if verdict in ("committed", "not_by_then") else (None, None)
+    return verdict, date, rest

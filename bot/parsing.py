@@ -272,6 +272,29 @@ def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | No
     return None, None, None
 
 
+# a date a PM writes in a reply, with or without "by": not years, spans or bare weekdays,
+# which read too easily into other words ("2027 roadmap", "2 weeks of work")
+_ANSWER_DATE_KINDS = {"iso", "month_day", "day_month", "us_slash", "quarter", "month", "eoy"}
+
+
+def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
+    """The first date written anywhere in `text` ("April 1", "2027-03-01", "Q2"), with the
+    words it was written in; (None, None) when there is none or it is not a real date."""
+    found: tuple[int, dt.date, str] | None = None
+    for pattern, kind in _DATE_PATTERNS:
+        if kind not in _ANSWER_DATE_KINDS:
+            continue
+        for match in pattern.finditer(text):
+            try:
+                value = _resolve(kind, match.groups(), today)
+            except (ValueError, KeyError):
+                continue
+            if found is None or match.start() < found[0]:
+                found = (match.start(), value, match.group(0))
+            break
+    return (found[1], found[2]) if found else (None, None)
+
+
 def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
     """The deal value and the words that said it; (None, words) when it is above
     MAX_DEAL_VALUE."""

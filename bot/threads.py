@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.answering import AnswerInput, check_input, may_answer, record_answer, relay_comment
 from bot.context import Context
-from bot.escalation import parse_verdict_reply
+from bot.escalation import ANSWER_EXAMPLES, parse_verdict_reply
 from bot.truth import DEAL, ITEM
 from bot.verdicts import Verdict
 from store.db import session_scope
@@ -118,7 +118,7 @@ def handle_thread_reply(
     if escalation is None:
         return None
     text = LEADING_MENTION.sub("", text)  # "@canwe yes by …" is the same answer
-    parsed = parse_verdict_reply(text)
+    parsed = parse_verdict_reply(text, ctx.today())
     # an owner's verdict in an answered thread is a new version of the answer, on purpose
     if parsed and may_answer(ctx, escalation, user_id):
         verdict, date, note = parsed
@@ -132,7 +132,8 @@ def handle_thread_reply(
         problems = check_input(answer_in, ctx.today())
         if verdict in (Verdict.committed, Verdict.not_by_then) and date is None:
             problems["date"] = (
-                "I need a date with that verdict, e.g. `yes by 2027-04-01 …`, or use the buttons."
+                "I need a date with that verdict, e.g. `yes, April 1` or "
+                "`not by then: Mar 1 is the earliest`, or use the buttons."
             )
         if problems:
             enqueue(
@@ -166,4 +167,20 @@ def handle_thread_reply(
         text=text,
         event_key=event_key,
     )
+    if may_answer(ctx, escalation, user_id):
+        # the owner said something that is not an answer: say how to answer, once a thread
+        enqueue(
+            session=session,
+            dedupe_key=f"answer-hint:{escalation.id}",
+            method="chat.postEphemeral",
+            now=ctx.now(),
+            payload={
+                "channel": channel_id,
+                "thread_ts": thread_ts,
+                "user": user_id,
+                "text": "Sent to the waiting reps as a comment. To answer, start with a "
+                f"verdict: {ANSWER_EXAMPLES}, or use the buttons.",
+            },
+        )
+        ctx.wake_delivery()
     return "comment"

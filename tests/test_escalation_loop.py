@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.importer import apply_roadmap
 from bot.roadmap_schema import RoadmapIn
 from store.db import session_scope
@@ -436,3 +438,50 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
     assert reply("Ev0NOTHREAD2", waits.append) is None
     assert 0 < sum(waits) <= THREAD_WAIT_SECONDS + 0.1
     assert escalations(bot.ctx)[0].status == "open"
+
+
+@pytest.mark.parametrize(
+    ("reply", "verdict", "date"),
+    [
+        ("yes, April 1 probably", "committed", dt.date(2027, 4, 1)),
+        ("yes by Apr 1 2027", "committed", dt.date(2027, 4, 1)),
+        ("not by then: Mar 1 is the earliest", "not_by_then", dt.date(2027, 3, 1)),
+        ("not by then 2027-03-01 at the earliest", "not_by_then", dt.date(2027, 3, 1)),
+        ("no - we won't build it", "no", None),
+        ("not committed yet, ask again in January", "not_committed", None),
+        ("Nope.", "no", None),
+    ],
+)
+def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
+    from bot.escalation import parse_verdict_reply
+
+    parsed = parse_verdict_reply(reply, dt.date(2026, 11, 27))
+    assert parsed is not None and parsed[:2] == (verdict, date)
+
+
+@pytest.mark.parametrize("reply", ["I'll check with the team", "maybe in Q2?", "nobody knows"])
+def test_what_is_not_an_answer_is_not_read_as_one(reply):
+    from bot.escalation import parse_verdict_reply
+
+    assert parse_verdict_reply(reply, dt.date(2026, 11, 27)) is None
+
+
+def test_an_owner_reply_in_own_words_answers_and_a_chat_gets_one_hint(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    for text in ("let me check with the team", "still checking"):
+        slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, text, thread_ts=root["ts"])
+    bot.deliver()
+    hints = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert len(hints) == 1 and hints[0]["user"] == PM_IDENTITY  # once, to the owner only
+    assert "`yes, April 1`" in hints[0]["text"]
+    assert escalations(bot.ctx)[0].status == "open"
+
+    slack.send_message(
+        PM_IDENTITY, IDENTITY_CHANNEL, "not by then: Apr 20 is the earliest", thread_ts=root["ts"]
+    )
+    bot.deliver()
+    assert escalations(bot.ctx)[0].status == "answered"
+    dm = [p for p in posts(slack) if p["channel"].startswith("D")][-1]
+    assert "Apr 20, 2027" in message_text(dm)
