@@ -45,21 +45,36 @@ from sqlalchemy.orm import Session
 from bot import parsing
 from store import phrasings, search
 
+# "Did you mean": when not confident, up to OFFER_MAX candidates are offered if the best one
+# scores at least OFFER_FLOOR, with those within OFFER_MARGIN of it
+OFFER_MAX = 3
+OFFER_FLOOR = 0.25
+OFFER_MARGIN = 0.30
+# siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
+# longer one's words (SIBLING_SAME_AREA in the same area)
+SIBLING_MARGIN = 0.10
+# ... or within SIBLING_MARGIN_DECLINED when one of them is declined (the verdict flips to no)
+SIBLING_MARGIN_DECLINED = 0.16
+SIBLING_OVERLAP = 0.5
+SIBLING_SAME_AREA = 0.4
 # One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.775
+CONFIDENCE_THRESHOLD = 0.853
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
 # item's text explains, how much of its name the question covers, the share of the question
 # in words the roadmap never uses, and whether the best item's name says "Deprecate",
 # "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
 # the tuning half of the labelled questions by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-2.24, 0.00, 12.51, 0.00, 3.94, -3.22, -3.91)
+_CALIBRATION = (-3.42, 0.00, 11.49, 0.00, 4.76, -1.86, -4.05)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
 _WEIGHTS = (0.15, 0.55, 0.10, 0.20)
 
 _ANY_DAY = dt.date(2026, 1, 1)
+# a word is generic when at least this many items' names (or one in this many) have it
+_GENERIC_NAME_MIN = 10
+_GENERIC_NAME_PER = 50
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 # how many of the database's best matches are scored: 30, or one per 70 items up to 150
@@ -88,6 +103,9 @@ class MatchResult:
     candidates: list[Candidate]  # best first, up to `limit`
     confidence: float  # calibrated 0..1
     confident: bool  # confidence >= threshold; if False the verdict is unknown
+    # when not confident: up to three plausible items to offer the rep ("did you mean"),
+    # best first; empty when nothing is plausible enough to offer
+    offered: list[Candidate] = dataclasses.field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -95,20 +113,74 @@ class MatchResult:
 
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
-    """The roadmap items `text` is most likely about, best first, with a confidence."""
-    ranked = _rank(text, session, limit)
+    """The roadmap items `text` is most likely about, best first, with a confidence; when not
+    confident, the plausible ones to offer the rep."""
+    ranked = _rank(text, session, max(limit, OFFER_MAX))
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
-    candidates = [
-        Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
-        for score, _, doc in ranked[: max(limit, 1)]
-    ]
+    plausible = _plausible(ranked)
+    siblings = _siblings(plausible)
+    candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
+    generic_only = ranked[0][1][4]
+    confident = confidence >= CONFIDENCE_THRESHOLD and not siblings and not generic_only
+    offered = []
+    if not confident:
+        # near-duplicates that would be answered differently are offered side by side
+        docs = [doc for _, _, doc in plausible]
+        first = [d for d in docs if d in siblings] if siblings else []
+        order = first + [d for d in docs if d not in first]
+        scores = {id(doc): score for score, _, doc in plausible}
+        offered = [_candidate(scores[id(doc)], doc) for doc in order[:OFFER_MAX]]
     return MatchResult(
-        candidates=candidates,
-        confidence=confidence,
-        confident=confidence >= CONFIDENCE_THRESHOLD,
+        candidates=candidates, confidence=confidence, confident=confident, offered=offered
     )
+
+
+def _candidate(score: float, doc: _Doc) -> Candidate:
+    return Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+
+
+def _plausible(ranked):
+    """The candidates worth offering a rep: a best one that explains enough of the question,
+    and those close enough behind it."""
+    best = ranked[0][0]
+    if best < OFFER_FLOOR:
+        return []
+    return [entry for entry in ranked[:OFFER_MAX] if entry[0] >= best - OFFER_MARGIN]
+
+
+def _siblings(plausible) -> set:
+    """The plausible candidates that are near-duplicates of the best one but would get another
+    verdict (another status): an item and its successor, fix or replacement. The roadmap says
+    so by names sharing most of their words (fewer in the same area), or by one naming the
+    other's key."""
+    if len(plausible) < 2:
+        return set()
+    top, _, best = plausible[0]
+    found = {
+        doc
+        for score, _, doc in plausible[1:]
+        if doc.status != best.status
+        and score >= top - _sibling_margin(best, doc)
+        and _near_duplicates(best, doc)
+    }
+    return found | {best} if found else set()
+
+
+def _sibling_margin(a: _Doc, b: _Doc) -> float:
+    return SIBLING_MARGIN_DECLINED if "declined" in (a.status, b.status) else SIBLING_MARGIN
+
+
+def _near_duplicates(a: _Doc, b: _Doc) -> bool:
+    if a.key.lower() in b.mentions or b.key.lower() in a.mentions:
+        return True
+    if not a.name_stems or not b.name_stems:
+        return False
+    # of the longer name: "Sidecar Containers" is not a near-duplicate of every longer name
+    # about sidecar containers
+    shared = len(a.name_stems & b.name_stems) / max(len(a.name_stems), len(b.name_stems))
+    return shared >= (SIBLING_SAME_AREA if a.area and a.area == b.area else SIBLING_OVERLAP)
 
 
 def confidence_from(features: tuple[float, ...]) -> float:
@@ -167,7 +239,7 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
 
 
 def _features(ranked) -> tuple[float, ...]:
-    best, (coverage, precision, unknown_share, unasked), _ = ranked[0]
+    best, (coverage, precision, unknown_share, unasked, _), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
     return best, best - runner_up, coverage, precision, unknown_share, unasked
 
@@ -180,7 +252,7 @@ def _rank(
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0), index.docs[pos]) for pos in named]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False), index.docs[pos]) for pos in named]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
@@ -659,6 +731,13 @@ class _Doc:
     weighted_units: list = dataclasses.field(default_factory=list)
     # what its names say is done to a feature: "removal" (Deprecate, Remove), "default"
     qualifiers: frozenset[str] = frozenset()
+    status: str = ""
+    area: str = ""
+    name_stems: frozenset[str] = frozenset()  # the title's words that carry meaning
+    mentions: frozenset[str] = frozenset()  # item keys its description names, lower case
+
+    __hash__ = object.__hash__  # one per item: compared by identity
+    __eq__ = object.__eq__
 
     def unasked_qualifier(self, query: _Query) -> bool:
         """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
@@ -723,6 +802,10 @@ class _Index:
                         for t in (*name_texts, *document.phrasings)
                     ],
                     qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
+                    status=document.status,
+                    area=document.area,
+                    name_stems=frozenset(_plain_tokens(short or document.title)),
+                    mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                 )
             )
             self.position[document.item_id] = pos
@@ -744,6 +827,12 @@ class _Index:
         self.retrieval_rows = max(_RETRIEVAL_POSTINGS, n // 5)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # words in the names of many items ("pod", "api", "support"): sharing only these with
+        # an item's names is no sign of being about it
+        generic = max(_GENERIC_NAME_MIN, n // _GENERIC_NAME_PER)
+        self.generic_name_words = frozenset(
+            token for token, items in self.name_postings.items() if len(items) >= generic
+        )
         for doc in self.docs:
             for units in doc.units:
                 if units:
@@ -875,7 +964,11 @@ class _Index:
             unasked = doc.unasked_qualifier(query)
             if unasked:
                 score *= _QUALIFIER_FACTOR
-            features = (cov_full, precision, query.unknown_share, float(unasked))
+            # the question shares only generic words ("pod", "api", "support") with its names
+            generic_only = (
+                query.expanded & doc.name_all.union(*doc.phrasings)
+            ) <= self.generic_name_words
+            features = (cov_full, precision, query.unknown_share, float(unasked), generic_only)
             components = (cov_names, cov_full, precision, similarity)
             out.append((score, features, components, pos))
             if keep:

@@ -39,6 +39,7 @@ class ItemDocument:
     area: str
     description: str
     phrasings: tuple[str, ...]
+    status: str = ""  # shipped, planned, declined...: near-duplicates that differ are siblings
 
 
 def match_version(*, session: Session) -> int | None:
@@ -67,7 +68,9 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
     ):
         phrasings[item_id].append(phrasing)
     rows = session.execute(
-        select(Item.id, Item.key, Item.title, Item.aliases, Item.description, Area.name)
+        select(
+            Item.id, Item.key, Item.title, Item.aliases, Item.description, Area.name, Item.status
+        )
         .outerjoin(Area, Area.id == Item.area_id)
         .order_by(Item.id)
     )
@@ -80,8 +83,9 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             area=area or "",
             description=description or "",
             phrasings=tuple(phrasings.get(item_id, ())),
+            status=status or "",
         )
-        for item_id, key, title, aliases, description, area in rows
+        for item_id, key, title, aliases, description, area, status in rows
     ]
 
 
