@@ -46,7 +46,7 @@ from bot import parsing
 from store import phrasings, search
 
 # "Did you mean": when not confident, up to OFFER_MAX candidates are offered if the best one
-# scores at least OFFER_FLOOR, with those within OFFER_MARGIN of it
+# scores at least OFFER_FLOOR: it and those within OFFER_MARGIN of it
 OFFER_MAX = 3
 OFFER_FLOOR = 0.25
 OFFER_MARGIN = 0.30
@@ -120,10 +120,14 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
     plausible = _plausible(ranked)
-    siblings = _siblings(plausible)
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
-    generic_only = ranked[0][1][4]
-    confident = confidence >= CONFIDENCE_THRESHOLD and not siblings and not generic_only
+    _, (*_, generic_only, said), _ = ranked[0]
+    if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
+        # a rep picked this item, or a PM answered for it, for these very words
+        siblings, confident = set(), True
+    else:
+        siblings = _siblings(plausible)
+        confident = confidence >= CONFIDENCE_THRESHOLD and not siblings and not generic_only
     offered = []
     if not confident:
         # near-duplicates that would be answered differently are offered side by side
@@ -147,6 +151,8 @@ def _plausible(ranked):
     best = ranked[0][0]
     if best < OFFER_FLOOR:
         return []
+    # the runners-up may score under the floor: "none of these" costs the rep one click, a
+    # right item left out costs a PM's time (fewer offered items resolved fewer questions)
     return [entry for entry in ranked[:OFFER_MAX] if entry[0] >= best - OFFER_MARGIN]
 
 
@@ -239,7 +245,7 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
 
 
 def _features(ranked) -> tuple[float, ...]:
-    best, (coverage, precision, unknown_share, unasked, _), _ = ranked[0]
+    best, (coverage, precision, unknown_share, unasked, *_), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
     return best, best - runner_up, coverage, precision, unknown_share, unasked
 
@@ -252,14 +258,15 @@ def _rank(
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False), index.docs[pos]) for pos in named]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
             for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
             if pos not in named
         )
-    scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
+    # on a tie, an item asked about in these very words before comes first
+    scored.sort(key=lambda entry: (-entry[0], not entry[1][5], entry[2].item_id))
     return scored
 
 
@@ -735,6 +742,8 @@ class _Doc:
     area: str = ""
     name_stems: frozenset[str] = frozenset()  # the title's words that carry meaning
     mentions: frozenset[str] = frozenset()  # item keys its description names, lower case
+    # its phrasings as `strings` has them: a question worded exactly so was answered with it
+    phrasing_strings: frozenset[str] = frozenset()
 
     __hash__ = object.__hash__  # one per item: compared by identity
     __eq__ = object.__eq__
@@ -805,6 +814,9 @@ class _Index:
                     status=document.status,
                     area=document.area,
                     name_stems=frozenset(_plain_tokens(short or document.title)),
+                    phrasing_strings=frozenset(
+                        " ".join(sorted(_content(t).split())) for t in document.phrasings
+                    ),
                     mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                 )
             )
@@ -944,6 +956,7 @@ class _Index:
         names = self._cover(query, self.name_postings, positions)
         similar = self._similarities(query, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
+        worded = " ".join(sorted(query.clean.split()))
         partial = []  # (score without precision, position, names, full, similarity)
         for pos in positions:
             cov_names = names.get(pos, 0.0)
@@ -968,7 +981,15 @@ class _Index:
             generic_only = (
                 query.expanded & doc.name_all.union(*doc.phrasings)
             ) <= self.generic_name_words
-            features = (cov_full, precision, query.unknown_share, float(unasked), generic_only)
+            said = worded in doc.phrasing_strings  # asked in these very words before
+            features = (
+                cov_full,
+                precision,
+                query.unknown_share,
+                float(unasked),
+                generic_only,
+                said,
+            )
             components = (cov_names, cov_full, precision, similarity)
             out.append((score, features, components, pos))
             if keep:

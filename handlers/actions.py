@@ -1,17 +1,20 @@
-"""Button clicks: a PM opens the answer form; a rep asks for an exception or marks a promise."""
+"""Button clicks: a PM opens the answer form; a rep asks for an exception, marks a promise, or
+picks one of the items a "did you mean" reply offered."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.answering import answer_form
+from bot.choice_messages import ChoiceAction
 from bot.context import Context
 from bot.exceptions import ask_for_exception
 from bot.messages import ActionId
+from bot.picking import Picked, pick_item, pick_none
 from bot.promises import mark_promised
 from bot.verdicts import Verdict
 from store.db import session_scope
@@ -67,3 +70,40 @@ def register(app: App, ctx: Context) -> None:
         log.info("promise marked by %s: %s", user_id, message.text[:80])
         if channel_id:
             client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+
+    @app.action(re.compile(rf"^{ChoiceAction.pick}:"))
+    def pick_button(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+        ack()
+        question_id, item_id = (int(part) for part in action["value"].split(":", 1))
+        user_id = body["user"]["id"]
+        with session_scope(ctx.sessions) as session:
+            picked = pick_item(
+                session=session,
+                ctx=ctx,
+                question_id=question_id,
+                item_id=item_id,
+                user_id=user_id,
+            )
+        log.info("question %s: %s picked item %s", question_id, user_id, item_id)
+        _show(picked, body, user_id, client, respond)
+
+    @app.action(ChoiceAction.none)
+    def none_button(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+        ack()
+        user_id = body["user"]["id"]
+        with session_scope(ctx.sessions) as session:
+            picked = pick_none(
+                session=session, ctx=ctx, question_id=int(action["value"]), user_id=user_id
+            )
+        log.info("question %s: %s picked none of the offered items", action["value"], user_id)
+        _show(picked, body, user_id, client, respond)
+
+
+def _show(picked: Picked, body: dict, user_id: str, client: WebClient, respond: Respond) -> None:
+    """The answer replaces the choice; a refusal is shown only to whoever clicked."""
+    if picked.message is not None:
+        respond(replace_original=True, **picked.message.as_kwargs())
+        return
+    channel_id = body.get("channel", {}).get("id")
+    if picked.refusal and channel_id:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=picked.refusal)
