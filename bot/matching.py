@@ -135,7 +135,8 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
     _, (*_, generic_only, said), _ = ranked[0]
     if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
-        # a rep picked this item, or a PM answered for it, for these very words
+        # the question is the item's name, or a rep picked it (a PM answered for it) for
+        # these very words: nothing to choose between
         siblings, held_back, confident = set(), False, True
     else:
         siblings = _siblings(plausible)
@@ -282,7 +283,7 @@ def _rank(
             for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
             if pos not in named
         )
-    # on a tie, an item asked about in these very words before comes first
+    # on a tie, an item named by these very words comes first
     scored.sort(key=lambda entry: (-entry[0], not entry[1][5], entry[2].item_id))
     return scored
 
@@ -759,8 +760,9 @@ class _Doc:
     area: str = ""
     name_stems: frozenset[str] = frozenset()  # the title's words that carry meaning
     mentions: frozenset[str] = frozenset()  # item keys its description names, lower case
-    # its phrasings as `strings` has them: a question worded exactly so was answered with it
-    phrasing_strings: frozenset[str] = frozenset()
+    # its names and phrasings as `strings` has them: a question worded exactly so names it (a
+    # phrasing: a PM answered, or a rep picked, the item for these words)
+    said_strings: frozenset[str] = frozenset()
 
     __hash__ = object.__hash__  # one per item: compared by identity
     __eq__ = object.__eq__
@@ -831,8 +833,9 @@ class _Index:
                     status=document.status,
                     area=document.area,
                     name_stems=frozenset(_plain_tokens(short or document.title)),
-                    phrasing_strings=frozenset(
-                        " ".join(sorted(_content(t).split())) for t in document.phrasings
+                    said_strings=frozenset(
+                        " ".join(sorted(_content(t).split()))
+                        for t in (*name_texts, *document.phrasings)
                     ),
                     mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                 )
@@ -998,7 +1001,7 @@ class _Index:
             generic_only = (
                 query.expanded & doc.name_all.union(*doc.phrasings)
             ) <= self.generic_name_words
-            said = worded in doc.phrasing_strings  # asked in these very words before
+            said = worded in doc.said_strings  # its name, or asked in these words before
             features = (
                 cov_full,
                 precision,

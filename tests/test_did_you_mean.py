@@ -22,7 +22,7 @@ from tests.helpers import (
 )
 
 # SAML SSO (shipped), SSO with Okta (committed), Entra ID SSO (planned): near-duplicates
-UNSURE = "single sign-on for Acme"
+UNSURE = "SSO for Acme"
 
 
 def choice_buttons(blocks) -> list[dict]:
@@ -135,7 +135,7 @@ def test_none_of_these_asks_the_pm_with_the_candidates_shown(bot, slack):
     [escalation] = escalations(bot.ctx)  # no item, no keyword: the triage channel
     [root] = [m for m in slack.messages(escalation.channel_id) if not m.get("thread_ts")]
     shown = message_text(root)
-    assert "single sign-on for Acme" in shown
+    assert "SSO for Acme" in shown
     assert "ID-1" in shown and "ID-12" in shown  # the candidates the rep turned down
 
 

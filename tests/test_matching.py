@@ -73,10 +73,12 @@ def test_near_duplicates_that_would_be_answered_differently_are_offered_not_answ
     assert not found.confident
     assert [c.key for c in found.offered[:2]] == ["KEP-2000", "KEP-2268"]
     # a replaced KEP and the one that shipped share their words: the rep picks
-    found = ask(keps, "Out-of-tree credential providers")
+    found = ask(keps, "out of tree credential provider plugins")
     assert not found.confident
     assert {"KEP-2133", "KEP-2133@sig-cloud-provider"} <= {c.key for c in found.offered}
-    # worded as the shipped one, with its own words, it is answered
+    # named as one of them is named, it is answered
+    assert ask(keps, "Out-of-tree credential providers").best.key == "KEP-2133@sig-cloud-provider"
+    assert ask(keps, "Out-of-tree credential providers").confident
     assert ask(keps, "kubelet credential providers").confident
 
 
