@@ -9,12 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
 from store.db import make_engine, make_session_factory
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -22,7 +19,7 @@ class Context:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    clock: Callable[[], dt.datetime] = utc_now
+    clock: Clock = real_now  # tests, the sandbox and the command line may hand in another
     # set by the delivery worker so new outbox rows go out at once instead of at the next poll
     wake_delivery: Callable[[], None] = field(default=lambda: None)
 
@@ -36,7 +33,7 @@ class Context:
         return user_id in self.settings.canwe_admins
 
 
-def build_context(settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> Context:
+def build_context(settings: Settings, clock: Clock = real_now) -> Context:
     engine = make_engine(settings.database_url)
     return Context(
         settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
