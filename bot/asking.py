@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from bot.choosing import OFFERED, may_offer, offer, offer_again
 from bot.context import Context
 from bot.escalation import escalate
 from bot.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
@@ -80,6 +81,9 @@ def ask(
             text=parsed.text,
             since=now - DOUBLE_SUBMIT_WINDOW,
         )
+    if earlier is not None and earlier.status == OFFERED:
+        message = offer_again(session=session, question=earlier)
+        return Asked(message=message, question_id=earlier.id, duplicate=True)
     if earlier is not None:
         audience = q.audience_of(session=session, channel_id=channel_id)
         return Asked(
@@ -135,7 +139,11 @@ def ask(
     question.verdict = facts.verdict
     facts = replace(facts, reply_by_dm=source == "command")
     needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
-    if needs_pm and source == "cli":
+    offered = None
+    if item is None and may_offer(session=session, question=question, found=found):
+        # "did you mean": the rep picks among the plausible items, or asks the PM
+        offered = offer(session=session, question=question, found=found)
+    elif needs_pm and source == "cli":
         # the command line is for looking things up: nobody in Slack is waiting for the answer
         question.answered_at = now
         facts = replace(
@@ -160,7 +168,7 @@ def ask(
         question.answered_at = now
 
     audience = q.audience_of(session=session, channel_id=channel_id)
-    message = answer_message(facts, audience, ctx.settings.tz)
+    message = offered or answer_message(facts, audience, ctx.settings.tz)
     if reply_in_thread:
         enqueue(
             session=session,

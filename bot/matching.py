@@ -18,11 +18,18 @@
    written in the question ("KEP-3140") names that item outright.
 5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
    of the question is left unexplained, and such an unasked qualifier, fitted on labelled
-   questions (see benchmarks/matching.py). Below one threshold the verdict is unknown and
-   the question goes to a PM: a confident wrong match would be a false promise.
+   questions, real public wording among them (see benchmarks/matching.py). Below one
+   threshold the verdict is unknown: a confident wrong match would be a false promise.
+6. Two rules hold a match back whatever its confidence: near-duplicates that would be
+   answered differently (names sharing most words, or one naming the other's key, with
+   another status: an item and its fix, a declined one and its shipped successor), and a
+   best item that shares only generic words ("pod", "api", "support") with the question.
+7. When not confident, up to three plausible items are offered (`MatchResult.offered`): the
+   rep picks one ("did you mean", see bot.choosing), or asks the PM.
 
-A question a PM answered for an item becomes a phrasing of it (`add_phrasing`): later
-questions worded like it find the item even when the roadmap text shares no word with them.
+A question a PM answered for an item, or worded so when a rep picked the item, becomes a
+phrasing of it (`add_phrasing`): later questions worded like it find the item even when the
+roadmap text shares no word with them, and the very same words are answered with it.
 """
 
 from __future__ import annotations
@@ -45,21 +52,38 @@ from sqlalchemy.orm import Session
 from bot import parsing
 from store import phrasings, search
 
-# One threshold: below it the verdict is unknown and the question escalates.
-CONFIDENCE_THRESHOLD = 0.775
+# "Did you mean": when not confident, up to OFFER_MAX candidates are offered if the best one
+# scores at least OFFER_FLOOR: it and those within OFFER_MARGIN of it
+OFFER_MAX = 3
+OFFER_FLOOR = 0.25
+OFFER_MARGIN = 0.30
+# siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
+# longer one's words (SIBLING_SAME_AREA in the same area)
+SIBLING_MARGIN = 0.10
+# ... or within SIBLING_MARGIN_DECLINED when one of them is declined (the verdict flips to no)
+SIBLING_MARGIN_DECLINED = 0.16
+SIBLING_OVERLAP = 0.5
+SIBLING_SAME_AREA = 0.4
+# One threshold: below it the verdict is unknown: the rep is offered the plausible items, or
+# the question escalates.
+CONFIDENCE_THRESHOLD = 0.855
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
 # item's text explains, how much of its name the question covers, the share of the question
 # in words the roadmap never uses, and whether the best item's name says "Deprecate",
 # "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
-# the tuning half of the labelled questions by `python benchmarks/matching.py --fit`.
-_CALIBRATION = (-2.24, 0.00, 12.51, 0.00, 3.94, -3.22, -3.91)
+# the tuning questions, title-like and two-thirds of the real wording, by
+# `python benchmarks/matching.py --fit`; the other third of the real wording is held out.
+_CALIBRATION = (-3.43, 0.00, 11.50, 0.00, 4.77, -1.86, -4.05)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
 _WEIGHTS = (0.15, 0.55, 0.10, 0.20)
 
 _ANY_DAY = dt.date(2026, 1, 1)
+# a word is generic when at least this many items' names (or one in this many) have it
+_GENERIC_NAME_MIN = 10
+_GENERIC_NAME_PER = 50
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 # how many of the database's best matches are scored: 30, or one per 70 items up to 150
@@ -88,6 +112,12 @@ class MatchResult:
     candidates: list[Candidate]  # best first, up to `limit`
     confidence: float  # calibrated 0..1
     confident: bool  # confidence >= threshold; if False the verdict is unknown
+    # when not confident: up to three plausible items to offer the rep ("did you mean"),
+    # best first; empty when nothing is plausible enough to offer
+    offered: list[Candidate] = dataclasses.field(default_factory=list)
+    # a rule keeps it from being confident whatever its confidence: near-duplicates that would
+    # be answered differently, or only generic words shared with the best item
+    held_back: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -95,20 +125,86 @@ class MatchResult:
 
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
-    """The roadmap items `text` is most likely about, best first, with a confidence."""
-    ranked = _rank(text, session, limit)
+    """The roadmap items `text` is most likely about, best first, with a confidence; when not
+    confident, the plausible ones to offer the rep."""
+    ranked = _rank(text, session, max(limit, OFFER_MAX))
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
-    candidates = [
-        Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
-        for score, _, doc in ranked[: max(limit, 1)]
-    ]
+    plausible = _plausible(ranked)
+    candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
+    _, (*_, generic_only, said), _ = ranked[0]
+    if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
+        # the question is the item's name, or a rep picked it (a PM answered for it) for
+        # these very words: nothing to choose between
+        siblings, held_back, confident = set(), False, True
+    else:
+        siblings = _siblings(plausible)
+        held_back = bool(siblings) or generic_only
+        confident = confidence >= CONFIDENCE_THRESHOLD and not held_back
+    offered = []
+    if not confident:
+        # near-duplicates that would be answered differently are offered side by side
+        docs = [doc for _, _, doc in plausible]
+        first = [d for d in docs if d in siblings] if siblings else []
+        order = first + [d for d in docs if d not in first]
+        scores = {id(doc): score for score, _, doc in plausible}
+        offered = [_candidate(scores[id(doc)], doc) for doc in order[:OFFER_MAX]]
     return MatchResult(
         candidates=candidates,
         confidence=confidence,
-        confident=confidence >= CONFIDENCE_THRESHOLD,
+        confident=confident,
+        offered=offered,
+        held_back=held_back,
     )
+
+
+def _candidate(score: float, doc: _Doc) -> Candidate:
+    return Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+
+
+def _plausible(ranked):
+    """The candidates worth offering a rep: a best one that explains enough of the question,
+    and those close enough behind it."""
+    best = ranked[0][0]
+    if best < OFFER_FLOOR:
+        return []
+    # the runners-up may score under the floor: "none of these" costs the rep one click, a
+    # right item left out costs a PM's time (fewer offered items resolved fewer questions)
+    return [entry for entry in ranked[:OFFER_MAX] if entry[0] >= best - OFFER_MARGIN]
+
+
+def _siblings(plausible) -> set:
+    """The plausible candidates that are near-duplicates of the best one but would get another
+    verdict (another status): an item and its successor, fix or replacement. The roadmap says
+    so by names sharing most of their words (fewer in the same area), or by one naming the
+    other's key."""
+    if len(plausible) < 2:
+        return set()
+    top, _, best = plausible[0]
+    found = {
+        doc
+        for score, _, doc in plausible[1:]
+        if doc.status != best.status
+        and score >= top - _sibling_margin(best, doc)
+        and _near_duplicates(best, doc)
+    }
+    return found | {best} if found else set()
+
+
+def _sibling_margin(a: _Doc, b: _Doc) -> float:
+    return SIBLING_MARGIN_DECLINED if "declined" in (a.status, b.status) else SIBLING_MARGIN
+
+
+def _near_duplicates(a: _Doc, b: _Doc) -> bool:
+    if a.key.lower() in b.mentions or b.key.lower() in a.mentions:
+        return True
+    if not a.name_stems or not b.name_stems:
+        return False
+    # of the longer name: "Sidecar Containers" is not a near-duplicate of every longer name
+    # about sidecar containers
+    shared = len(a.name_stems & b.name_stems) / max(len(a.name_stems), len(b.name_stems))
+    return shared >= (SIBLING_SAME_AREA if a.area and a.area == b.area else SIBLING_OVERLAP)
 
 
 def confidence_from(features: tuple[float, ...]) -> float:
@@ -167,7 +263,7 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
 
 
 def _features(ranked) -> tuple[float, ...]:
-    best, (coverage, precision, unknown_share, unasked), _ = ranked[0]
+    best, (coverage, precision, unknown_share, unasked, *_), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
     return best, best - runner_up, coverage, precision, unknown_share, unasked
 
@@ -180,14 +276,15 @@ def _rank(
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0), index.docs[pos]) for pos in named]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
             for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
             if pos not in named
         )
-    scored.sort(key=lambda entry: (-entry[0], entry[2].item_id))
+    # on a tie, an item named by these very words comes first
+    scored.sort(key=lambda entry: (-entry[0], not entry[1][5], entry[2].item_id))
     return scored
 
 
@@ -659,6 +756,16 @@ class _Doc:
     weighted_units: list = dataclasses.field(default_factory=list)
     # what its names say is done to a feature: "removal" (Deprecate, Remove), "default"
     qualifiers: frozenset[str] = frozenset()
+    status: str = ""
+    area: str = ""
+    name_stems: frozenset[str] = frozenset()  # the title's words that carry meaning
+    mentions: frozenset[str] = frozenset()  # item keys its description names, lower case
+    # its names and phrasings as `strings` has them: a question worded exactly so names it (a
+    # phrasing: a PM answered, or a rep picked, the item for these words)
+    said_strings: frozenset[str] = frozenset()
+
+    __hash__ = object.__hash__  # one per item: compared by identity
+    __eq__ = object.__eq__
 
     def unasked_qualifier(self, query: _Query) -> bool:
         """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
@@ -723,6 +830,14 @@ class _Index:
                         for t in (*name_texts, *document.phrasings)
                     ],
                     qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
+                    status=document.status,
+                    area=document.area,
+                    name_stems=frozenset(_plain_tokens(short or document.title)),
+                    said_strings=frozenset(
+                        " ".join(sorted(_content(t).split()))
+                        for t in (*name_texts, *document.phrasings)
+                    ),
+                    mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                 )
             )
             self.position[document.item_id] = pos
@@ -744,6 +859,12 @@ class _Index:
         self.retrieval_rows = max(_RETRIEVAL_POSTINGS, n // 5)
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # words in the names of many items ("pod", "api", "support"): sharing only these with
+        # an item's names is no sign of being about it
+        generic = max(_GENERIC_NAME_MIN, n // _GENERIC_NAME_PER)
+        self.generic_name_words = frozenset(
+            token for token, items in self.name_postings.items() if len(items) >= generic
+        )
         for doc in self.docs:
             for units in doc.units:
                 if units:
@@ -855,6 +976,7 @@ class _Index:
         names = self._cover(query, self.name_postings, positions)
         similar = self._similarities(query, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
+        worded = " ".join(sorted(query.clean.split()))
         partial = []  # (score without precision, position, names, full, similarity)
         for pos in positions:
             cov_names = names.get(pos, 0.0)
@@ -875,7 +997,19 @@ class _Index:
             unasked = doc.unasked_qualifier(query)
             if unasked:
                 score *= _QUALIFIER_FACTOR
-            features = (cov_full, precision, query.unknown_share, float(unasked))
+            # the question shares only generic words ("pod", "api", "support") with its names
+            generic_only = (
+                query.expanded & doc.name_all.union(*doc.phrasings)
+            ) <= self.generic_name_words
+            said = worded in doc.said_strings  # its name, or asked in these words before
+            features = (
+                cov_full,
+                precision,
+                query.unknown_share,
+                float(unasked),
+                generic_only,
+                said,
+            )
             components = (cov_names, cov_full, precision, similarity)
             out.append((score, features, components, pos))
             if keep:

@@ -1,18 +1,21 @@
-"""Button clicks: a PM opens the answer form; a rep asks for an exception or marks a promise."""
+"""Button clicks: a PM opens the answer form; a rep asks for an exception, marks a promise, or
+picks one of the items a "did you mean" reply offered."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering import answer_form
+from bot.choice_messages import ChoiceAction
 from bot.context import Context
 from bot.exceptions import ask_for_exception
 from bot.messages import ActionId
+from bot.picking import Picked, pick_item, pick_none
 from bot.promises import mark_promised
 from handlers.payloads import ButtonClick
 from store.db import session_scope
@@ -76,6 +79,34 @@ def register(app: App, ctx: Context) -> None:
         if click.channel_id:
             _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
 
+    @app.action(re.compile(rf"^{ChoiceAction.pick}:"))
+    def pick_button(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        click = ButtonClick.model_validate(body)
+        question_id, item_id = click.pick()
+        ack()
+        with session_scope(ctx.sessions) as session:
+            picked = pick_item(
+                session=session,
+                ctx=ctx,
+                question_id=question_id,
+                item_id=item_id,
+                user_id=click.user.id,
+            )
+        log.info("question %s: %s picked item %s", question_id, click.user.id, item_id)
+        _show(picked, click, client, respond)
+
+    @app.action(ChoiceAction.none)
+    def none_button(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        click = ButtonClick.model_validate(body)
+        question_id = click.row_id()
+        ack()
+        with session_scope(ctx.sessions) as session:
+            picked = pick_none(
+                session=session, ctx=ctx, question_id=question_id, user_id=click.user.id
+            )
+        log.info("question %s: %s picked none of the offered items", question_id, click.user.id)
+        _show(picked, click, client, respond)
+
 
 def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **rest) -> None:
     """An ephemeral note to whoever clicked; when Slack cannot take it, the log says so."""
@@ -85,3 +116,12 @@ def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **
         client.chat_postEphemeral(channel=channel_id, user=user_id, text=text, **rest)
     except (SlackApiError, SlackClientError, OSError) as error:
         log.warning("could not tell %s in %s: %s", user_id, channel_id, error)
+
+
+def _show(picked: Picked, click: ButtonClick, client: WebClient, respond: Respond) -> None:
+    """The answer replaces the choice; a refusal is shown only to whoever clicked."""
+    if picked.message is not None:
+        respond(replace_original=True, **picked.message.as_kwargs())
+        return
+    if picked.refusal:
+        _tell(client, click.channel_id, click.user.id, picked.refusal)

@@ -160,6 +160,14 @@ class ButtonClick(_Part):
         """The value of a button that names a question: its id."""
         return int(_RowValue.model_validate({"id": self.value}).id)
 
+    def pick(self) -> tuple[int, int]:
+        """The value of a "did you mean" button: `<question id>:<item id>`."""
+        question_id, _, item_id = self.value.partition(":")
+        return (
+            int(_RowValue.model_validate({"id": question_id}).id),
+            int(_RowValue.model_validate({"id": item_id}).id),
+        )
+
     def answer(self) -> tuple[int, Verdict]:
         """The value of an answer button: `<escalation id>:<verdict>`."""
         escalation_id, _, verdict = self.value.partition(":")

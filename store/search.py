@@ -42,6 +42,7 @@ class ItemDocument:
     area: str
     description: str
     phrasings: tuple[str, ...]
+    status: str = ""  # shipped, planned, declined...: near-duplicates that differ are siblings
 
 
 def match_version(*, session: Session) -> int | None:
@@ -79,6 +80,7 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             # longer, and matching reads every document for every answer
             func.substr(Item.description, 1, INDEXED_DESCRIPTION_CHARS),
             Area.name,
+            Item.status,
         )
         .outerjoin(Area, Area.id == Item.area_id)
         .order_by(Item.id)
@@ -92,8 +94,9 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             area=area or "",
             description=description or "",
             phrasings=tuple(phrasings.get(item_id, ())),
+            status=status or "",
         )
-        for item_id, key, title, aliases, description, area in rows
+        for item_id, key, title, aliases, description, area, status in rows
     ]
 
 

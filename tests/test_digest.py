@@ -247,7 +247,7 @@ def test_permalink_lookup_failing_delays_the_digest_and_loses_nothing(bot, slack
 def test_overflow_continues_in_the_thread_and_drops_nothing(bot, slack):
     slack.add_user(PM_REPORTING, "reporting-pm")
     texts = [
-        f"dashboard gizmo number {n} for Acme by 2027-02-{n % 28 + 1:02d}, ${n + 1}k"
+        f"analytics gizmo number {n} for Acme by 2027-02-{n % 28 + 1:02d}, ${n + 1}k"
         for n in range(130)
     ]
     ask_many(bot.ctx, texts)
@@ -263,7 +263,7 @@ def test_overflow_continues_in_the_thread_and_drops_nothing(bot, slack):
         for message in thread:
             check_limits(message)
         shown = " ".join(message_text(m) for m in thread)
-        found = re.findall(r"dashboard gizmo number (\d+) ", shown)
+        found = re.findall(r"analytics gizmo number (\d+) ", shown)
         assert sorted(map(int, found)) == list(range(130)), channel  # every one, once
         assert "Continued in the thread" in message_text(thread[0])
         assert f"part {len(thread)} of {len(thread)}" in message_text(thread[-1])
@@ -304,7 +304,7 @@ def test_two_processes_racing_on_postgresql_post_once(pg_url, slack, clock):
     first, second = make_context(settings, clock), make_context(settings, clock)
     load_roadmap(first)
     ask_many(first, ["yubikey support for Acme by March 15", "zapier app for Globex"])
-    ask_many(first, ["dashboard gizmo for Initech"], channel=SERVICES)
+    ask_many(first, ["analytics gizmo for Initech"], channel=SERVICES)
     clock.set(at_ny(30, 9))
     day = first.today()
     # both processes built every digest before either claimed one

@@ -104,7 +104,11 @@ def test_unknown_question_goes_to_triage(bot, slack):
 
 
 def test_unknown_question_routes_by_keywords(bot, slack):
-    slack.send_command(REP, SALES, "does login work with duo push for Acme")
+    body = slack.send_command(REP, SALES, "does login work with duo push for Acme").json()
+    assert body["text"].startswith("Did you mean")  # Okta SSO is plausible: the rep is asked
+    offer = [m for m in slack.messages(SALES) if m.get("ephemeral_to") == REP][-1]
+    [value] = [e["value"] for b in offer["blocks"] for e in b.get("elements", []) if e.get("value")]
+    slack.send_block_action(REP, SALES, offer["ts"], "pick_none", value=value)
     bot.deliver()
     assert escalation_root(slack, IDENTITY_CHANNEL)
 
@@ -352,10 +356,8 @@ def test_an_answer_dated_in_the_past_is_refused(bot, slack):
 
 
 def test_unmatched_questions_worded_alike_share_one_thread(bot, slack):
-    slack.send_command(
-        REP, SALES, "can we promise a blockchain audit ledger for Hooli by June? $300k"
-    )
-    slack.send_command(REP2, SALES, "blockchain audit ledger for Massive Dynamic by May 1, $150k")
+    slack.send_command(REP, SALES, "can we promise a blockchain ledger for Hooli by June? $300k")
+    slack.send_command(REP2, SALES, "blockchain ledger for Massive Dynamic by May 1, $150k")
     slack.send_command("U0REP00003", SALES, "quantum ledger for Initech")
     bot.deliver()
     assert len(escalations(bot.ctx)) == 2

@@ -47,7 +47,7 @@ def item_id(ctx, key: str) -> int:
     ("question", "key"),
     [
         ("sidcar containers", "KEP-753"),  # typo
-        ("gracefull node shutdwon", "KEP-2000"),  # two typos
+        ("gracefull node shutdwn for kubelet", "KEP-2000"),  # two typos
         ("kubectl evnets", "KEP-1440"),
         ("swapp support", "KEP-2400"),  # one letter too many in a short word
         ("kubectl aply", "KEP-555"),  # one letter missing
@@ -65,6 +65,36 @@ def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key)
     found = ask(keps, question)
     assert found.best is not None and found.best.key == key
     assert found.confident, f"{question!r}: confidence {found.confidence}"
+
+
+def test_near_duplicates_that_would_be_answered_differently_are_offered_not_answered(keps):
+    # "Graceful Node Shutdown" (in progress) and "non graceful shutdown" (shipped)
+    found = ask(keps, "gracefull node shutdwn")
+    assert not found.confident
+    assert [c.key for c in found.offered[:2]] == ["KEP-2000", "KEP-2268"]
+    # a replaced KEP and the one that shipped share their words: the rep picks
+    found = ask(keps, "out of tree credential provider plugins")
+    assert not found.confident
+    assert {"KEP-2133", "KEP-2133@sig-cloud-provider"} <= {c.key for c in found.offered}
+    # named as one of them is named, it is answered
+    assert ask(keps, "Out-of-tree credential providers").best.key == "KEP-2133@sig-cloud-provider"
+    assert ask(keps, "Out-of-tree credential providers").confident
+    assert ask(keps, "kubelet credential providers").confident
+
+
+@pytest.mark.parametrize("question", ["api support for pods", "node api", "kubelet plugin support"])
+def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, question):
+    found = ask(keps, question)
+    assert not found.confident
+
+
+def test_an_unsure_match_offers_at_most_three_plausible_items(keps):
+    found = ask(keps, "pvc resize")
+    assert not found.confident
+    assert 1 <= len(found.offered) <= 3
+    assert found.offered[0].key == found.best.key
+    # nothing plausible: nothing offered, the PM is asked
+    assert ask(keps, "SOC 2 type II report for Initech's security review").offered == []
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,25 @@ def test_rep_asks_about_a_shipped_item_and_sees_the_verdict(page, tmp_path):
     expect(page.locator("#messages .msg")).to_have_count(0)
 
 
+def test_an_unsure_question_offers_a_choice_and_a_pick_answers(page, tmp_path):
+    from playwright.sync_api import expect
+
+    be(page, REP)
+    open_channel(page, SALES)
+    type_in(page, "/canwe SSO for Acme")
+    choice = last_message(page)
+    expect(choice).to_contain_text("Did you mean one of these?")
+    expect(choice).to_contain_text("Single sign-on with Okta (SAML)")
+    expect(choice).to_contain_text("committed")
+    expect(choice.get_by_role("button", name="None of these, ask the PM")).to_be_visible()
+    snap(page, tmp_path, "did-you-mean")
+    choice.get_by_role("button", name="This one").nth(1).click()
+    answer = last_message(page)
+    expect(answer).to_contain_text("Committed")
+    expect(answer).to_contain_text("Single sign-on with Okta")
+    expect(answer.get_by_role("button", name="This one")).to_have_count(0)
+
+
 def test_mention_is_answered_in_its_thread(page):
     from playwright.sync_api import expect
 

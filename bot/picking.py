@@ -1,0 +1,97 @@
+"""The rep's pick on a "did you mean" reply (see bot.choosing).
+
+Picking an item answers at once with that item's verdict (as if the matcher had found it),
+teaches the matcher the question as a wording of the item, and never asks a PM. "None of
+these" asks the PM as an unmatched question always did, with the candidates shown to them.
+Only the rep who asked may pick: in a channel anyone can see the buttons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from bot.asking import decide
+from bot.choosing import OFFERED
+from bot.context import Context
+from bot.escalation import escalate
+from bot.matching import MatchResult, match
+from bot.messages import Message, answer_message, user
+from bot.parsing import parse_question
+from bot.verdicts import Verdict
+from store import questions as q
+from store.models import Item, Question
+from store.phrasings import add_phrasing
+
+
+@dataclass(frozen=True)
+class Picked:
+    """What a click on the choice leads to: a reply in place of the choice, or a refusal
+    shown only to the person who clicked."""
+
+    message: Message | None = None
+    refusal: str | None = None
+
+
+def _waiting(session: Session, question_id: int, user_id: str) -> tuple[Question | None, str]:
+    question = session.get(Question, question_id, with_for_update=True)
+    if question is None:
+        return None, "I no longer have that question: please ask again."
+    if user_id != question.asker_id:
+        return None, f"Only {user(question.asker_id)}, who asked, can pick for this question."
+    if question.status != OFFERED:
+        return None, "You already picked for this question: its answer is above."
+    return question, ""
+
+
+def pick_item(
+    *, session: Session, ctx: Context, question_id: int, item_id: int, user_id: str
+) -> Picked:
+    """The rep picked `item_id`: answer with its verdict, learn the wording, ask no PM."""
+    question, refusal = _waiting(session, question_id, user_id)
+    if question is None:
+        return Picked(refusal=refusal)
+    item = session.get(Item, item_id)
+    if item is None:
+        return Picked(refusal="That roadmap item was removed: please ask again.")
+    now = ctx.now()
+    question.item_id = item.id
+    facts = decide(
+        session=session,
+        ctx=ctx,
+        question=question,
+        item=item,
+        found=MatchResult(candidates=[], confidence=question.confidence, confident=True),
+    )
+    question.verdict = facts.verdict
+    question.status = "answered"
+    question.answered_at = now
+    # the rep's own words now name the item (see bot.matching)
+    add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
+    facts = replace(facts, others=[], reply_by_dm=question.source == "command")
+    audience = q.audience_of(session=session, channel_id=question.channel_id)
+    return Picked(message=answer_message(facts, audience, ctx.settings.tz))
+
+
+def pick_none(*, session: Session, ctx: Context, question_id: int, user_id: str) -> Picked:
+    """None of the offered items: ask the PM as for any unmatched question, showing them the
+    candidates the rep turned down."""
+    question, refusal = _waiting(session, question_id, user_id)
+    if question is None:
+        return Picked(refusal=refusal)
+    found = match(question.text, session=session)
+    parsed = parse_question(question.text, ctx.today())
+    escalation = escalate(
+        session=session,
+        ctx=ctx,
+        question=question,
+        item=None,
+        match=found,
+        reason=Verdict.unknown.value,
+        feature=parsed.feature,
+    )
+    facts = decide(session=session, ctx=ctx, question=question, item=None, found=found)
+    facts = replace(facts, escalation=escalation, reply_by_dm=question.source == "command")
+    audience = q.audience_of(session=session, channel_id=question.channel_id)
+    return Picked(message=answer_message(facts, audience, ctx.settings.tz))

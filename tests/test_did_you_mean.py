@@ -1,0 +1,161 @@
+""" "Did you mean": an unsure match offers the rep a few items; a pick answers at once, is
+learnt, and never reaches a PM; "none of these" asks the PM with the candidates shown.
+End to end through the Slack stand-in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from store.db import session_scope
+from store.models import Escalation, Item, Phrasing, Question
+from tests.helpers import (
+    IDENTITY_CHANNEL,
+    REP,
+    REP2,
+    SALES,
+    block_text,
+    count,
+    escalations,
+    message_text,
+    posts,
+    questions,
+)
+
+# SAML SSO (shipped), SSO with Okta (committed), Entra ID SSO (planned): near-duplicates
+UNSURE = "SSO for Acme"
+
+
+def choice_buttons(blocks) -> list[dict]:
+    """The "This one" buttons of a did-you-mean reply, in order."""
+    return [
+        b["accessory"]
+        for b in blocks
+        if b.get("accessory", {}).get("action_id", "").startswith("pick_item:")
+    ]
+
+
+def ephemeral_to(slack, user) -> dict:
+    return [m for m in slack.messages(SALES) if m.get("ephemeral_to") == user][-1]
+
+
+def pick(slack, user, message, title):
+    """Click "This one" beside the item called `title`."""
+    for block in message["blocks"]:
+        accessory = block.get("accessory", {})
+        if accessory.get("action_id", "").startswith("pick_item:") and title in block_text([block]):
+            return slack.send_block_action(
+                user, SALES, message["ts"], accessory["action_id"], value=accessory["value"]
+            )
+    raise AssertionError(f"no choice {title!r} in {message_text(message)}")
+
+
+def click_none(slack, user, message):
+    [value] = [
+        e["value"]
+        for b in message["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "pick_none"
+    ]
+    return slack.send_block_action(user, SALES, message["ts"], "pick_none", value=value)
+
+
+def item_key(ctx, item_id) -> str:
+    with session_scope(ctx.sessions) as session:
+        return session.get(Item, item_id).key
+
+
+def test_an_unsure_question_offers_up_to_three_items_and_asks_no_pm_yet(bot, slack):
+    body = slack.send_command(REP, SALES, UNSURE).json()
+    text = block_text(body["blocks"])
+    assert body["text"].startswith("Did you mean")
+    buttons = choice_buttons(body["blocks"])
+    assert 2 <= len(buttons) <= 3
+    # each with its title, status and a line of description
+    assert "SAML single sign-on (generic IdP)" in text and "shipped" in text
+    assert "Single sign-on with Okta (SAML)" in text and "committed" in text
+    assert "None of these, ask the PM" in text
+    [question] = questions(bot.ctx)
+    assert question.status == "offered" and question.escalation_id is None
+    bot.deliver()
+    assert posts(slack, channel=IDENTITY_CHANNEL) == []
+    assert count(bot.ctx, Escalation) == 0
+
+
+def test_picking_an_item_answers_at_once_learns_the_wording_and_never_escalates(bot, slack):
+    slack.send_command(REP, SALES, UNSURE)
+    offer = ephemeral_to(slack, REP)
+    response = pick(slack, REP, offer, "Single sign-on with Okta")
+    assert response.status_code == 200
+    answered = slack.message(SALES, offer["ts"])  # the answer replaced the choice
+    assert answered["text"].startswith("Committed")
+    assert "Single sign-on with Okta" in message_text(answered)
+    assert "pick_item" not in message_text(answered)
+
+    [question] = questions(bot.ctx)
+    assert (question.status, question.verdict) == ("answered", "committed")
+    assert item_key(bot.ctx, question.item_id) == "ID-12"
+    with session_scope(bot.ctx.sessions) as session:
+        learnt = session.scalars(select(Phrasing.text).where(Phrasing.item_id == question.item_id))
+        assert question.text in list(learnt)
+    bot.deliver()
+    assert posts(slack, channel=IDENTITY_CHANNEL) == []
+    assert count(bot.ctx, Escalation) == 0
+
+    # the next rep asking in these words is answered without a choice
+    body = slack.send_command(REP2, SALES, UNSURE).json()
+    assert body["text"].startswith("Committed")
+    assert "Single sign-on with Okta" in block_text(body["blocks"])
+
+
+def test_a_second_pick_for_the_same_question_changes_nothing(bot, slack):
+    slack.send_command(REP, SALES, UNSURE)
+    first = ephemeral_to(slack, REP)
+    slack.send_command(REP, SALES, UNSURE)  # a double submit: the same choice, shown again
+    second = ephemeral_to(slack, REP)
+    assert second["ts"] != first["ts"] and "pick_item" in message_text(second)
+    assert len(questions(bot.ctx)) == 1
+    pick(slack, REP, first, "Single sign-on with Okta")
+    pick(slack, REP, second, "SAML single sign-on")
+    [question] = questions(bot.ctx)
+    assert item_key(bot.ctx, question.item_id) == "ID-12"
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
+    assert "already picked" in message_text(told[-1])
+
+
+def test_none_of_these_asks_the_pm_with_the_candidates_shown(bot, slack):
+    slack.send_command(REP, SALES, UNSURE)
+    offer = ephemeral_to(slack, REP)
+    click_none(slack, REP, offer)
+    replaced = slack.message(SALES, offer["ts"])
+    assert "wait for the PM" in message_text(replaced)
+
+    [question] = questions(bot.ctx)
+    assert question.status == "escalated" and question.item_id is None
+    bot.deliver()
+    [escalation] = escalations(bot.ctx)  # no item, no keyword: the triage channel
+    [root] = [m for m in slack.messages(escalation.channel_id) if not m.get("thread_ts")]
+    shown = message_text(root)
+    assert "SSO for Acme" in shown
+    assert "ID-1" in shown and "ID-12" in shown  # the candidates the rep turned down
+
+
+def test_in_a_channel_only_the_asker_may_pick(bot, slack):
+    slack.send_mention(REP, SALES, UNSURE)
+    bot.deliver()
+    [offer] = [
+        m for m in slack.messages(SALES) if m.get("thread_ts") and "pick_item" in message_text(m)
+    ]
+    assert f"Only <@{REP}>, who asked, can pick" in message_text(offer)
+
+    pick(slack, REP2, offer, "SAML single sign-on")
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP2]
+    assert f"Only <@{REP}>" in message_text(told[-1])
+    [question] = questions(bot.ctx)
+    assert question.status == "offered" and question.item_id is None
+    click_none(slack, REP2, offer)
+    assert count(bot.ctx, Escalation) == 0
+
+    pick(slack, REP, offer, "SAML single sign-on")
+    answered = slack.message(SALES, offer["ts"])
+    assert answered["text"].startswith("Available")
+    assert count(bot.ctx, Question, Question.status == "answered") == 1
