@@ -319,13 +319,18 @@ def relay_comment(
     event_key: str,
 ) -> int:
     """A reply from someone who may not answer: passed on to the waiting reps as a comment."""
-    body = f":speech_balloon: Comment from {user(user_id)} on your question (not an answer yet):\n> {quote(text, 2000)}"
-    message = Message(
-        text=f"Comment from a colleague on your question: {escape(clean_text(text)[:200])}",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
-    )
     waiting = q.watchers(session=session, escalation_id=escalation.id)
     for question in waiting:
+        # each rep may wait on several questions: say which one the comment is about
+        body = (
+            f":speech_balloon: Comment from {user(user_id)} on your question "
+            f"“{quote(question.text, 150)}” (not an answer yet):\n> {quote(text, 2000)}"
+        )
+        message = Message(
+            text=f"Comment from a colleague on your question “{escape(question.text[:80])}”: "
+            f"{escape(clean_text(text)[:200])}",
+            blocks=[SectionBlock(text=MarkdownTextObject(text=body))],
+        )
         send_to_watcher(
             session=session,
             ctx=ctx,

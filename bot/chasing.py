@@ -4,13 +4,15 @@ time pull in the backup and tell the waiting reps. Nothing closes by itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.answering import send_to_watcher
 from bot.context import Context
-from bot.deadlines import reminder_times
-from bot.messages import Message, quote, user, when
+from bot.deadlines import reminder_times, time_left
+from bot.escalation import update_post
+from bot.messages import Message, money, quote, user, when
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
@@ -21,6 +23,12 @@ from store.outbox import enqueue_many
 class ChaseReport:
     reminders: int = 0
     late: int = 0
+
+
+def reps_waiting(session, escalation_id: int) -> str:
+    count, total, _ = q.watcher_summary(session=session, escalation_id=escalation_id)
+    said = f"{count} rep{'s are' if count != 1 else ' is'} waiting"
+    return said + (f" ({money(Decimal(str(total)))} in deals)" if total else "")
 
 
 def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
@@ -47,14 +55,19 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     escalation.reminders_sent = max(
                         escalation.reminders_sent + 1, sum(1 for t in times if t <= now)
                     )
+                    last = escalation.reminders_sent >= len(times)
+                    waiting = reps_waiting(session, escalation.id)
+                    backup = escalation.backup_id or escalation.owner_id
+                    then = f" Then {user(backup)} is pulled in." if last else ""
                     outgoing.append(
                         {
                             "dedupe_key": f"reminder:{escalation.id}:{escalation.reminders_sent}",
                             "method": "chat.postMessage",
                             "payload": {
                                 **thread,
-                                "text": f":alarm_clock: Reminder {user(escalation.owner_id)}: "
-                                f"a rep is waiting for this answer, due by {due_text}.",
+                                "text": f":alarm_clock: {'Last reminder' if last else 'Reminder'} "
+                                f"{user(escalation.owner_id)}: {waiting} for this answer, due by "
+                                f"{due_text}: {time_left(now, escalation.due_at)} left.{then}",
                             },
                         }
                     )
@@ -100,6 +113,12 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     )
                 escalation.late_notified_at = now
                 escalation.next_check_at = None
+                update_post(
+                    session=session,
+                    ctx=ctx,
+                    escalation=escalation,
+                    dedupe_key=f"escalation:{escalation.id}:overdue",
+                )
                 report.late += 1
             enqueue_many(session=session, messages=outgoing, now=now)
         if len(due) < batch:

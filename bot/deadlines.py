@@ -105,3 +105,15 @@ def next_check(
     if reminders_sent < len(times):
         return times[reminders_sent]
     return due_at
+
+
+def time_left(now: dt.datetime, due: dt.datetime) -> str:
+    """How long until `due`, as a person says it: "about 5 hours", "about 2 days"."""
+    minutes = max(int((due - now).total_seconds() // 60), 0)
+    if minutes < 60:
+        return "less than an hour" if minutes > 1 else "a minute or so"
+    hours = round(minutes / 60)
+    if hours < 36:
+        return f"about {hours} hour{'s' if hours != 1 else ''}"
+    days = round(minutes / (60 * 24))
+    return f"about {days} days"

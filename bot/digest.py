@@ -75,6 +75,7 @@ class Entry:
     pm_channel: str
     reps: int = 1
     item: str | None = None  # "ID-18 Hardware security keys (exploring)", unescaped
+    askers: tuple[str, ...] = ()  # who asked, first asked first
 
     def overdue(self, now: dt.datetime) -> bool:
         return self.due_at <= now
@@ -307,6 +308,7 @@ def _question_entry(row: Any) -> Entry:
         due_at=row.due_at,
         pm_channel=row.pm_channel,
         item=_item(row),
+        askers=(row.asker_id,),
     )
 
 
@@ -328,6 +330,7 @@ def _escalation_entry(rows: list[Any]) -> Entry:
         pm_channel=first.pm_channel,
         reps=len({row.asker_id for row in rows}),
         item=_item(first),
+        askers=tuple(dict.fromkeys(row.asker_id for row in rows)),
     )
 
 
@@ -484,7 +487,7 @@ def _line(entry: Entry, audience: str, now: dt.datetime, tz, today: dt.date) -> 
     question = f"“{quote(entry.text, QUESTION_CHARS)}”"
     link = thread_link(entry.pm_channel, entry.escalation_id)
     owner = user(entry.owner_id) if entry.owner_id else "the product team (triage)"
-    age = _age(now - entry.asked_at)
+    age = _age(now - entry.asked_at, entry.askers)
     if audience == "marketing":
         return f"• {question}\n{owner} has it · {age} · {link}"
     overdue = entry.overdue(now)
@@ -510,15 +513,21 @@ def _line(entry: Entry, audience: str, now: dt.datetime, tz, today: dt.date) -> 
     return f"{flag} {question}\n" + " · ".join(details)
 
 
-def _age(age: dt.timedelta) -> str:
+def _age(age: dt.timedelta, askers: tuple[str, ...] = ()) -> str:
+    """ "asked by @Riley 3 h ago": who asked, and how long they have waited."""
+    asked = "asked"
+    if askers:
+        more = len(askers) - 3
+        asked += " by " + ", ".join(user(a) for a in askers[:3])
+        asked += f" and {more} more" if more > 0 else ""
     minutes = int(age.total_seconds() // 60)
     if minutes < 1:
-        return "asked just now"
+        return f"{asked} just now"
     if minutes < 60:
-        return f"asked {minutes} min ago"
+        return f"{asked} {minutes} min ago"
     if minutes < 48 * 60:
-        return f"asked {minutes // 60} h ago"
-    return f"asked {minutes // (24 * 60)} days ago"
+        return f"{asked} {minutes // 60} h ago"
+    return f"{asked} {minutes // (24 * 60)} days ago"
 
 
 def _section(text: str) -> SectionBlock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from bot.context import Context
 from bot.deadlines import answer_due, next_check
 from bot.facts import EscalationFacts
 from bot.matching import MatchResult
+from bot.matching import match as match_question
 from bot.messages import escalation_blocks, money, user
 from bot.parsing import find_date, normalise
 from bot.verdicts import format_date
@@ -63,6 +65,9 @@ def escalation_message_kwargs(
     first = q.watchers(session=session, escalation_id=escalation.id)[0]
     count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
     message = escalation_blocks(
+        reps_waiting=count,
+        deals_total=Decimal(str(total)) if total else None,
+        overdue=escalation.status == "open" and ctx.now() >= escalation.due_at,
         escalation_id=escalation.id,
         question_text=first.text,
         asker_id=first.asker_id,
@@ -175,7 +180,7 @@ def escalate(
     key = open_key(item=item, reason=reason, customer=question.customer, match_text=match_text)
     existing = q.open_escalation_by_key(session=session, open_key=key) if key else None
     if existing is not None:
-        return _join(session=session, ctx=ctx, escalation=existing, question=question)
+        return _join(session=session, ctx=ctx, escalation=existing, question=question, match=match)
 
     where = route(
         session=session, item=item, text=feature, triage_channel=ctx.settings.canwe_triage_channel
@@ -214,11 +219,11 @@ def escalate(
         winner = q.open_escalation_by_key(session=session, open_key=key) if key else None
         if winner is None:
             raise
-        return _join(session=session, ctx=ctx, escalation=winner, question=question)
+        return _join(session=session, ctx=ctx, escalation=winner, question=question, match=match)
     question.escalation_id = escalation.id
     question.status = "escalated"
     session.flush()
-    candidates = [(c.key, c.title, c.score) for c in match.candidates]
+    candidates = candidates_of(match)
     enqueue(
         session=session,
         dedupe_key=f"escalation:{escalation.id}",
@@ -242,8 +247,45 @@ def escalate(
     )
 
 
+def update_post(
+    *,
+    session: Session,
+    ctx: Context,
+    escalation: Escalation,
+    dedupe_key: str,
+    candidates: list[tuple[str, str, float]] | None = None,
+) -> None:
+    """Show the open thread's post as it is now: who waits, for how much, and whether the
+    answer is overdue. What the bot found is found again when not given."""
+    if candidates is None:
+        first = q.watchers(session=session, escalation_id=escalation.id)[0]
+        candidates = candidates_of(match_question(first.text, session=session))
+    enqueue(
+        session=session,
+        dedupe_key=dedupe_key,
+        method="chat.update",
+        payload={
+            "channel": escalation.channel_id,
+            "ts": {"$escalation_ts": escalation.id},
+            **escalation_message_kwargs(
+                session=session, escalation=escalation, ctx=ctx, candidates=candidates
+            ),
+        },
+        now=ctx.now(),
+    )
+
+
+def candidates_of(match: MatchResult) -> list[tuple[str, str, float]]:
+    return [(c.key, c.title, c.score) for c in match.candidates]
+
+
 def _join(
-    *, session: Session, ctx: Context, escalation: Escalation, question: Question
+    *,
+    session: Session,
+    ctx: Context,
+    escalation: Escalation,
+    question: Question,
+    match: MatchResult,
 ) -> EscalationFacts:
     question.escalation_id = escalation.id
     question.status = "escalated"
@@ -260,6 +302,13 @@ def _join(
         dedupe_key=f"escalation:{escalation.id}:watcher:{question.id}",
         text=f":busy_speech_bubble: {user(question.asker_id)} asked this too. {summary}.",
         now=ctx.now(),
+    )
+    update_post(
+        session=session,
+        ctx=ctx,
+        escalation=escalation,
+        dedupe_key=f"escalation:{escalation.id}:joined:{question.id}",
+        candidates=candidates_of(match),
     )
     ctx.wake_delivery()
     return EscalationFacts(

@@ -512,6 +512,9 @@ def escalation_blocks(
     candidates: list[tuple[str, str, float]],
     tz,
     answered: str | None = None,
+    reps_waiting: int = 1,
+    deals_total: Decimal | None = None,
+    overdue: bool = False,
 ) -> Message:
     reason_text = {
         "unknown": "I could not match this to the roadmap.",
@@ -526,9 +529,21 @@ def escalation_blocks(
         context_block(
             f"Asked by {user(asker_id)} in <#{channel_id}>",
             deal_line(customer, deal_value, needed_by) or "no customer or date given",
-            f"Answer due by *{when(due_at, tz)}*",
         ),
     ]
+    if reps_waiting > 1:  # kept up to date as reps join (a chat.update of this post)
+        waiting = [f":busy_speech_bubble: *{reps_waiting} reps waiting*"]
+        if deals_total:
+            waiting.append(f"{money(deals_total)} in deals")
+        if needed_by is not None:
+            waiting.append(f"earliest needed {format_date(needed_by)}")
+        blocks.append(section_block(" · ".join(waiting)))
+    if answered is None and overdue:
+        blocks.append(
+            section_block(f":rotating_light: *Overdue*: the answer was due {when(due_at, tz)}.")
+        )
+    elif answered is None:
+        blocks.append(section_block(f"Answer due by *{when(due_at, tz)}*"))
     if answered:  # once answered, what the bot found no longer matters
         blocks.append(section_block(f":white_check_mark: {answered}"))
     else:
@@ -539,7 +554,8 @@ def escalation_blocks(
         blocks.append(
             context_block(
                 "Answer with a button, or reply in this thread starting with a verdict: "
-                "`yes by 2027-04-01 …`, `not by then …`, `not committed …`, `no …`."
+                "`yes, April 1`, `not by then: Mar 1 is the earliest`, `not committed yet`, "
+                "`no - we won't build it`."
             )
         )
         blocks.append(answer_buttons(escalation_id))
