@@ -20,10 +20,12 @@ from bot.matching import MatchResult, match
 from bot.messages import (
     Message,
     answer_message,
+    error_message,
     several_features_message,
     too_long_message,
     usage_message,
     what_feature_message,
+    why_date_message,
 )
 from bot.parsing import ParsedQuestion, clean_text, has_words, parse_question
 from bot.promise_dates import answer_for
@@ -279,15 +281,16 @@ def decide(
     today = ctx.today()
     needed_by = question.needed_by
     notes: list[str] = []
+    date_notes: list[str] = []
     if parsed is not None and parsed.date_unparsed:
-        notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
+        date_notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
     if parsed is not None and parsed.deal_value_ignored:
         notes.append(
             f"I ignored the deal value “{parsed.deal_value_ignored.strip()[:40]}”: "
             "it is more than $10 billion."
         )
     if needed_by is not None and needed_by < today:
-        notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
+        date_notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
 
     said = dict(
         question_id=question.id,
@@ -297,6 +300,7 @@ def decide(
         deal_value=question.deal_value,
         needed_by=needed_by,
         notes=notes,
+        date_notes=date_notes,
     )
     if item is None:
         facts = AnswerFacts(verdict=Verdict.unknown, others=list(found.candidates[:3]), **said)
@@ -359,3 +363,11 @@ def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFa
             ),
         )
     return facts
+
+
+def why_this_date(*, session: Session, ctx: Context, question_id: int) -> Message:
+    """The longer reasoning behind the date an answer gave ("Why this date?")."""
+    question = session.get(Question, question_id)
+    if question is None:
+        return error_message("I no longer have that question; ask it again.")
+    return why_date_message(facts_for(session=session, ctx=ctx, question=question))

@@ -115,6 +115,7 @@ class AnswerFacts:
     updated_from: str | None = None  # a relay replacing an earlier answer: what that one said
     others: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    date_notes: list[str] = field(default_factory=list)  # a past or unreadable date: said first
     pm_answer: PMAnswerFacts | None = None
     escalation: EscalationFacts | None = None
     can_ask_exception: bool = False

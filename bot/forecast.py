@@ -219,6 +219,14 @@ class Forecast:
             basis = f"based on {_tasks(self.history_count)} of {team}"
         return f"{dates}, {basis}"
 
+    def short(self) -> str:
+        """How sure and why, in a few words: '80% likely by then, from 25 finished tasks of
+        Identity'."""
+        team = self.team or "the team"
+        if self.used_prior:
+            return f"{self.confidence:.0%} likely by then; little history for {team}, so cautious"
+        return f"{self.confidence:.0%} likely by then, from {_tasks(self.history_count)} of {team}"
+
 
 def _tasks(count: int) -> str:
     return f"{count:,} finished task" + ("" if count == 1 else "s")

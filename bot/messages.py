@@ -42,6 +42,7 @@ class ActionId(StrEnum):
     answer = "answer"  # value: "<escalation id>:<verdict>"
     ask_exception = "ask_exception"  # value: question id
     mark_promised = "mark_promised"  # value: question id
+    why_date = "why_date"  # value: question id
 
 
 class ModalId(StrEnum):
@@ -327,6 +328,8 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     internal = audience != "marketing" or (facts.item is not None and facts.item.public)
     emoji, label = _label(facts, audience)
     blocks: list[Block] = [section_block(f"{emoji} *{label}* · {_headline(facts, audience)}")]
+    if facts.date_notes:  # a past or unreadable date changes what the line above means
+        blocks.append(section_block("\n".join(f":warning: {escape(n)}" for n in facts.date_notes)))
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
         deal = deal_line(facts.customer, facts.deal_value, facts.needed_by)
@@ -351,7 +354,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         and facts.verdict in (Verdict.committed, Verdict.not_by_then)
     )
     if audience == "sales" and dated_by_forecast:
-        details.append(f"Safe promise date: {escape(facts.safe.describe())}")
+        details.append(f"How sure: {escape(facts.safe.short or facts.safe.describe())}")
     if audience == "services" and item:
         if item.status not in ("shipped", "declined"):
             details.append(f"Effort: {_estimate_text(item)}")
@@ -384,22 +387,32 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
             text += f" The answer is due by {when(escalation.due_at, tz)}."
         blocks.append(section_block(text))
 
-    notes = list(facts.notes)
     if audience == "sales":
-        notes.append(_next_step(facts))
+        step = _next_step(facts)
         if facts.verdict in (Verdict.committed, Verdict.available) and not facts.customer:
-            notes.append("Name the customer (“for Acme”) to be able to mark this promised.")
-    if notes:
-        blocks.append(context_block(*(escape(note) for note in notes)))
+            step += " Name the customer (“for Acme”) to be able to mark this promised."
+        blocks.append(section_block(f":point_right: {escape(step)}"))
+    if facts.notes:
+        blocks.append(context_block(*(escape(note) for note in facts.notes)))
 
     if facts.others and facts.verdict != Verdict.available and audience != "marketing":
         others = ", ".join(
-            f"{escape(c.key)} {escape(c.title)} ({c.score:.0%})" for c in facts.others
+            f"{escape(c.key)} {escape(c.title)}"
+            + (f" ({c.score:.0%})" if audience == "services" else "")  # sales: no scores
+            for c in facts.others
         )
         label = "Closest roadmap items, none a sure match" if facts.item is None else "Also close"
         blocks.append(context_block(f"{label}: {others}"))
 
     actions = []
+    if audience == "sales" and dated_by_forecast and facts.question_id is not None:
+        actions.append(
+            ButtonElement(
+                text="Why this date?",
+                action_id=ActionId.why_date,
+                value=str(facts.question_id),
+            )
+        )
     if facts.can_ask_exception and audience != "marketing":
         actions.append(
             ButtonElement(
@@ -424,6 +437,25 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     if actions:
         blocks.append(ActionsBlock(elements=actions))
     return blocks
+
+
+def why_date_message(facts: AnswerFacts) -> Message:
+    """The reasoning behind a safe date, for whoever asks "Why this date?"."""
+    item = facts.item
+    lines = []
+    if facts.safe is not None:
+        lines.append(f"*Safe promise date:* {escape(facts.safe.describe())}")
+    if item is not None:
+        lines.append(f"*Remaining work:* {_estimate_text(item)}")
+        if item.target_date:
+            lines.append(f"*Team's target release:* {format_date(item.target_date)}")
+    lines.append(
+        "The date is the estimate scaled by how this team's past estimates turned out, read "
+        "at the confidence shown, and never before the team's own target release."
+    )
+    return Message(
+        text="Why this date: " + _plain(lines[0]), blocks=[section_block("\n".join(lines))]
+    )
 
 
 def answered_on(answer: PMAnswerFacts, tz) -> dt.date:

@@ -48,6 +48,7 @@ def safe_date_for(*, session: Session, ctx: Context, item: Item) -> SafeDate | N
         confidence=result.confidence,
         p50=result.p50,
         summary=result.describe(),
+        short=result.short(),
     )
     return not_before_target(safe, item.target_date)
 
@@ -63,6 +64,9 @@ def not_before_target(safe: SafeDate, target: dt.date | None) -> SafeDate:
         p50=max(safe.p50, target),
         summary=f"not before the team's target release, {format_date(target)} "
         f"(the estimate alone: {safe.summary})",
+        # "the team's target release; the work itself 80% likely done by Dec 28, from 25 …"
+        short="the team's target release; the work itself "
+        + safe.short.replace("by then", f"done by {format_date(safe.date)}", 1),
     )
 
 

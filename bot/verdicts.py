@@ -38,6 +38,7 @@ class SafeDate:
     confidence: float
     p50: dt.date
     summary: str  # "80% likely by Apr 20 (50%: Apr 2), based on 143 finished tasks of team X"
+    short: str = ""  # one line a rep reads at a glance: "80% likely by then, from 25 finished …"
 
     def describe(self) -> str:
         return self.summary

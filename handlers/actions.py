@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.answering import answer_form
+from bot.asking import why_this_date
 from bot.choice_messages import ChoiceAction
 from bot.context import Context
 from bot.exceptions import ask_for_exception
@@ -65,6 +66,15 @@ def register(app: App, ctx: Context) -> None:
             )
         if click.channel_id:
             _tell(client, click.channel_id, click.user.id, text)
+
+    @app.action(ActionId.why_date)
+    def why_date_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = ButtonClick.model_validate(body)
+        question_id = click.row_id()
+        ack()
+        with session_scope(ctx.sessions) as session:
+            message = why_this_date(session=session, ctx=ctx, question_id=question_id)
+        _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
 
     @app.action(ActionId.mark_promised)
     def promised_button(ack: Ack, body: dict, client: WebClient) -> None:
