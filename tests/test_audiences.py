@@ -166,8 +166,10 @@ def test_channel_audience_shapes_the_answer(bot, slack):
     sales = slack.send_command(REP, SALES, "okta sso for Acme").json()
     services = slack.send_command(REP, SERVICES, "okta sso for Acme").json()
     marketing = slack.send_command(REP, MARKETING, "okta sso for Acme").json()
-    assert "likely by" in block_text(sales["blocks"])
+    assert "How sure:" in block_text(sales["blocks"])  # sales: one short line
     assert "working days remaining" in block_text(services["blocks"])
+    assert "(50%: " in block_text(services["blocks"])  # the forecast in full
+    assert "based on 25 finished tasks of team Identity" in block_text(services["blocks"])
     assert "Not announceable" in block_text(marketing["blocks"]) and "likely" not in block_text(
         marketing["blocks"]
     )

@@ -354,10 +354,7 @@ def test_the_same_new_question_on_two_processes_opens_one_thread(pg_url, clock):
         load_roadmap(processes[0])
         rounds = [
             ("yubikey support for Acme by March 15", "item"),
-            *[
-                (f"a blockchain audit ledger in flavour {n} for Hooli", f"text{n}")
-                for n in range(4)
-            ],
+            *[(f"a quantum teleporter in flavour {n} for Hooli", f"text{n}") for n in range(4)],
         ]
         for text, tag in rounds:
             assert _race(processes, text, reps=8, tag=tag) == []
@@ -378,8 +375,10 @@ def test_the_same_new_question_on_two_processes_opens_one_thread(pg_url, clock):
         assert all(len(ids) == 1 and None not in ids for ids in threads_of.values()), threads_of
         roots = count(ctx, OutboxMessage, OutboxMessage.dedupe_key.like("escalation:%"))
         joined = count(ctx, OutboxMessage, OutboxMessage.dedupe_key.like("escalation:%:watcher:%"))
-        assert roots - joined == len(rounds)  # one thread posted per question
+        updated = count(ctx, OutboxMessage, OutboxMessage.dedupe_key.like("escalation:%:joined:%"))
+        assert roots - joined - updated == len(rounds)  # one thread posted per question
         assert joined == 7 * len(rounds)  # everyone else joined it, and the PM hears of it
+        assert updated == 7 * len(rounds)  # and the post shows each of them
     finally:
         for process in processes:
             process.engine.dispose()

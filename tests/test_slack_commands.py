@@ -23,7 +23,12 @@ def test_committed_item_gets_a_yes_with_a_safe_date(bot, slack):
     assert body["response_type"] == "ephemeral"
     assert "Committed" in body["text"]
     assert "Single sign-on with Okta" in text and "ID-12" in text
-    assert "likely by" in text and "based on 25 finished tasks of team Identity" in text
+    first_line = body["blocks"][0]["text"]["text"]
+    assert "Yes, you can promise" in first_line and "Mar 1, 2027" in first_line
+    # how sure, in one short line; the reasoning one click away, no match scores
+    assert "How sure: the team's target release" in text
+    assert "from 25 finished tasks of Identity" in text and "%)" not in text
+    assert "Why this date?" in text
     assert "<@U0PMIDENT1>" in text  # who owns it
     stored = questions(bot.ctx)
     assert len(stored) == 1
@@ -270,6 +275,19 @@ def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
     assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
 
 
-def test_by_yesterday_is_read_and_called_out(bot, slack):
+def test_by_yesterday_is_read_and_called_out_right_under_the_verdict(bot, slack):
     body = ack_body(slack.send_command(REP, SALES, "okta sso for Acme by yesterday"))
-    assert "has already passed" in block_text(body["blocks"])
+    assert "has already passed" in block_text(body["blocks"][1:2])
+
+
+def test_why_this_date_shows_the_reasoning_to_whoever_clicks(bot, slack):
+    ack_body(slack.send_command(REP, SALES, "SSO with Okta for Acme by March 15"))
+    [question] = questions(bot.ctx)
+    [answer] = [m for m in slack.messages(SALES) if m.get("ephemeral_to") == REP]
+    response = slack.send_block_action(REP, SALES, answer["ts"], "why_date", value=str(question.id))
+    assert response.status_code == 200
+    [told] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    said = block_text(told["blocks"])
+    assert told["user"] == REP
+    assert "80% likely by" in said and "based on 25 finished tasks of team Identity" in said
+    assert "Team's target release:* Mar 1, 2027" in said
