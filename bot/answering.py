@@ -167,7 +167,8 @@ def record_answer(
             key
             for key, _ in answerable_items(session=session, ctx=ctx, user_id=user_id, first=None)
         }
-        if item is None or item.key not in allowed:
+        # the escalation's own item is never foreign to it; any other must be the PM's own
+        if item is None or (item.id != escalation.item_id and item.key not in allowed):
             raise ItemNotAllowed(
                 f"{answer_in.item_key} is not an item of your areas: choose one from the list."
             )
