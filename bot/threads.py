@@ -25,6 +25,7 @@ LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 # dropped as a reply in some other thread.
 THREAD_WAIT_SECONDS = 2.0
 THREAD_WAIT_STEP = 0.05
+DELIBERATE_NO = re.compile(r"^\s*no\s*(?:[,.:;!-]|$)", re.I)
 THIS_DEAL = re.compile(
     r"\b(this deal only|only (for )?this deal|just (for )?this deal|this customer only)\b", re.I
 )
@@ -119,7 +120,11 @@ def handle_thread_reply(
         return None
     text = LEADING_MENTION.sub("", text)  # "@canwe yes by …" is the same answer
     parsed = parse_verdict_reply(text, ctx.today())
-    # an owner's verdict in an answered thread is a new version of the answer, on purpose
+    # an owner's verdict in an answered thread is a new version of the answer, on purpose:
+    # there a bare "no" must stand alone ("no, …"), so "no problem, thanks" stays a comment
+    answered = escalation.status != "open"
+    if parsed and parsed[0] == Verdict.no and answered and not DELIBERATE_NO.match(text):
+        parsed = None
     if parsed and may_answer(ctx, escalation, user_id):
         verdict, date, note = parsed
         answer_in = AnswerInput(

@@ -424,3 +424,15 @@ def test_a_pm_saying_not_committed_about_a_committed_item_says_which_wins(bot, s
     assert body["text"].startswith("Not committed")
     assert "is committed, not committed" not in shown and "Yes" not in shown
     assert "the PM says" in shown and "wins over the roadmap (committed, Mar 1, 2027)" in shown
+
+
+def test_a_casual_no_in_an_answered_thread_is_a_comment_not_a_new_answer(bot, slack):
+    ask(slack, "yubikey for Acme by March 15", user=REP)
+    bot.deliver()
+    root = escalation_root(slack)
+    answer_through_modal(slack, PM_IDENTITY, root, date="2027-02-26")
+    bot.deliver()
+    slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, "no problem, thanks!", thread_ts=root["ts"])
+    bot.deliver()
+    assert len(answers(bot.ctx)) == 1
+    assert "Comment from" in dms(slack, REP)[-1] and "Updated answer" not in dms(slack, REP)[-1]
