@@ -82,6 +82,8 @@ class Asked:
 
     customer: str | None = None
     needed_by: dt.date | None = None
+    # who reads it: the verdict and date are the same for all; the messages word them
+    # (marketing never sees an internal date)
     audience: str = "sales"
     escalation_id: int | None = None  # the PM thread the question waits (or waited) in
 
