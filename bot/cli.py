@@ -334,9 +334,18 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     from app import build_app, build_web, configure_logging
     from app import serve as run_server
     from bot.slack_client import make_client
-    from sandbox.run import EXAMPLE_ROADMAP, build_sandbox, sandbox_settings, with_api_url
+    from sandbox.run import (
+        EXAMPLE_ROADMAP,
+        build_sandbox,
+        fresh_store,
+        sandbox_settings,
+        with_api_url,
+    )
 
     settings = sandbox_settings(settings)
+    # the stand-in's messages live in memory: a store kept from the last run would hold
+    # questions the page no longer shows, so the sandbox starts on a new, seeded store
+    fresh_store(settings)
     configure_logging()
     ctx = _prepare(settings, seed or EXAMPLE_ROADMAP)
     sb = build_sandbox(settings, ctx)
@@ -344,7 +353,8 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     client = make_client(settings)
     web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
     typer.echo(
-        f"canwe sandbox (not Slack; store {shown_url(settings.database_url)}): open {sb.url}"
+        f"canwe sandbox (not Slack; a new store each start, {shown_url(settings.database_url)}, "
+        f"seeded from {seed or EXAMPLE_ROADMAP}): open {sb.url}"
     )
     try:
         run_server(

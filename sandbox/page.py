@@ -9,6 +9,7 @@ pool and the event loop stays free to serve the bot when both share one server.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,9 +190,27 @@ def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
         "views": views,
         "failures": failures,
         "controls": [{"id": k, "label": label} for k, (label, _) in standin.controls.items()],
+        "clock": _clock(standin),
     }
+
+
+def _clock(standin: SlackStandIn) -> dict[str, str] | None:
+    """The bot's sandbox time, in its time zone (settings canwe_timezone), for the banner."""
+    if standin.page_clock is None:
+        return None
+    now = standin.page_clock()
+    return {"now": f"{shown_time(now)} {now.tzname()}", "zone": str(now.tzinfo)}
+
+
+def shown_time(moment: dt.datetime) -> str:
+    """How the page writes a moment of sandbox time: ``Tue Dec 1, 19:30``."""
+    return f"{moment:%a %b} {moment.day}, {moment:%H:%M}"
 
 
 def _visible(msg: dict[str, Any]) -> dict[str, Any]:
     keys = ("ts", "thread_ts", "user", "text", "blocks", "ephemeral_to", "edited", "reply_count")
-    return {k: msg.get(k) for k in keys}
+    shown = {k: msg.get(k) for k in keys}
+    # in sandbox time when the stand-in has the page's clock; else the page shows ``ts``
+    posted_at = msg.get("posted_at")
+    shown["time"] = shown_time(posted_at) if posted_at is not None else None
+    return shown

@@ -3,6 +3,7 @@
 ``canwe serve --sandbox`` (or ``canwe serve`` without Slack credentials) calls, in order::
 
     settings = sandbox_settings(settings)          # credentials, a separate SQLite file
+    fresh_store(settings)                          # each start begins on a new store
     ctx = ...migrate and seed the store...          # as `canwe serve --seed` does
     sb = build_sandbox(settings, ctx)              # the stand-in, its people and channels
     web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
@@ -13,8 +14,8 @@ only port: Bolt runs listeners on the server's event loop (``process_before_resp
 listener calling ``views.open`` on its own server would wait on itself.
 
 ``build_sandbox`` also puts buttons on the page (``add_controls``): skip the bot's clock ahead
-an hour or a day (the bot's ``ctx.clock`` becomes a ``SandboxClock``), and post today's digest
-when the bot has one.
+an hour or a day (the bot's ``ctx.clock`` becomes a ``SandboxClock``, which the page shows in
+its banner and beside each message), and post today's digest when the bot has one.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.context import Context
 from bot.settings import Settings
+from sandbox.page import shown_time
 from sandbox.slack_standin import SlackStandIn
 from store.db import session_scope
 from store.models import Area, Channel
@@ -89,6 +91,20 @@ def sandbox_settings(settings: Settings) -> Settings:
     if not settings.canwe_admins:
         update["canwe_admins"] = [ADMIN[0]]
     return settings.model_copy(update=update)
+
+
+def fresh_store(settings: Settings) -> Path:
+    """Delete the sandbox's own SQLite file, so that each start migrates and seeds a new one.
+
+    The stand-in keeps its messages in memory: a store that outlived them would hold open
+    questions that the page no longer shows.  Only the sandbox's own store is ever deleted.
+    """
+    if settings.database_url != SANDBOX_DATABASE:
+        raise ValueError(f"the sandbox starts afresh only on its own store, {SANDBOX_DATABASE}")
+    path = Path(make_url(SANDBOX_DATABASE).database or "")
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return path
 
 
 def build_sandbox(settings: Settings, ctx: Context, host: str = "localhost") -> Sandbox:
@@ -147,6 +163,8 @@ def add_controls(standin: SlackStandIn, ctx: Context) -> None:
 
     clock = SandboxClock(ctx.clock)
     ctx.clock = clock
+    tz = ctx.settings.tz
+    standin.page_clock = lambda: clock().astimezone(tz)
 
     def skip(delta: dt.timedelta) -> Callable[[], str]:
         def run() -> str:
@@ -154,7 +172,7 @@ def add_controls(standin: SlackStandIn, ctx: Context) -> None:
             report = chase(ctx)
             ctx.wake_delivery()
             return (
-                f"Sandbox time is now {now:%a %b %d, %H:%M}: "
+                f"Sandbox time is now {shown_time(now)}: "
                 f"{report.reminders} reminder(s), {report.late} late notice(s)."
             )
 

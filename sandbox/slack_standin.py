@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -163,6 +164,9 @@ class SlackStandIn:
         self._app: Starlette | None = None
         # buttons on the sandbox page that act on the bot's side (skip time, post the digest)
         self.controls: dict[str, tuple[str, Callable[[], str]]] = {}
+        # the sandbox page's clock (the bot's, skipped ahead by the page): each message notes
+        # when it was posted by it, as the timestamps Slack signs with must stay real time
+        self.page_clock: Callable[[], dt.datetime] | None = None
         self.add_user(bot_user_id, "canwe", real_name="canwe", is_bot=True)
 
     # ------------------------------------------------------------------ server
@@ -792,6 +796,8 @@ class SlackStandIn:
         }
         if metadata:
             msg["metadata"] = metadata
+        if self.page_clock is not None:
+            msg["posted_at"] = self.page_clock()
         self._state.messages.setdefault(channel, []).append(msg)
         if thread_ts and not ephemeral_to:
             parent = self._find_message(channel, thread_ts)

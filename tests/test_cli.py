@@ -211,3 +211,91 @@ def test_synonyms_import_of_a_missing_file_is_a_usage_error(tmp_path):
     # click's error box wraps a long path (pytest's tmp_path) across lines
     said = " ".join(result.output.replace("│", " ").split())
     assert result.exit_code == 2 and "does not exist" in said
+
+
+OPEN_ESCALATIONS = "select count(*) from escalations where status = 'open'"
+UNKNOWN_QUESTION = "/canwe a dashboard of carbon emissions per seat for Initech by March 1"
+
+
+def test_a_restarted_sandbox_starts_afresh_so_its_page_and_its_store_agree(tmp_path):
+    """`canwe serve --sandbox`, twice, as a newcomer runs `make run`: the stand-in keeps its
+    messages in memory, so the second start must not keep the first one's open questions."""
+    import json
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from contextlib import closing
+    from pathlib import Path
+
+    import httpx
+
+    from tests.helpers import REP, SALES
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    page = f"http://127.0.0.1:{port}/sandbox"
+    store = tmp_path / "canwe-sandbox.db"
+
+    def start() -> subprocess.Popen:
+        canwe = Path(sys.executable).with_name("canwe")
+        server = subprocess.Popen(
+            [str(canwe), "serve", "--sandbox", "--port", str(port)],
+            cwd=tmp_path,  # the sandbox's own store is canwe-sandbox.db in the cwd
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{page}/ui/state", params={"as": REP}).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                time.sleep(0.2)
+        server.kill()
+        raise AssertionError(f"the sandbox did not start:\n{server.communicate()[0]}")
+
+    def stop(server: subprocess.Popen) -> str:
+        server.terminate()
+        return server.communicate(timeout=20)[0]
+
+    def open_escalations() -> int:
+        with closing(sqlite3.connect(store)) as db:
+            (count,) = db.execute(OPEN_ESCALATIONS).fetchone()
+        return count
+
+    def shown_messages() -> int:
+        state = httpx.get(f"{page}/ui/state", params={"as": REP}).json()
+        return sum(len(messages) for messages in state["messages"].values())
+
+    first = start()
+    try:
+        asked = httpx.post(
+            f"{page}/ui/send",
+            json={"as": REP, "channel": SALES, "text": UNKNOWN_QUESTION},
+            timeout=30,
+        )
+        assert asked.status_code == 200, asked.text
+        assert open_escalations() == 1
+        assert shown_messages() >= 1
+    finally:
+        said = stop(first)
+    assert "a new store each start" in said
+
+    second = start()
+    try:
+        assert shown_messages() == 0
+        assert open_escalations() == 0
+        # seeded again, so the sandbox still answers from the example roadmap
+        httpx.post(
+            f"{page}/ui/send",
+            json={"as": REP, "channel": SALES, "text": "/canwe SAML single sign-on for Acme"},
+            timeout=30,
+        )
+        state = httpx.get(f"{page}/ui/state", params={"as": REP}).json()
+        assert "Available" in json.dumps(state["messages"][SALES])
+    finally:
+        stop(second)

@@ -152,3 +152,13 @@ def test_the_workspace_is_filled_from_the_roadmap(roadmap):
     titles = {u["profile"]["title"] for u in standin.users.values()}
     assert {"Sales rep", "PM, Identity", "PM lead, backup", "canwe admin"} <= titles
     standin.close()
+
+
+def test_starting_afresh_never_deletes_another_store(tmp_path):
+    from sandbox.run import fresh_store, sandbox_settings
+
+    mine = tmp_path / "mine.db"
+    mine.write_bytes(b"a store someone keeps")
+    with pytest.raises(ValueError, match="only on its own store"):
+        fresh_store(sandbox_settings(make_settings(f"sqlite:///{mine}")))
+    assert mine.read_bytes() == b"a store someone keeps"

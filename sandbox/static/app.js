@@ -202,8 +202,10 @@ function renderBlocks(blocks, ctx) {
 
 // ------------------------------------------------------------------ messages
 
-function fmtTime(ts) {
-  const d = new Date(parseFloat(ts) * 1000);
+function fmtTime(m) {
+  // The bot's sandbox time, in its time zone, when the sandbox has a clock; else the browser's.
+  if (m.time) return m.time;
+  const d = new Date(parseFloat(m.ts) * 1000);
   return d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
@@ -225,7 +227,7 @@ function renderMessage(m, channel, inThread) {
     el("div", { class: "meta" },
       el("span", { class: "name" }, name),
       bot ? el("span", { class: "app" }, "APP") : null,
-      el("span", { class: "time" }, fmtTime(m.ts)),
+      el("span", { class: "time" }, fmtTime(m)),
       m.edited ? el("span", { class: "edited" }, "(edited)") : null),
     content,
     !inThread && m.reply_count
@@ -447,6 +449,16 @@ function renderControls() {
   }, c.label)));
 }
 
+function renderClock() {
+  // Every poll: the sandbox clock moves with real time as well as with "+1 hour"/"+1 day".
+  const box = $("#sandbox-clock");
+  const clock = ui.data && ui.data.clock;
+  box.hidden = !clock;
+  if (!clock) return;
+  box.replaceChildren(el("span", { class: "label" }, "🕐 Sandbox time"), " ", el("span", { class: "now" }, clock.now));
+  box.title = `The bot's clock, in ${clock.zone}; the buttons skip it ahead`;
+}
+
 function render() {
   if (!ui.data) return;
   renderWho();
@@ -514,6 +526,7 @@ async function poll() {
         ui.data = data;
         ui.version = data.version;
         if (changed) render();
+        renderClock();
         document.body.dataset.version = String(data.version);
       } else {
         await new Promise((res) => setTimeout(res, 1000));
