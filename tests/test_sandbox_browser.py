@@ -185,6 +185,7 @@ def test_rep_asks_about_a_shipped_item_and_sees_the_verdict(page, tmp_path):
     expect(reply).to_contain_text("SAML single sign-on (generic IdP)")
     expect(reply).to_contain_text("Only visible to you")
     expect(reply.get_by_role("button", name="Promised to the customer")).to_be_visible()
+    expect(reply).to_contain_text("👉 Next")  # Slack's emoji, not its :point_right: code
     snap(page, tmp_path, "verdict", docs="rep-answer")
 
     # Ephemeral: another rep in the same channel does not see it.

@@ -46,6 +46,8 @@ const EMOJI = {
   raising_hand: "🙋", eyes: "👀", lock: "🔒", chart_with_upwards_trend: "📈", mega: "📣",
   package: "📦", newspaper: "📰", incoming_envelope: "📨", envelope_with_arrow: "📩", busy_speech_bubble: "💬", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
   arrow_right: "➡️", repeat: "🔁", stopwatch: "⏱️", clipboard: "📋", pencil: "📝",
+  point_right: "👉", information_source: "ℹ️", arrows_counterclockwise: "🔄", scissors: "✂️",
+  thinking_face: "🤔",
 };
 
 function escHtml(s) {
