@@ -103,6 +103,21 @@ def test_state_waits_for_a_change_when_asked_since_a_version(sandbox):
     assert "U0NEW" in after["users"]
 
 
+def test_state_tells_the_time_by_the_sandbox_clock_in_its_time_zone(sandbox):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    standin, _, http = sandbox
+    # the bot's clock, not the real time the stand-in signs its requests with
+    sandbox_now = dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
+    standin.page_clock = lambda: sandbox_now.astimezone(ZoneInfo("America/New_York"))
+    http.post("/ui/send", json={"as": REP, "channel": SALES, "text": "/canwe hello"})
+
+    state = http.get("/ui/state", params={"as": REP}).json()
+    assert state["clock"] == {"now": "Fri Nov 27, 18:30 EST", "zone": "America/New_York"}
+    assert [m["time"] for m in state["messages"][SALES]] == ["Fri Nov 27, 18:30"]
+
+
 def test_clicking_what_is_not_there_is_a_clear_error(sandbox):
     _, _, http = sandbox
     r = http.post(
