@@ -15,10 +15,10 @@ from bot.asking import why_this_date
 from bot.choice_messages import ChoiceAction
 from bot.context import Context
 from bot.exceptions import ask_for_exception
-from bot.messages import ActionId
+from bot.messages import ActionId, details_modal
 from bot.picking import Picked, pick_item, pick_none
 from bot.promises import mark_promised
-from handlers.payloads import ButtonClick
+from handlers.payloads import ButtonClick, DetailsClick
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,22 @@ def register(app: App, ctx: Context) -> None:
             )
         if click.channel_id:
             _tell(client, click.channel_id, click.user.id, text)
+
+    @app.action(ActionId.answer_details)
+    def details_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = DetailsClick.model_validate(body)
+        form = click.view.form()
+        ack()
+        view = details_modal(
+            escalation_id=form.escalation,
+            parent_view_id=click.view.id,
+            verdict=form.verdict,
+            details=form.details,
+        )
+        try:
+            client.views_push(trigger_id=click.trigger_id, view=view.to_dict())
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.warning("views.push of the details for %s failed: %s", form.escalation, error)
 
     @app.action(ActionId.why_date)
     def why_date_button(ack: Ack, body: dict, client: WebClient) -> None:
