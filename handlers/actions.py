@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.answering import answer_form
 from bot.choice_messages import ChoiceAction
@@ -72,7 +73,7 @@ def register(app: App, ctx: Context) -> None:
             client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
     @app.action(re.compile(rf"^{ChoiceAction.pick}:"))
-    def pick_button(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+    def pick_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         question_id, item_id = (int(part) for part in action["value"].split(":", 1))
         user_id = body["user"]["id"]
@@ -83,26 +84,43 @@ def register(app: App, ctx: Context) -> None:
                 question_id=question_id,
                 item_id=item_id,
                 user_id=user_id,
+                **_clicked_message(body),
             )
         log.info("question %s: %s picked item %s", question_id, user_id, item_id)
-        _show(picked, body, user_id, client, respond)
+        _show(picked, body, user_id, client)
 
     @app.action(ChoiceAction.none)
-    def none_button(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+    def none_button(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         user_id = body["user"]["id"]
         with session_scope(ctx.sessions) as session:
             picked = pick_none(
-                session=session, ctx=ctx, question_id=int(action["value"]), user_id=user_id
+                session=session,
+                ctx=ctx,
+                question_id=int(action["value"]),
+                user_id=user_id,
+                **_clicked_message(body),
             )
         log.info("question %s: %s picked none of the offered items", action["value"], user_id)
-        _show(picked, body, user_id, client, respond)
+        _show(picked, body, user_id, client)
 
 
-def _show(picked: Picked, body: dict, user_id: str, client: WebClient, respond: Respond) -> None:
-    """The answer replaces the choice; a refusal is shown only to whoever clicked."""
-    if picked.message is not None:
-        respond(replace_original=True, **picked.message.as_kwargs())
+# replacing an ephemeral choice through its response_url runs before Slack gets the click's
+# response (process_before_response): Slack waits three seconds
+RESPONSE_URL_TIMEOUT = 2
+
+
+def _clicked_message(body: dict) -> dict:
+    container = body.get("container") or {}
+    return {"channel_id": container.get("channel_id"), "message_ts": container.get("message_ts")}
+
+
+def _show(picked: Picked, body: dict, user_id: str, client: WebClient) -> None:
+    """An answer to show replaces the ephemeral choice; a refusal is shown only to whoever
+    clicked."""
+    if picked.message is not None and body.get("response_url"):
+        webhook = WebhookClient(url=body["response_url"], timeout=RESPONSE_URL_TIMEOUT)
+        webhook.send(replace_original=True, **picked.message.as_kwargs())
         return
     channel_id = body.get("channel", {}).get("id")
     if picked.refusal and channel_id:
