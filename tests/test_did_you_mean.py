@@ -156,6 +156,7 @@ def test_in_a_channel_only_the_asker_may_pick(bot, slack):
     assert count(bot.ctx, Escalation) == 0
 
     pick(slack, REP, offer, "SAML single sign-on")
+    bot.deliver()  # the answer replaces the choice through the outbox
     answered = slack.message(SALES, offer["ts"])
     assert answered["text"].startswith("Available")
     assert count(bot.ctx, Question, Question.status == "answered") == 1
