@@ -168,6 +168,20 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def warm_up(ctx: Context) -> None:
+    """Build the matcher's in-memory index before the first request: requests now run side
+    by side, and a cold index would be built by each of the first ones at once."""
+    from bot.matching import match
+    from store.db import session_scope
+
+    try:
+        with session_scope(ctx.sessions) as session:
+            match("warm up", session=session)
+            session.rollback()  # read only
+    except Exception as error:  # the first requests will build it instead
+        log.warning("could not warm up the matcher: %s", error)
+
+
 def serve(
     settings: Settings,
     ctx: Context,
@@ -181,6 +195,7 @@ def serve(
     from bot.workers import Workers
 
     app = build_app(ctx, client)
+    warm_up(ctx)
     workers = Workers(ctx, client)
     workers.start()
     web = web or build_web(ctx, app)
