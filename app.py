@@ -27,7 +27,7 @@ from bot.context import Context
 from bot.settings import Settings
 from bot.slack_client import for_requests
 from handlers import register_listeners
-from handlers.payloads import MalformedRequest, read_request
+from handlers.payloads import MalformedRequest, to_bolt_request
 from store.db import ping, request_threads
 
 log = logging.getLogger("canwe")
@@ -115,7 +115,7 @@ class SlackEndpoint:
             log.warning("refused an unsigned or stale request to /slack/events")
             return PlainTextResponse("invalid signature", status_code=401)
         try:
-            bolt_request = read_request(body, request.headers, request.query_params)
+            bolt_request = to_bolt_request(body, request.headers, request.query_params)
         except MalformedRequest as error:
             log.warning("refused a malformed Slack request: %s", error)
             return PlainTextResponse("malformed request", status_code=400)

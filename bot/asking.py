@@ -7,6 +7,7 @@ messages that report it, or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
@@ -15,9 +16,17 @@ from bot.context import Context
 from bot.escalation import escalate
 from bot.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
 from bot.matching import MatchResult, match
-from bot.messages import Message, answer_message, usage_message
-from bot.parsing import ParsedQuestion, has_words, parse_question
+from bot.messages import (
+    Message,
+    answer_message,
+    several_features_message,
+    too_long_message,
+    usage_message,
+    what_feature_message,
+)
+from bot.parsing import ParsedQuestion, clean_text, has_words, parse_question
 from bot.promise_dates import safe_date_for
+from bot.requests import feature_words
 from bot.verdicts import Verdict, format_date, verdict_for, verdict_from_answer
 from store import questions as q
 from store.models import Escalation, Item, Question
@@ -53,7 +62,13 @@ def ask(
     today = ctx.today()
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
-        return Asked(message=usage_message(), question_id=None)
+        return _not_a_question(session, ctx, usage_message(), channel_id, thread_ts, asker_id)
+    if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+    if parsed.truncated:  # what was cut off could change the answer: never guess at it
+        message = too_long_message(len(clean_text(raw_text)))
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
 
     earlier = q.question_by_key(session=session, request_key=request_key)
     if earlier is None and source == "command":
@@ -79,7 +94,21 @@ def ask(
         parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)  # the option wins
     # matching strips the deal context itself, with the roadmap vocabulary as a guard
     found = match(parsed.text, session=session)
+    if not found.candidates and len(feature_words(parsed.feature)) == 1:
+        # one word that nothing on the roadmap resembles is too little to put to a PM
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
+    several = several_features(parsed, item, session=session)
+    if several:  # one confident answer would hide the others
+        message = several_features_message(several)
+        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+    if item is not None and parsed.customer and _mentions(item, parsed.customer):
+        # "export to SAP": a name the item itself mentions is not who the deal is with
+        names = parsed.customer.lower()
+        parsed = parse_question(raw_text, today, frozenset({names, *names.split()}))
+        if needed_by is not None:
+            parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)
 
     question = Question(
         request_key=request_key,
@@ -149,6 +178,86 @@ def ask(
     return Asked(message=message, question_id=question.id)
 
 
+# "SSO and SCIM", "audit logs, SSO; SCIM": the separators between features in one question
+_FEATURE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|plus|&|\+)\s)\s*", re.I)
+
+
+def several_features(parsed: ParsedQuestion, whole: Item | None, *, session: Session) -> list[str]:
+    """Titles of the different roadmap items the parts of one question name with confidence,
+    when there are two or more of them; else []."""
+    if whole is not None and _FEATURE_SEPARATORS.search(whole.title):
+        return []  # "Import and export of dashboards" is one item
+    parts = [p for p in _FEATURE_SEPARATORS.split(parsed.feature) if feature_words(p)]
+    if len(parts) < 2:
+        return []
+    titles: dict[int, str] = {}
+    for part in parts[:MAX_FEATURES_CHECKED]:
+        found = match(part, session=session)
+        if found.confident and found.best:
+            item = session.get(Item, found.best.item_id)
+            titles.setdefault(item.id, item.title)
+    return list(titles.values()) if len(titles) > 1 else []
+
+
+MAX_FEATURES_CHECKED = 5
+
+
+def _mentions(item: Item, name: str) -> bool:
+    """Every word of `name` appears in the item's title, aliases or description."""
+    words = set(
+        re.findall(r"[\w&.\-']+", " ".join([item.title, *item.aliases, item.description]).lower())
+    )
+    return all(word in words for word in name.lower().split())
+
+
+def _not_a_question(
+    session: Session,
+    ctx: Context,
+    message: Message,
+    channel_id: str,
+    thread_ts: str | None,
+    asker_id: str,
+) -> Asked:
+    """Nothing is stored: the caller shows `message` (a mention gets it privately in its
+    thread)."""
+    if thread_ts is not None:
+        reply_privately(
+            session=session,
+            ctx=ctx,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            user_id=asker_id,
+            message=message,
+        )
+    return Asked(message=message, question_id=None)
+
+
+def reply_privately(
+    *,
+    session: Session,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    message: Message,
+) -> None:
+    """An ephemeral reply to a mention (usage, a subcommand's answer): only the asker sees it,
+    in the thread of the mention."""
+    enqueue(
+        session=session,
+        dedupe_key=f"private:{channel_id}:{thread_ts}:{user_id}",
+        method="chat.postEphemeral",
+        payload={
+            "channel": channel_id,
+            "thread_ts": thread_ts,
+            "user": user_id,
+            **message.as_kwargs(),
+        },
+        now=ctx.now(),
+    )
+    ctx.wake_delivery()
+
+
 def decide(
     *,
     session: Session,
@@ -162,16 +271,13 @@ def decide(
     today = ctx.today()
     needed_by = question.needed_by
     notes: list[str] = []
-    if parsed is not None:
-        if parsed.date_unparsed:
-            notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
-        if parsed.truncated:
-            notes.append("Your question was long: I read only its first 1,000 characters.")
-        if parsed.deal_value_ignored:
-            notes.append(
-                f"I ignored the deal value “{parsed.deal_value_ignored.strip()[:40]}”: "
-                "it is more than $10 billion."
-            )
+    if parsed is not None and parsed.date_unparsed:
+        notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
+    if parsed is not None and parsed.deal_value_ignored:
+        notes.append(
+            f"I ignored the deal value “{parsed.deal_value_ignored.strip()[:40]}”: "
+            "it is more than $10 billion."
+        )
     if needed_by is not None and needed_by < today:
         notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import traceback
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
 from bot.sync.base import SyncSource
 from store.db import hide_url_in, shown_url
 
 README_HINT = "see README.md, 'Configuration'"
+_CLOCK: ContextVar[Clock] = ContextVar("canwe_cli_clock", default=real_now)
 _DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
 
 
@@ -43,9 +46,14 @@ def _raised_in_sqlalchemy(error: BaseException) -> bool:
 
 
 class _Commands(TyperGroup):
-    """Every command: a database that cannot be used is one line and exit 2, no traceback."""
+    """Every command: a database that cannot be used is one line and exit 2, no traceback.
+
+    Every command runs on the clock its caller handed in as the root context's `obj` (a test
+    states its moment: `CliRunner().invoke(app, args, obj=clock)`), else on the real one."""
 
     def invoke(self, ctx: click.Context):
+        handed_in = ctx.obj if callable(ctx.obj) else real_now
+        clock_token = _CLOCK.set(handed_in)
         try:
             return super().invoke(ctx)
         except (SQLAlchemyError, CommandError, ImportError, ValueError) as error:
@@ -67,6 +75,8 @@ class _Commands(TyperGroup):
             reason = hide_url_in(reason, url)  # SQLAlchemy quotes a URL it cannot parse
             typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
             raise typer.Exit(2) from error
+        finally:
+            _CLOCK.reset(clock_token)
 
 
 app = typer.Typer(
@@ -123,7 +133,7 @@ def _context(settings: Settings, *, migrate: bool, serving: bool = False):
     _using(settings.database_url)
     if migrate:
         upgrade(settings.database_url)
-    return build_context(settings, request_timeouts=serving)
+    return build_context(settings, clock=_CLOCK.get(), request_timeouts=serving)
 
 
 @app.command()
@@ -201,13 +211,27 @@ def ask(
     """
     import uuid
 
+    from sqlalchemy import func, select
+
     from bot.asking import ask as ask_question
     from bot.messages import plain_text
     from store.db import session_scope
+    from store.models import Item
 
     date = _parse_date(needed_by)
-    ctx = _context(_settings(), migrate=True)
+    settings = _settings()
+    ctx = _context(settings, migrate=True)
     with session_scope(ctx.sessions) as session:
+        if not session.scalar(select(func.count(Item.id))):
+            # an empty store answers every question "unknown": say why instead
+            typer.echo(
+                f"canwe ask: the roadmap in {shown_url(settings.database_url)} is empty: load one "
+                "with `canwe import FILE` (e.g. examples/roadmap.yaml). The sandbox of "
+                "`make run` keeps its own store: DATABASE_URL=sqlite:///canwe-sandbox.db "
+                "canwe ask …",
+                err=True,
+            )
+            raise typer.Exit(1)
         asked = ask_question(
             session=session,
             ctx=ctx,
@@ -247,7 +271,9 @@ def serve(
         settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
     )
     if sandbox or nothing_set:
-        _refuse_a_sandbox_on_another_store(settings)
+        _refuse_a_sandbox_on_another_store(settings)  # before anything else is touched
+    _check_port_free(settings.port)  # before any banner says where to go
+    if sandbox or nothing_set:
         if not sandbox:
             typer.echo(
                 "canwe serve: no Slack credentials are set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
@@ -282,6 +308,26 @@ def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
             err=True,
         )
         raise typer.Exit(2)
+
+
+def _check_port_free(port: int) -> None:
+    """One line and exit 2 when another program listens on the port."""
+    import errno
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            typer.echo(
+                f"canwe serve: port {port} is in use by another program; set PORT "
+                "(or --port) to a free one.",
+                err=True,
+            )
+            raise typer.Exit(2) from error
 
 
 def _serve_sandbox(settings: Settings, seed: Path | None) -> None:

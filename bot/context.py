@@ -9,12 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
 from store.db import make_engine, make_session_factory
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -22,7 +19,7 @@ class Context:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    clock: Callable[[], dt.datetime] = utc_now
+    clock: Clock = real_now  # tests, the sandbox and the command line may hand in another
     # set by the delivery worker so new outbox rows go out at once instead of at the next poll
     wake_delivery: Callable[[], None] = field(default=lambda: None)
 
@@ -37,10 +34,7 @@ class Context:
 
 
 def build_context(
-    settings: Settings,
-    clock: Callable[[], dt.datetime] = utc_now,
-    *,
-    request_timeouts: bool = False,
+    settings: Settings, clock: Clock = real_now, *, request_timeouts: bool = False
 ) -> Context:
     """`request_timeouts` for a server: no database call on a Slack request waits long
     (store/db.py); batch commands (import, sync) leave it off."""

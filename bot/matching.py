@@ -191,7 +191,7 @@ def _rank(
     return scored
 
 
-def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime | None = None):
+def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime):
     """Teach the matcher: `text` (a question a PM answered for the item) names that item.
 
     Stored as written; the deal context ("for Acme by Q2") is stripped whenever the matcher

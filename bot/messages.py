@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
+from bot.parsing import MAX_QUESTION_CHARS
 from bot.slack_text import escape  # noqa: F401  (the one escaping helper, used via here too)
 from bot.verdicts import PM_VERDICTS, VERDICT_LABELS, Verdict, format_date
 
@@ -173,6 +174,46 @@ def usage_message(reason: str | None = None) -> Message:
     blocks.extend(section_block(line) for line in lines)
     text = (reason + " " if reason else "") + "Ask: /canwe FEATURE for CUSTOMER by DATE"
     return Message(text=text, blocks=blocks)
+
+
+def did_you_mean_command_message(typed: str, suggestion: str) -> Message:
+    """A single word close to a subcommand: suggest it instead of asking a PM about it."""
+    line = (
+        f"Did you mean `/canwe {suggestion}`? I don't know a command "
+        f"`{escape(typed)}`, and one word is not enough to ask a PM about."
+    )
+    return usage_message(line)
+
+
+def what_feature_message() -> Message:
+    """Text with no feature in it ("hi", "test", "can we promise this?")."""
+    return usage_message(
+        "Which feature do you mean? Tell me what the customer wants, for example "
+        "`/canwe SSO with Okta for Acme by March 15`. I have not asked anyone yet."
+    )
+
+
+def several_features_message(titles: list[str]) -> Message:
+    """One question naming several roadmap items: each needs an answer of its own."""
+    named = "\n".join(f"• {escape(title)}" for title in titles)
+    return Message(
+        text=f"That question names {len(titles)} features: ask about one at a time.",
+        blocks=[
+            section_block(
+                f":scissors: That question names {len(titles)} features, and each has its own "
+                f"answer:\n{named}\nAsk about one at a time (same customer, date and deal), "
+                "so nothing is promised by mistake. I have not asked anyone yet."
+            )
+        ],
+    )
+
+
+def too_long_message(length: int) -> Message:
+    return usage_message(
+        f"Your question is {length:,} characters long; I read at most "
+        f"{MAX_QUESTION_CHARS:,}, and what was cut off could change the answer. Ask about one "
+        "feature in a sentence or two. I have not asked anyone yet."
+    )
 
 
 def error_message(text: str) -> Message:

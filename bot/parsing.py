@@ -49,6 +49,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bnext\s+week\b", re.I), "next_week"),
     (re.compile(r"\bend\s+of\s+(?:the\s+)?month\b|\beom\b", re.I), "eom"),
     (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
+    (re.compile(r"\b(yesterday|today)\b", re.I), "day_word"),
     (re.compile(r"\b(\d{1,3})\s+(days?|weeks?|months?)\b", re.I), "relative"),
     (
         re.compile(
@@ -74,9 +75,19 @@ _MULTIPLIERS = {
     "mm": 1_000_000,
     "million": 1_000_000,
 }
-_CUSTOMER = re.compile(
-    r"\b(?:for|to|at|with customer|customer)\s+(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
-)
+_NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
+# Who the deal is with, most telling first: "for Acme" or "customer Acme"; then "for acme"
+# (any case) when it closes the question or comes just before the date or the money; last
+# "to Acme" / "at Acme", which also introduce vendors ("export to SAP").
+_CUSTOMER_PATTERNS = [
+    re.compile(r"\b(?:for|customer|client)\s+" + _NAME),
+    re.compile(
+        r"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+[a-z][\w&.\-']*)?)"
+        r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",
+        re.I,
+    ),
+    re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
+]
 _NOT_CUSTOMERS = {
     "okta",
     "saml",
@@ -208,6 +219,8 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         return _end_of_month(today.year, today.month)
     if kind == "tomorrow":
         return today + dt.timedelta(days=1)
+    if kind == "day_word":  # "by yesterday" is read, and then called out as past
+        return today - dt.timedelta(days=1) if groups[0].lower() == "yesterday" else today
     if kind == "relative":
         count, unit = int(groups[0]), groups[1].lower().rstrip("s")
         if unit == "month":
@@ -276,26 +289,42 @@ def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
     return value, match.group(0)
 
 
-def parse_customer(text: str) -> tuple[str | None, str | None]:
-    for match in _CUSTOMER.finditer(text):
-        name = match.group("name").strip(" .,")
-        words = name.split()
-        while words and (words[-1].lower() in _NOT_CUSTOMERS or words[-1].lower() in MONTHS):
-            words.pop()
-        if not words or words[0].lower() in _NOT_CUSTOMERS or words[0].lower() in MONTHS:
-            continue
-        name = " ".join(words)
-        return name[:200], match.group(0)[: match.start("name") - match.start()] + name
+def parse_customer(
+    text: str, not_customers: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
+    """(the customer, the phrase that names it), or (None, None). Names in `not_customers`
+    (lower case: what the matched item itself mentions, a vendor like "SAP") are skipped."""
+    for pattern in _CUSTOMER_PATTERNS:
+        for match in reversed(list(pattern.finditer(text))):  # the last "for …" is the deal's
+            words = match.group("name").strip(" .,").split()
+            while words and _not_a_customer(words[-1], not_customers):
+                words.pop()
+            if not words or _not_a_customer(words[0], not_customers):
+                continue
+            if " ".join(words).lower() in not_customers:
+                continue
+            name = " ".join(words)
+            phrase = match.group(0)[: match.start("name") - match.start()] + name
+            if name.islower():  # "for acme": shown as a name
+                name = " ".join(word[:1].upper() + word[1:] for word in words)
+            return name[:200], phrase
     return None, None
 
 
-def parse_question(raw: str, today: dt.date) -> ParsedQuestion:
+def _not_a_customer(word: str, not_customers: frozenset[str]) -> bool:
+    word = word.lower()
+    return word in _NOT_CUSTOMERS or word in MONTHS or word in not_customers
+
+
+def parse_question(
+    raw: str, today: dt.date, not_customers: frozenset[str] = frozenset()
+) -> ParsedQuestion:
     cleaned = clean_text(raw)
     truncated = len(cleaned) > MAX_QUESTION_CHARS
     text = cleaned[:MAX_QUESTION_CHARS]
     needed_by, date_phrase, unparsed = parse_needed_by(text, today)
     deal_value, money_phrase = parse_deal_value(text)
-    customer, customer_phrase = parse_customer(text)
+    customer, customer_phrase = parse_customer(text, not_customers)
 
     feature = text
     for phrase in (money_phrase, customer_phrase):
@@ -311,8 +340,9 @@ def parse_question(raw: str, today: dt.date) -> ParsedQuestion:
         )
     feature = re.sub(r"\b(?:deal|worth|a|for)\s*$", " ", feature, flags=re.I)
     feature = _ASK_PHRASES.sub(" ", feature)
-    feature = re.sub(r"[^\w\s\-./+#]", " ", feature)
-    feature = re.sub(r"\s+", " ", feature).strip()
+    feature = re.sub(r"[^\w\s\-./+#,;]", " ", feature)  # commas kept: they separate features
+    feature = re.sub(r"\s+", " ", feature).strip(" ,;")
+    feature = re.sub(r"\s+([,;])", r"\1", feature)
     return ParsedQuestion(
         text=text,
         feature=feature or text,

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.answering import AnswerInput, check_input, may_answer, record_answer, relay_comment
 from bot.context import Context
 from bot.escalation import parse_verdict_reply
 from bot.verdicts import Verdict
+from store.db import session_scope
+from store.events import first_time
 from store.models import Escalation
 from store.outbox import enqueue
 
 LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+# A PM can reply the moment Slack shows the escalation, before delivery has recorded its ts:
+# such a reply waits this long (in short steps) for the thread to be known, instead of being
+# dropped as a reply in some other thread.
+THREAD_WAIT_SECONDS = 2.0
+THREAD_WAIT_STEP = 0.05
 
 
 def escalation_thread(*, session: Session, channel_id: str, thread_ts: str) -> Escalation | None:
@@ -24,6 +33,57 @@ def escalation_thread(*, session: Session, channel_id: str, thread_ts: str) -> E
             Escalation.channel_id == channel_id, Escalation.message_ts == thread_ts
         )
     )
+
+
+def escalation_post_unrecorded(*, session: Session, channel_id: str) -> bool:
+    """An open escalation in this channel whose thread ts delivery has not recorded yet."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Escalation.channel_id == channel_id,
+                    Escalation.message_ts.is_(None),
+                    Escalation.status == "open",
+                )
+            )
+        )
+    )
+
+
+def reply_in_thread(
+    *,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    text: str,
+    event_key: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str | None:
+    """Handle a message in a thread once (Slack retries are ignored): an answer or a comment
+    in an escalation thread, nothing elsewhere. A reply to an escalation posted a moment ago
+    waits, briefly, for delivery to record the thread."""
+    waited = 0.0
+    while True:
+        with session_scope(ctx.sessions) as session:
+            if escalation_thread(session=session, channel_id=channel_id, thread_ts=thread_ts):
+                if not first_time(session=session, event_id=event_key, now=ctx.now()):
+                    return None
+                return handle_thread_reply(
+                    session=session,
+                    ctx=ctx,
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    user_id=user_id,
+                    text=text,
+                    event_key=event_key,
+                )
+            if waited >= THREAD_WAIT_SECONDS or not escalation_post_unrecorded(
+                session=session, channel_id=channel_id
+            ):
+                return None
+        sleep(THREAD_WAIT_STEP)
+        waited += THREAD_WAIT_STEP
 
 
 def handle_thread_reply(

@@ -7,10 +7,10 @@ import logging
 from slack_bolt import Ack, App
 
 from bot.asking import ask
-from bot.channels import audience_command
 from bot.context import Context
 from bot.messages import usage_message
-from bot.promises import list_promises
+from bot.requests import FeatureQuestion, Usage, read_request
+from bot.subcommands import request_reply
 from handlers.payloads import SlashCommand
 from store.db import session_scope
 
@@ -22,24 +22,16 @@ def register(app: App, ctx: Context) -> None:
     def canwe(ack: Ack, command: dict) -> None:
         asked = SlashCommand.model_validate(command)  # malformed: a 400 (handlers/errors.py)
         text = asked.text.strip()
-        word, _, rest = text.partition(" ")
-        word = word.lower()
-        if word in ("", "help", "usage", "?"):
+        request = read_request(text)
+        if isinstance(request, Usage):  # no database needed
             ack(response_type="ephemeral", **usage_message().as_kwargs())
             return
         with session_scope(ctx.sessions) as session:
-            if word == "audience":
-                message = audience_command(
+            if not isinstance(request, FeatureQuestion):
+                message = request_reply(
                     session=session,
                     ctx=ctx,
-                    user_id=asked.user_id,
-                    channel_id=asked.channel_id,
-                    argument=rest,
-                )
-            elif word == "promises" and not rest.strip():
-                message = list_promises(
-                    session=session,
-                    ctx=ctx,
+                    request=request,
                     user_id=asked.user_id,
                     channel_id=asked.channel_id,
                 )

@@ -7,9 +7,11 @@ import re
 
 from slack_bolt import App
 
-from bot.asking import ask
+from bot.asking import ask, reply_privately
 from bot.context import Context
-from bot.threads import escalation_thread, handle_thread_reply
+from bot.requests import FeatureQuestion, read_request
+from bot.subcommands import request_reply
+from bot.threads import escalation_thread, reply_in_thread
 from handlers.payloads import EventCallback, Mention, ThreadMessage
 from store.db import session_scope
 from store.events import first_time
@@ -31,18 +33,39 @@ def register(app: App, ctx: Context) -> None:
                 session=session, channel_id=said.channel, thread_ts=said.thread_ts
             ):
                 return  # a PM mentioning the bot in its own thread: the message event answers
-            asked = ask(
-                session=session,
-                ctx=ctx,
-                raw_text=MENTION.sub("", said.text),
-                asker_id=said.user,
-                channel_id=said.channel,
-                source="mention",
-                request_key=f"event:{event_id}",
-                thread_ts=said.thread_ts or said.ts,
-                reply_in_thread=True,
-            )
-        log.info("mention %s from %s: %s", event_id, said.user, asked.message.text[:80])
+            text = MENTION.sub("", said.text)
+            thread_ts = said.thread_ts or said.ts
+            user_id = said.user
+            request = read_request(text)
+            if isinstance(request, FeatureQuestion):
+                message = ask(
+                    session=session,
+                    ctx=ctx,
+                    raw_text=text,
+                    asker_id=user_id,
+                    channel_id=said.channel,
+                    source="mention",
+                    request_key=f"event:{event_id}",
+                    thread_ts=thread_ts,
+                    reply_in_thread=True,
+                ).message
+            else:  # usage, a subcommand or a typo of one: only the asker sees the reply
+                message = request_reply(
+                    session=session,
+                    ctx=ctx,
+                    request=request,
+                    user_id=user_id,
+                    channel_id=said.channel,
+                )
+                reply_privately(
+                    session=session,
+                    ctx=ctx,
+                    channel_id=said.channel,
+                    thread_ts=thread_ts,
+                    user_id=user_id,
+                    message=message,
+                )
+        log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 
     @app.event("message")
     def message(event: dict, body: dict) -> None:
@@ -52,17 +75,13 @@ def register(app: App, ctx: Context) -> None:
         if not said.thread_ts or said.thread_ts == said.ts:
             return
         event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
-        with session_scope(ctx.sessions) as session:
-            if not first_time(session=session, event_id=event_id, now=ctx.now()):
-                return
-            outcome = handle_thread_reply(
-                session=session,
-                ctx=ctx,
-                channel_id=said.channel,
-                thread_ts=said.thread_ts,
-                user_id=said.user,
-                text=said.text,
-                event_key=event_id,
-            )
+        outcome = reply_in_thread(
+            ctx=ctx,
+            channel_id=said.channel,
+            thread_ts=said.thread_ts,
+            user_id=said.user,
+            text=said.text,
+            event_key=event_id,
+        )
         if outcome:
             log.info("thread reply %s in %s: %s", event_id, said.channel, outcome)

@@ -16,9 +16,7 @@ from store.models import Item, Phrasing
 MAX_PHRASING_CHARS = 1000
 
 
-def add_phrasing(
-    *, session: Session, item_id: int, text: str, now: dt.datetime | None = None
-) -> bool:
+def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime) -> bool:
     """Record `text` as another wording of the item. Does not commit.
 
     False (and nothing stored) when the text is empty, the item does not exist, or the item
@@ -32,7 +30,7 @@ def add_phrasing(
     ).first()
     if exists:
         return False
-    session.add(Phrasing(item_id=item_id, text=text, created_at=now or dt.datetime.now(dt.UTC)))
+    session.add(Phrasing(item_id=item_id, text=text, created_at=now))
     session.flush()
     return True
 

@@ -149,6 +149,16 @@ def clock() -> Clock:
     return Clock()
 
 
+def run_cli(args: list[str], *, clock: Clock | None = None, **options):
+    """`canwe ARGS` in this process, on a stated clock (the test's, else START), the way a
+    test hands the command line its clock: as click's `obj`."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    return CliRunner().invoke(app, args, obj=clock or Clock(), **options)
+
+
 def make_settings(database_url: str, **overrides) -> Settings:
     values = dict(
         database_url=database_url,

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from tests.conftest import run_cli
 
 COMMANDS = ["migrate", "import", "ask", "serve", "tick", "sync", "digest", "synonyms"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_subcommand_has_help(command):
-    result = CliRunner().invoke(cli, [command, "--help"])
+    result = run_cli([command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
 
 
 def test_half_a_slack_configuration_names_what_is_missing(tmp_path):
-    result = CliRunner().invoke(
-        cli,
+    result = run_cli(
         ["serve"],
         env={"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"},
     )
@@ -28,9 +27,8 @@ def test_half_a_slack_configuration_names_what_is_missing(tmp_path):
 
 def test_ask_prints_an_answer_from_the_local_store(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
-    runner = CliRunner()
-    assert runner.invoke(cli, ["import", "examples/roadmap.yaml"], env=env).exit_code == 0
-    result = runner.invoke(cli, ["ask", "salesforce sync for Acme"], env=env)
+    assert run_cli(["import", "examples/roadmap.yaml"], env=env).exit_code == 0
+    result = run_cli(["ask", "salesforce sync for Acme"], env=env)
     assert (
         result.exit_code == 0
         and "Available" in result.output
@@ -38,9 +36,38 @@ def test_ask_prints_an_answer_from_the_local_store(tmp_path):
     )
 
 
+def test_a_busy_port_is_one_line_naming_port(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            # with Slack's variables: without them serve would refuse a sandbox on this store
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+        }
+        result = run_cli(["serve", "--port", str(port)], env=env)
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"canwe serve: port {port} is in use by another program; set PORT (or --port) to a "
+        "free one."
+    )
+
+
+def test_ask_on_an_empty_store_says_how_to_load_a_roadmap(tmp_path):
+    result = run_cli(
+        ["ask", "SSO with Okta for Acme"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
+    assert result.exit_code == 1
+    assert "is empty: load one with `canwe import FILE`" in result.output
+    assert "canwe-sandbox.db" in result.output  # where `make run` keeps its store
+
+
 def test_a_bad_date_option_is_refused(tmp_path):
-    result = CliRunner().invoke(
-        cli,
+    result = run_cli(
         ["ask", "sso", "--needed-by", "soon"],
         env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
     )
@@ -77,18 +104,17 @@ def _heads() -> str:
 
 def test_migrate_says_what_it_did(tmp_path):
     url = f"sqlite:///{tmp_path}/new.db"
-    runner = CliRunner()
-    first = runner.invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    first = run_cli(["migrate"], env={"DATABASE_URL": url})
     assert first.exit_code == 0
     assert first.output.strip() == f"migrated {url} from (empty) to {_heads()}"
-    again = runner.invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    again = run_cli(["migrate"], env={"DATABASE_URL": url})
     assert again.exit_code == 0 and again.output.strip() == f"{url}: already at {_heads()}"
 
 
 @pytest.mark.postgres
 def test_migrate_hides_the_password(pg_url):
     url = pg_url.replace("postgres@", "postgres:s3cret@")  # trust auth: any password will do
-    result = CliRunner().invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    result = run_cli(["migrate"], env={"DATABASE_URL": url})
     assert result.exit_code == 0 and "already at" in result.output
     assert "postgres:***@" in result.output and "s3cret" not in result.output
 
@@ -110,7 +136,7 @@ UNREACHABLE = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/nowhere"
 )
 def test_an_unreachable_database_is_one_line_not_a_traceback(command):
     env = {"DATABASE_URL": UNREACHABLE, "SLACK_BOT_TOKEN": "xoxb-1"}
-    result = CliRunner().invoke(cli, command, env=env)
+    result = run_cli(command, env=env)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output
@@ -130,29 +156,27 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(command):
     ],
 )
 def test_a_malformed_database_url_is_one_line(url, reason):
-    result = CliRunner().invoke(cli, ["migrate"], env={"DATABASE_URL": url})
+    result = run_cli(["migrate"], env={"DATABASE_URL": url})
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and reason in result.output
     assert "pw@" not in result.output
 
 
 def test_tick_without_a_bot_token_sends_nothing(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["tick"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
-    )
+    result = run_cli(["tick"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"})
     assert result.exit_code == 2
     assert result.output.strip().startswith("canwe tick: SLACK_BOT_TOKEN is not set")
 
 
 def test_digest_for_a_channel_with_nothing_open_says_so(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
-    result = CliRunner().invoke(cli, ["digest", "--channel", "NOPE"], env=env)
+    result = run_cli(["digest", "--channel", "NOPE"], env=env)
     assert result.exit_code == 0
     assert "nothing open in channel NOPE" in result.output and "0 digest" not in result.output
 
 
 def test_serve_help_points_at_the_sandbox_page():
-    result = CliRunner().invoke(cli, ["serve", "--help"], terminal_width=200)
+    result = run_cli(["serve", "--help"], terminal_width=200)
     assert "/sandbox/" in result.output and "page at / " not in result.output
 
 
@@ -178,14 +202,13 @@ def test_a_bad_seed_file_stops_serve_before_it_starts(tmp_path, monkeypatch):
     seed = tmp_path / "seed.yaml"
     seed.write_text("items:\n  - {key: A-1, title: T, status: planned, area: Nowhere}\n")
     monkeypatch.chdir(tmp_path)  # the sandbox's own store is canwe-sandbox.db in the cwd
-    result = CliRunner().invoke(cli, ["serve", "--sandbox", "--seed", str(seed)])
+    result = run_cli(["serve", "--sandbox", "--seed", str(seed)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "seed.yaml: items row 1 (A-1), field area: unknown area 'Nowhere'" in result.output
 
 
 def test_synonyms_import_of_a_missing_file_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(
-        cli,
+    result = run_cli(
         ["synonyms", "import", str(tmp_path / "nope.csv")],
         env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"},
     )

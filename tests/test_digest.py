@@ -8,7 +8,6 @@ import threading
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from bot.asking import ask
 from bot.delivery import Delivery
@@ -16,7 +15,7 @@ from bot.digest import build_digests, due_digests, queue_digests, run_digests
 from bot.slack_client import make_client
 from store.db import session_scope
 from store.models import DigestClaim, OutboxMessage
-from tests.conftest import load_roadmap, make_context, make_settings
+from tests.conftest import load_roadmap, make_context, make_settings, run_cli
 from tests.helpers import (
     IDENTITY_CHANNEL,
     MARKETING,
@@ -406,10 +405,9 @@ def test_a_question_asked_after_the_digest_time_waits_for_tomorrow(bot, slack, c
 
 def test_canwe_digest_print_shows_text_and_claims_nothing(roadmap, monkeypatch):
     ask_many(roadmap, ["yubikey support for Acme by March 15, $200k"])
-    from bot.cli import app
 
     monkeypatch.setenv("DATABASE_URL", roadmap.settings.database_url)
-    result = CliRunner().invoke(app, ["digest", "--print", "--channel", SALES])
+    result = run_cli(["digest", "--print", "--channel", SALES], clock=roadmap.clock)
     assert result.exit_code == 0, result.output
     assert "yubikey support for Acme" in result.output and "$200k" in result.output
     assert f"(thread in #{IDENTITY_CHANNEL})" in result.output
@@ -419,14 +417,13 @@ def test_canwe_digest_print_shows_text_and_claims_nothing(roadmap, monkeypatch):
 
 def test_canwe_digest_post_posts_once(roadmap, slack, monkeypatch):
     ask_many(roadmap, ["yubikey support for Acme by March 15, $200k"])
-    from bot.cli import app
     from tests.conftest import BOT_TOKEN
 
     monkeypatch.setenv("DATABASE_URL", roadmap.settings.database_url)
     monkeypatch.setenv("SLACK_API_URL", slack.api_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     for _ in range(2):
-        result = CliRunner().invoke(app, ["digest", "--post", "--channel", SALES])
+        result = run_cli(["digest", "--post", "--channel", SALES], clock=roadmap.clock)
         assert result.exit_code == 0, result.output
     assert "1 already posted today" in result.output
     assert len(roots(slack, SALES)) == 1
@@ -434,9 +431,8 @@ def test_canwe_digest_post_posts_once(roadmap, slack, monkeypatch):
 
 def test_canwe_digest_post_without_a_token_claims_nothing(roadmap, monkeypatch):
     ask_many(roadmap, ["yubikey support for Acme by March 15, $200k"])
-    from bot.cli import app
 
     monkeypatch.setenv("DATABASE_URL", roadmap.settings.database_url)
-    result = CliRunner().invoke(app, ["digest", "--post"])
+    result = run_cli(["digest", "--post"], clock=roadmap.clock)
     assert result.exit_code == 2 and "SLACK_BOT_TOKEN" in result.output
     assert count(roadmap, DigestClaim) == 0

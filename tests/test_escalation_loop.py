@@ -378,3 +378,54 @@ def test_a_pm_mentioning_the_bot_in_the_thread_answers_once(bot, slack):
     assert len(questions(bot.ctx)) == 1  # the mention did not become a question of its own
     dms = [p for p in posts(slack) if p["channel"].startswith("D")]
     assert len(dms) == 1 and "two more engineers" in message_text(dms[0])
+
+
+def test_a_reply_before_the_thread_is_recorded_waits_for_it(bot, slack):
+    """Slack shows the escalation before delivery has stored its ts: a PM that fast is not
+    dropped; the reply waits (briefly) for the thread to be known, then answers."""
+    from bot.threads import reply_in_thread
+
+    slack.send_command(REP, SALES, EXPLORING)  # escalation queued, its post not yet recorded
+    [escalation] = escalations(bot.ctx)
+    assert escalation.message_ts is None
+    waits = []
+
+    def delivery_records_the_thread(seconds):
+        waits.append(seconds)
+        with session_scope(bot.ctx.sessions) as session:
+            session.get(Escalation, escalation.id).message_ts = "1764273600.000100"
+
+    outcome = reply_in_thread(
+        ctx=bot.ctx,
+        channel_id=IDENTITY_CHANNEL,
+        thread_ts="1764273600.000100",
+        user_id=PM_IDENTITY,
+        text="no, we will not support hardware keys this year",
+        event_key="Ev0FASTPM01",
+        sleep=delivery_records_the_thread,
+    )
+    assert outcome == "answer" and len(waits) == 1
+    assert escalations(bot.ctx)[0].status == "answered"
+
+
+def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
+    from bot.threads import THREAD_WAIT_SECONDS, reply_in_thread
+
+    def reply(event_key, sleep):
+        return reply_in_thread(
+            ctx=bot.ctx,
+            channel_id=IDENTITY_CHANNEL,
+            thread_ts="1764273600.000200",
+            user_id=PM_IDENTITY,
+            text="no",
+            event_key=event_key,
+            sleep=sleep,
+        )
+
+    waits: list[float] = []
+    assert reply("Ev0NOTHREAD1", waits.append) is None
+    assert waits == []  # nothing being posted in that channel: no wait at all
+    slack.send_command(REP, SALES, EXPLORING)  # an escalation whose post is never recorded
+    assert reply("Ev0NOTHREAD2", waits.append) is None
+    assert 0 < sum(waits) <= THREAD_WAIT_SECONDS + 0.1
+    assert escalations(bot.ctx)[0].status == "open"

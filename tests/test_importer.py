@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from bot.cli import app as cli
 from bot.importer import RoadmapFileError, kep_status, load_file
 from store.db import session_scope
 from store.models import Area, Channel, FinishedWork, Item
-from tests.conftest import EXAMPLE_ROADMAP, load_roadmap
+from tests.conftest import EXAMPLE_ROADMAP, load_roadmap, run_cli
 from tests.helpers import count
 
 KEP_CSV = Path(__file__).parent / "data" / "kep" / "kubernetes_keps.csv"
@@ -52,9 +50,7 @@ def test_a_bad_row_names_file_row_and_field_and_applies_nothing(ctx, tmp_path):
     with pytest.raises(RoadmapFileError) as error:
         load_file(bad, TODAY)
     assert "bad.yaml: items row 2 (A-2), field status" in str(error.value)
-    result = CliRunner().invoke(
-        cli, ["import", str(bad)], env={"DATABASE_URL": ctx.settings.database_url}
-    )
+    result = run_cli(["import", str(bad)], env={"DATABASE_URL": ctx.settings.database_url})
     assert result.exit_code == 1 and "nothing imported" in result.output
     assert count(ctx, Item) == 0
 
@@ -125,9 +121,7 @@ def test_the_real_kep_roadmap_imports(ctx):
 
 
 def _import(ctx, path):
-    return CliRunner().invoke(
-        cli, ["import", str(path)], env={"DATABASE_URL": ctx.settings.database_url}
-    )
+    return run_cli(["import", str(path)], env={"DATABASE_URL": ctx.settings.database_url})
 
 
 def test_an_impossible_date_is_a_bad_row_not_a_crash(ctx, tmp_path):

@@ -18,7 +18,7 @@ from bot.matching import add_phrasing, match
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Area, Item
 from store.search import list_synonyms, remove_synonym, set_synonym
-from tests.conftest import load_roadmap, make_context, make_settings
+from tests.conftest import load_roadmap, make_context, make_settings, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 KEP_CSV = ROOT / "tests" / "data" / "kep" / "kubernetes_keps.csv"
@@ -142,9 +142,13 @@ def test_an_answered_question_teaches_the_matcher_a_new_wording(keps):
     assert not before.confident
 
     with session_scope(keps.sessions) as session:
-        assert add_phrasing(session=session, item_id=item_id(keps, "KEP-753"), text=question)
+        assert add_phrasing(
+            session=session, item_id=item_id(keps, "KEP-753"), text=question, now=keps.now()
+        )
         # the same wording again teaches nothing new
-        assert not add_phrasing(session=session, item_id=item_id(keps, "KEP-753"), text=question)
+        assert not add_phrasing(
+            session=session, item_id=item_id(keps, "KEP-753"), text=question, now=keps.now()
+        )
 
     # worded differently, another customer and date: found through the phrasing alone
     later = ask(keps, "Globex asks about bluebird runtime hooks, needed by March 15")
@@ -267,27 +271,23 @@ def test_hostile_text_is_matched_safely(ctx, question):
 
 
 def test_pms_edit_synonyms_from_the_command_line(ctx, tmp_path):
-    from typer.testing import CliRunner
-
-    from bot.cli import app as cli
 
     env = {"DATABASE_URL": ctx.settings.database_url}
-    runner = CliRunner()
-    added = runner.invoke(cli, ["synonyms", "add", "BYOK", "customer managed keys"], env=env)
+    added = run_cli(["synonyms", "add", "BYOK", "customer managed keys"], env=env)
     assert added.exit_code == 0, added.output
-    listed = runner.invoke(cli, ["synonyms", "list"], env=env)
+    listed = run_cli(["synonyms", "list"], env=env)
     assert "byok = customer managed keys" in listed.output
     assert "sso = single sign-on" in listed.output  # seeded by the migration
 
     sheet = tmp_path / "synonyms.csv"
     sheet.write_text("term,means\nhpa,horizontal pod autoscaler\npvc,\n")
-    bad = runner.invoke(cli, ["synonyms", "import", str(sheet)], env=env)
+    bad = run_cli(["synonyms", "import", str(sheet)], env=env)
     assert bad.exit_code == 1 and "row 3" in bad.output and "nothing imported" in bad.output
-    assert "hpa" not in runner.invoke(cli, ["synonyms", "list"], env=env).output
+    assert "hpa" not in run_cli(["synonyms", "list"], env=env).output
 
-    removed = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    removed = run_cli(["synonyms", "remove", "byok"], env=env)
     assert removed.exit_code == 0
-    again = runner.invoke(cli, ["synonyms", "remove", "byok"], env=env)
+    again = run_cli(["synonyms", "remove", "byok"], env=env)
     assert again.exit_code == 1 and "no synonym" in again.output
 
 

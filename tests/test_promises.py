@@ -9,15 +9,13 @@ from decimal import Decimal
 
 import yaml
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from bot.cli import app as cli
 from bot.importer import apply_roadmap
 from bot.promises import check_after_sync, check_promises
 from bot.roadmap_schema import RoadmapIn
 from store.db import session_scope
 from store.models import OutboxMessage, Promise
-from tests.conftest import ADMIN, EXAMPLE_ROADMAP, make_settings
+from tests.conftest import ADMIN, EXAMPLE_ROADMAP, make_settings, run_cli
 from tests.helpers import (
     IDENTITY_CHANNEL,
     PM_IDENTITY,
@@ -360,12 +358,12 @@ def test_canwe_import_queues_the_alerts_in_its_transaction(bot, slack, tmp_path)
     roadmap = tmp_path / "roadmap.yaml"
     roadmap.write_text(yaml.safe_dump({"items": [okta(estimate=BIGGER)]}))
     env = {"DATABASE_URL": bot.ctx.settings.database_url}
-    result = CliRunner().invoke(cli, ["import", str(roadmap)], env=env)
+    result = run_cli(["import", str(roadmap)], env=env, clock=bot.ctx.clock)
     assert result.exit_code == 0, result.output
     assert "promises: 1 at risk" in result.output
     bot.deliver()
     assert len(dms(slack)) == 1 and len(pm_lines(slack)) == 1
-    again = CliRunner().invoke(cli, ["import", str(roadmap)], env=env)
+    again = run_cli(["import", str(roadmap)], env=env, clock=bot.ctx.clock)
     assert again.exit_code == 0 and "promises:" not in again.output
 
 
@@ -423,7 +421,7 @@ def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
         monkeypatch.setenv("JIRA_EMAIL", "pm@acme.example")
         monkeypatch.setenv("JIRA_API_TOKEN", "ATATT3xFfGF0-token")
         monkeypatch.setenv("JIRA_JQL", '{"Identity": "project = ID"}')
-        result = CliRunner().invoke(cli, ["sync", "--source", "jira"])
+        result = run_cli(["sync", "--source", "jira"], clock=bot.ctx.clock)
     assert result.exit_code == 0, result.output
     assert "promises: 1 at risk" in result.stdout
     bot.deliver()

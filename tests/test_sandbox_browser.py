@@ -7,6 +7,7 @@ refresh the README's screenshot from ``test_pm_answers_with_button_and_modal``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, load_roadmap, make_context, make_settings
+from tests.conftest import ROOT, Clock, load_roadmap, make_context, make_settings
 from tests.helpers import PM_IDENTITY, REP, SALES
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,9 @@ CHROMIUM_ARGS = [
 REPORTING_PM = "U0PMREPRT1"
 REPORTING_CHANNEL = "C0PMREPRT1"
 TIMEOUT_MS = 15_000
+# Friday 27 Nov 2026, 18:30 in New York: after hours, so a question's answering clock starts on
+# Monday morning and "+1 day" steps pass through the reminders before the due time
+SANDBOX_START = dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
 # read at import: the autouse clean_environment fixture removes CANWE_* variables
 DOCS_SCREENSHOT = os.environ.get("CANWE_DOCS_SCREENSHOT")
 
@@ -69,7 +73,8 @@ def site(sqlite_url) -> Iterator[Site]:
 
     server = ThreadedServer().bind()
     settings = sandbox_settings(make_settings(sqlite_url, port=server.port))
-    ctx = make_context(settings, clock=_utc_now)
+    # the sandbox starts at a stated moment, and its page buttons move it on from there
+    ctx = make_context(settings, clock=Clock(SANDBOX_START))
     load_roadmap(ctx)
     sb = build_sandbox(settings, ctx, host="127.0.0.1")
     ctx.settings = settings = with_api_url(settings, sb)
@@ -83,12 +88,6 @@ def site(sqlite_url) -> Iterator[Site]:
     workers.stop()
     sb.stop()
     ctx.engine.dispose()
-
-
-def _utc_now():
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
@@ -300,7 +299,9 @@ def test_skipping_ahead_brings_reminders_then_the_late_notice(page, tmp_path):
     escalation.get_by_role("button", name="Reply in thread").click()
     thread = page.locator("#thread-pane")
     skip_day = page.locator("#controls button[data-control='skip-day']")
-    for _ in range(4):  # Friday's question is due the next business day
+    # asked Friday evening: due Tuesday 09:00; Monday evening has the reminder, Tuesday the
+    # late notice
+    for _ in range(4):
         skip_day.click()
         expect(page.locator("#toast")).to_contain_text("Sandbox time is now")
     expect(thread.locator(".msg", has_text="Reminder")).not_to_have_count(0)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from store.db import session_scope
 from store.models import Question
 from tests.helpers import REP, SALES, block_text, count, posts, questions
 
@@ -127,10 +128,11 @@ def test_broadcasts_mentions_and_links_are_never_echoed(bot, slack):
     assert "click here" in rendered  # the label survives as plain text
 
 
-def test_forty_thousand_characters_are_answered_and_stored_shortened(bot, slack):
+def test_forty_thousand_characters_are_never_answered_from_their_first_part(bot, slack):
+    """What was cut off could change the answer (another feature, another customer)."""
     body = ack_body(slack.send_command(REP, SALES, "okta sso " + "a" * 40_000))
-    assert "first 1,000 characters" in block_text(body["blocks"])
-    assert len(questions(bot.ctx)[0].text) <= 1000
+    assert "40,009 characters long" in block_text(body["blocks"])
+    assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
 
 
 @pytest.mark.parametrize("text", [":tada: :rocket:", "🎉🚀", "\x00\x01\x02", "?!?"])
@@ -175,3 +177,99 @@ def test_a_database_failure_gets_a_clear_message_and_stores_nothing(bot, slack):
     with bot.ctx.engine.begin() as connection:
         connection.execute(text("ALTER TABLE questions_gone RENAME TO questions"))
     assert count(bot.ctx, Question) == 0
+
+
+# ------------------------------------------------------------------ what is not a question
+
+
+def nothing_reached_a_pm(bot, slack):
+    from bot.digest import build_digests
+
+    assert count(bot.ctx, Question) == 0
+    assert posts(slack) == []  # no triage or PM channel post, no DM
+    with session_scope(bot.ctx.sessions) as session:
+        assert build_digests(session=session, ctx=bot.ctx, day=bot.ctx.today()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("promisses", "Did you mean `/canwe promises`?"),
+        ("audiance", "Did you mean `/canwe audience`?"),
+        ("hi", "Which feature do you mean?"),
+        ("can we promise this?", "Which feature do you mean?"),
+        ("blorptastic", "Which feature do you mean?"),  # one word nothing resembles
+    ],
+)
+def test_typos_and_text_without_a_feature_are_never_escalated(bot, slack, text, expected):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    assert body["response_type"] == "ephemeral"
+    assert expected in block_text(body["blocks"]) and "/canwe SSO with Okta" in body["text"] + (
+        block_text(body["blocks"])
+    )
+    bot.deliver()
+    nothing_reached_a_pm(bot, slack)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "Ask me whether a feature can be promised"),
+        ("help", "Ask me whether a feature can be promised"),
+        ("promisses", "Did you mean `/canwe promises`?"),
+        ("hello!", "Which feature do you mean?"),
+    ],
+)
+def test_a_mention_that_is_not_a_question_gets_usage_only_the_asker_sees(
+    bot, slack, text, expected
+):
+    assert slack.send_mention(REP, SALES, text).status_code == 200
+    bot.deliver()
+    [reply] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert reply["user"] == REP and reply["thread_ts"]
+    assert expected in block_text(reply["blocks"])
+    assert count(bot.ctx, Question) == 0
+    assert [c for c in slack.calls("chat.postMessage") if c.ok] == []
+
+
+def test_a_subcommand_by_mention_is_answered_privately(bot, slack):
+    slack.send_mention(REP, SALES, "audience")
+    bot.deliver()
+    [reply] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert reply["user"] == REP and "sales" in block_text(reply["blocks"]).lower()
+    assert count(bot.ctx, Question) == 0
+
+
+# ------------------------------------------------------------------ reading a question right
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("blockchain ledger export to SAP for Initech", "Initech"),
+        ("SAP ERP connector for acme by March 15", "Acme"),
+        ("connector to SAP by March 15", None),  # SAP is what the item connects to
+        ("okta sso for acme corp, $80k", "Acme Corp"),
+    ],
+)
+def test_the_customer_follows_for_and_is_never_a_name_the_item_mentions(bot, slack, text, customer):
+    ack_body(slack.send_command(REP, SALES, text))
+    [question] = questions(bot.ctx)
+    assert question.customer == customer
+
+
+def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
+    body = ack_body(
+        slack.send_command(
+            REP, SALES, "SSO with Okta, SCIM provisioning and audit log export for Acme"
+        )
+    )
+    text = block_text(body["blocks"])
+    assert "names 3 features" in text
+    assert "Single sign-on with Okta" in text and "SCIM 2.0" in text and "Audit log export" in text
+    assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
+
+
+def test_by_yesterday_is_read_and_called_out(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "okta sso for Acme by yesterday"))
+    assert "has already passed" in block_text(body["blocks"])

@@ -8,9 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
+from tests.conftest import run_cli
 from tests.sync_fakes import fixture
 
 TOKEN = "ATATT3xFfGF0-cli-secret-token"
@@ -74,7 +73,7 @@ def jira(monkeypatch, tmp_path):
 
 
 def canwe(*args):
-    return CliRunner().invoke(app, list(args))
+    return run_cli(list(args))
 
 
 def test_sync_prints_counts_and_skipped_issues_then_reads_only_changes(jira):

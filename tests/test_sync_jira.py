@@ -224,7 +224,13 @@ def test_5xx_and_time_outs_back_off_exponentially():
 def test_a_tracker_that_keeps_failing_gives_up_with_a_clear_error():
     sleeps: list[float] = []
     tracker = FakeTracker(Script(reply(503, fixture("jira", "error_503.json"))))
-    src = JiraSource(config(), tracker.client(), sleep=sleeps.append, policy=RetryPolicy(4))
+    src = JiraSource(
+        config(),
+        tracker.client(),
+        sleep=sleeps.append,
+        now=lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC),
+        policy=RetryPolicy(4),
+    )
 
     with pytest.raises(SourceUnavailable) as raised:
         all_pages(src)

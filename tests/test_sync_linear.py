@@ -44,6 +44,7 @@ def source(tracker: FakeTracker, sleeps: list[float] | None = None, **overrides)
         config(**overrides),
         tracker.client(),
         sleep=(sleeps if sleeps is not None else []).append,
+        now=lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC),
     )
 
 
@@ -156,7 +157,13 @@ def test_rate_limits_are_waited_out(limited, waited):
 def test_5xx_and_network_errors_back_off_then_give_up_clearly():
     sleeps: list[float] = []
     tracker = FakeTracker(Script(fail(httpx.ConnectError), reply(500, "Internal Server Error")))
-    src = LinearSource(config(), tracker.client(), sleep=sleeps.append, policy=RetryPolicy(3))
+    src = LinearSource(
+        config(),
+        tracker.client(),
+        sleep=sleeps.append,
+        now=lambda: dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC),
+        policy=RetryPolicy(3),
+    )
 
     with pytest.raises(SourceUnavailable) as raised:
         all_pages(src)

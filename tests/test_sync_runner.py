@@ -15,7 +15,7 @@ from bot.sync.runner import SyncNotConfigured, run_sync, sync_configured
 from store import sync_state
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import FinishedWork, Item, SyncRun
-from tests.conftest import make_settings
+from tests.conftest import START, make_settings
 from tests.sync_fakes import FakeTracker, fixture
 
 TOKEN = "ATATT3xFfGF0-very-secret-token"
@@ -79,7 +79,7 @@ def sync(source, store, settings, tracker, **kwargs):
         settings=settings,
         client=tracker.client(),
         sleep=sleeps.append,
-        **kwargs,
+        **({"now": lambda: START} | kwargs),
     )
     return report
 
@@ -132,7 +132,7 @@ def test_next_sync_asks_only_for_changes_and_notices_a_moved_target(store, setti
     site.issue("ID-13")["fields"]["duedate"] = "2027-06-30"
     site.issue("ID-13")["fields"]["updated"] = "2026-11-25T10:00:00.000+0000"
     tracker = FakeTracker(site)
-    report = sync("jira", store, settings, tracker)
+    report = sync("jira", store, settings, tracker, now=lambda: START + dt.timedelta(hours=1))
 
     assert report.ok
     assert 'updated >= "2026/11/22 07:45"' in tracker.requests[0].url.params["jql"]
@@ -204,7 +204,13 @@ def test_linear_sync_through_the_store(store, settings):
 def test_an_unconfigured_source_names_the_missing_settings(store, settings):
     bare = Settings(_env_file=None, database_url="sqlite://")
     with pytest.raises(SyncNotConfigured) as raised:
-        run_sync("linear", session_factory=store, settings=bare, client=httpx.Client())
+        run_sync(
+            "linear",
+            session_factory=store,
+            settings=bare,
+            client=httpx.Client(),
+            now=lambda: START,
+        )
     assert "LINEAR_API_KEY" in str(raised.value) and "LINEAR_TEAMS" in str(raised.value)
     assert runs(store) == []
 
@@ -218,7 +224,10 @@ def test_the_periodic_job_syncs_every_configured_source_and_survives_failures(st
         return jira(request)
 
     reports = sync_configured(
-        session_factory=store, settings=settings, client=FakeTracker(both).client()
+        session_factory=store,
+        settings=settings,
+        client=FakeTracker(both).client(),
+        now=lambda: START,
     )
 
     assert [(r.source, r.ok) for r in reports] == [("jira", True), ("linear", False)]

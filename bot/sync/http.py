@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bot.clock import Clock
 from bot.sync.base import (
     SourceAuthError,
     SourceResponseError,
@@ -55,10 +56,6 @@ def require_https(source: str, url: str, setting: str) -> None:
     raise SyncNotConfigured(source, f"{setting} must be an https:// URL, not {url!r}")
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
@@ -77,7 +74,7 @@ class TrackerHTTP:
         describe_error: Callable[[httpx.Response], str],
         classify: Callable[[httpx.Response], str | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], dt.datetime] = utcnow,
+        now: Clock,
         policy: RetryPolicy | None = None,
     ):
         self.source = source

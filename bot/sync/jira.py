@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.clock import Clock
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import (
     BadRecord,
@@ -43,7 +44,7 @@ from bot.sync.base import (
     checked_area,
     collect_page,
 )
-from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
+from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https
 
 SOURCE = "jira"
 
@@ -179,7 +180,7 @@ class JiraSource:
         client: httpx.Client,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], dt.datetime] = utcnow,
+        now: Clock,
         policy: RetryPolicy | None = None,
     ):
         self.config = config

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.clock import Clock
 from bot.roadmap_schema import EstimateIn, HistoryIn, ItemIn, Status
 from bot.sync.base import (
     BadRecord,
@@ -40,7 +41,7 @@ from bot.sync.base import (
     checked_area,
     collect_page,
 )
-from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https, utcnow
+from bot.sync.http import RetryPolicy, TrackerHTTP, json_body, require_https
 from bot.workdays import working_days_between
 
 SOURCE = "linear"
@@ -163,7 +164,7 @@ class LinearSource:
         client: httpx.Client,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], dt.datetime] = utcnow,
+        now: Clock,
         policy: RetryPolicy | None = None,
     ):
         self.config = config

@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock
 from bot.importer import ImportReport, apply_roadmap
 from bot.roadmap_schema import RoadmapIn
 from bot.settings import Settings
@@ -36,7 +37,7 @@ from bot.sync.base import (
     SyncSource,
     newest,
 )
-from bot.sync.http import make_client, utcnow
+from bot.sync.http import make_client
 from bot.sync.jira import JiraConfig, JiraSource
 from bot.sync.linear import LinearConfig, LinearSource
 from store import search, sync_state
@@ -116,6 +117,7 @@ def build_source(
     client: httpx.Client,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    now: Clock,
 ) -> Source:
     if name not in SOURCES:
         raise SyncNotConfigured(name, f"unknown source; choose one of {', '.join(SOURCES)}")
@@ -134,7 +136,7 @@ def build_source(
             paging=settings.jira_paging,
             status_map=settings.jira_status_map,
         )
-        return JiraSource(config, client, sleep=sleep)
+        return JiraSource(config, client, sleep=sleep, now=now)
     config = LinearConfig(
         api_key=settings.linear_api_key,
         teams=settings.linear_teams,
@@ -142,7 +144,7 @@ def build_source(
         days_per_point=settings.linear_days_per_point,
         status_map=settings.linear_status_map,
     )
-    return LinearSource(config, client, sleep=sleep)
+    return LinearSource(config, client, sleep=sleep, now=now)
 
 
 def run_sync(
@@ -153,14 +155,14 @@ def run_sync(
     full: bool = False,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    now: Callable[[], dt.datetime] = utcnow,
+    now: Clock,
 ) -> SyncReport:
     """Sync one tracker. Tracker and data errors end up in the report (and the run
     record), not as exceptions; `SyncNotConfigured` is raised before anything starts."""
     own_client = client is None
     http_client = client or make_client()
     try:
-        tracker = build_source(source, settings, http_client, sleep=sleep)
+        tracker = build_source(source, settings, http_client, sleep=sleep, now=now)
         return _run(tracker, session_factory, full=full, now=now)
     finally:
         if own_client:
@@ -266,7 +268,7 @@ def sync_configured(
     session_factory: sessionmaker[Session],
     settings: Settings,
     client: httpx.Client | None = None,
-    now: Callable[[], dt.datetime] = utcnow,
+    now: Clock,
 ) -> list[SyncReport]:
     """Sync every configured tracker; the periodic job. Never raises: failures are in the
     reports, the run records and the log. It may wait out a tracker's Retry-After, so run
