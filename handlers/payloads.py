@@ -63,7 +63,7 @@ class Envelope(_Part):
     channel: _Named | SlackId | None = None
 
 
-def read_request(body: bytes, headers, query) -> BoltRequest:
+def to_bolt_request(body: bytes, headers, query) -> BoltRequest:
     """The Bolt request for a signed body, or MalformedRequest saying what is wrong."""
     try:
         text = body.decode("utf-8")
