@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.deadlines import reminder_times, time_left
 from bot.escalation import update_post
 from bot.messages import Message, money, quote, user, when
+from bot.picking import escalate_unpicked
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
@@ -23,6 +24,7 @@ from store.outbox import enqueue_many
 class ChaseReport:
     reminders: int = 0
     late: int = 0
+    unpicked: int = 0  # "did you mean" choices left unpicked, now with the PM
 
 
 def reps_waiting(session, escalation_id: int) -> str:
@@ -123,6 +125,8 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
             enqueue_many(session=session, messages=outgoing, now=now)
         if len(due) < batch:
             break
+    with session_scope(ctx.sessions) as session:
+        report.unpicked = escalate_unpicked(session=session, ctx=ctx)
     if report.reminders or report.late:
         ctx.wake_delivery()
     return report

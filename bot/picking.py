@@ -8,16 +8,18 @@ Only the rep who asked may pick: in a channel anyone can see the buttons.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from bot.answering import send_to_watcher
 from bot.asking import decide
 from bot.choosing import OFFERED
 from bot.context import Context
 from bot.escalation import escalate
 from bot.matching import MatchResult, match
-from bot.messages import Message, answer_message, user
+from bot.messages import Message, answer_message, section_block, user
 from bot.parsing import parse_question
 from bot.verdicts import Verdict
 from store import questions as q
@@ -130,6 +132,19 @@ def pick_none(
     question, refusal = _waiting(session, question_id, user_id)
     if question is None:
         return Picked(refusal=refusal)
+    message = _ask_the_pm(session=session, ctx=ctx, question=question)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+
+
+def _ask_the_pm(*, session: Session, ctx: Context, question: Question) -> Message:
+    """Escalate an offered question as an unmatched one; the reply that says so."""
     found = match(question.text, session=session)
     parsed = parse_question(question.text, ctx.today())
     escalation = escalate(
@@ -144,12 +159,30 @@ def pick_none(
     facts = decide(session=session, ctx=ctx, question=question, item=None, found=found)
     facts = replace(facts, escalation=escalation, reply_by_dm=question.source == "command")
     audience = q.audience_of(session=session, channel_id=question.channel_id)
-    message = answer_message(facts, audience, ctx.settings.tz)
-    return _reply(
-        session=session,
-        ctx=ctx,
-        question=question,
-        message=message,
-        channel_id=channel_id,
-        message_ts=message_ts,
-    )
+    return answer_message(facts, audience, ctx.settings.tz)
+
+
+# A choice nobody picks is not a question dropped: after this long the PM is asked anyway.
+UNPICKED_WAIT = dt.timedelta(hours=4)
+
+
+def escalate_unpicked(*, session: Session, ctx: Context, limit: int = 200) -> int:
+    """Ask the PM about questions whose rep left the "did you mean" choice unpicked, and tell
+    the rep where their question went. Returns how many."""
+    waiting = q.offered_before(session=session, before=ctx.now() - UNPICKED_WAIT, limit=limit)
+    for question in waiting:
+        message = _ask_the_pm(session=session, ctx=ctx, question=question)
+        note = "You did not pick one of the items I offered, so I asked the PM instead."
+        send_to_watcher(
+            session=session,
+            ctx=ctx,
+            question=question,
+            key=f"unpicked:{question.id}",
+            message=Message(
+                text=f"{note} {message.text}",
+                blocks=[section_block(f":hourglass: {note}"), *message.blocks],
+            ),
+        )
+    if waiting:
+        ctx.wake_delivery()
+    return len(waiting)

@@ -120,3 +120,17 @@ def items_of_owner(*, session: Session, user_id: str, any_area: bool = False) ->
             or_(Area.pm_user_id == user_id, Area.backup_user_id == user_id)
         )
     return list(session.scalars(query))
+
+
+def offered_before(*, session: Session, before: dt.datetime, limit: int) -> list[Question]:
+    """Questions still waiting for their rep to pick an offered item, asked before `before`
+    (locked, skipping rows another process is escalating)."""
+    return list(
+        session.scalars(
+            select(Question)
+            .where(Question.status == "offered", Question.created_at <= before)
+            .order_by(Question.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
