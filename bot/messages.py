@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -118,14 +119,29 @@ def context_block(*parts: str) -> ContextBlock:
     )
 
 
-def money(value: Decimal | None) -> str:
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str:
+    """A deal value as a rep writes it, in its own currency ("€80k"; no currency: dollars)."""
     if value is None:
         return ""
+    sign = CURRENCY_SIGNS.get(currency or "USD", f"{currency} ")
     if value >= 1_000_000:
-        return f"${value / 1_000_000:.1f}M".replace(".0M", "M")
+        return f"{sign}{value / 1_000_000:.1f}M".replace(".0M", "M")
     if value >= 1_000:
-        return f"${value / 1_000:.0f}k"
-    return f"${value:.0f}"
+        return f"{sign}{value / 1_000:.0f}k"
+    return f"{sign}{value:.0f}"
+
+
+def money_total(deals: Iterable[tuple[Decimal | None, str | None]]) -> str:
+    """Deal values added up per currency, never across: "$230k", or "€80k + $150k"."""
+    totals: dict[str, Decimal] = {}
+    for value, currency in deals:
+        if value is not None:
+            key = currency or "USD"
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
+    return " + ".join(money(total, currency) for currency, total in sorted(totals.items()))
 
 
 def user(user_id: str | None) -> str:
@@ -143,12 +159,17 @@ def item_link(item: ItemFacts) -> str:
     return f"<{item.url}|{label}>" if item.url and item.url.startswith("https://") else label
 
 
-def deal_line(customer: str | None, deal_value: Decimal | None, needed_by: dt.date | None) -> str:
+def deal_line(
+    customer: str | None,
+    deal_value: Decimal | None,
+    needed_by: dt.date | None,
+    currency: str | None = None,
+) -> str:
     parts = []
     if customer:
         parts.append(f"customer *{quote(customer, 100)}*")
     if deal_value is not None:
-        parts.append(f"deal {money(deal_value)}")
+        parts.append(f"deal {money(deal_value, currency)}")
     if needed_by is not None:
         parts.append(f"needed by {format_date(needed_by)}")
     return " · ".join(parts)
@@ -335,7 +356,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         blocks.append(section_block("\n".join(f":warning: {escape(n)}" for n in facts.date_notes)))
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
-        deal = deal_line(facts.customer, facts.deal_value, facts.needed_by)
+        deal = deal_line(facts.customer, facts.deal_value, facts.needed_by, facts.deal_currency)
         if deal:
             asked.append(deal)
     blocks.append(context_block(*asked))
@@ -548,7 +569,8 @@ def escalation_blocks(
     tz,
     answered: str | None = None,
     reps_waiting: int = 1,
-    deals_total: Decimal | None = None,
+    deals_total: str = "",  # money_total of every waiting rep's deal
+    deal_currency: str | None = None,
     overdue: bool = False,
 ) -> Message:
     reason_text = {
@@ -563,13 +585,14 @@ def escalation_blocks(
         ),
         context_block(
             f"Asked by {user(asker_id)} in <#{channel_id}>",
-            deal_line(customer, deal_value, needed_by) or "no customer or date given",
+            deal_line(customer, deal_value, needed_by, deal_currency)
+            or "no customer or date given",
         ),
     ]
     if reps_waiting > 1:  # kept up to date as reps join (a chat.update of this post)
         waiting = [f":busy_speech_bubble: *{reps_waiting} reps waiting*"]
         if deals_total:
-            waiting.append(f"{money(deals_total)} in deals")
+            waiting.append(f"{deals_total} in deals")
         if needed_by is not None:
             waiting.append(f"earliest needed {format_date(needed_by)}")
         blocks.append(section_block(" · ".join(waiting)))

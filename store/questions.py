@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -106,6 +107,18 @@ def watcher_summary(*, session: Session, escalation_id: int) -> tuple[int, float
         ).where(Question.escalation_id == escalation_id)
     ).one()
     return int(count), float(total or 0), earliest
+
+
+def deals_of(*, session: Session, escalation_id: int) -> list[tuple[Decimal, str | None]]:
+    """Every waiting rep's deal value, with its currency."""
+    return [
+        (value, currency)
+        for value, currency in session.execute(
+            select(Question.deal_value, Question.deal_currency).where(
+                Question.escalation_id == escalation_id, Question.deal_value.is_not(None)
+            )
+        )
+    ]
 
 
 def areas(*, session: Session) -> list[Area]:
