@@ -27,7 +27,7 @@ from bot.context import Context
 from bot.settings import Settings
 from bot.slack_client import for_requests
 from handlers import register_listeners
-from handlers.payloads import MalformedRequest, read_request
+from handlers.payloads import MalformedRequest, to_bolt_request
 from store.db import ping, request_threads
 
 log = logging.getLogger("canwe")
@@ -115,7 +115,7 @@ class SlackEndpoint:
             log.warning("refused an unsigned or stale request to /slack/events")
             return PlainTextResponse("invalid signature", status_code=401)
         try:
-            bolt_request = read_request(body, request.headers, request.query_params)
+            bolt_request = to_bolt_request(body, request.headers, request.query_params)
         except MalformedRequest as error:
             log.warning("refused a malformed Slack request: %s", error)
             return PlainTextResponse("malformed request", status_code=400)
@@ -168,6 +168,20 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def warm_up(ctx: Context) -> None:
+    """Build the matcher's in-memory index before the first request: requests now run side
+    by side, and a cold index would be built by each of the first ones at once."""
+    from bot.matching import match
+    from store.db import session_scope
+
+    try:
+        with session_scope(ctx.sessions) as session:
+            match("warm up", session=session)
+            session.rollback()  # read only
+    except Exception as error:  # the first requests will build it instead
+        log.warning("could not warm up the matcher: %s", error)
+
+
 def serve(
     settings: Settings,
     ctx: Context,
@@ -181,6 +195,7 @@ def serve(
     from bot.workers import Workers
 
     app = build_app(ctx, client)
+    warm_up(ctx)
     workers = Workers(ctx, client)
     workers.start()
     web = web or build_web(ctx, app)

@@ -85,7 +85,13 @@ class AnswerForm:
 
 
 def answer_form(
-    *, session: Session, ctx: Context, escalation_id: int, verdict: Verdict, user_id: str
+    *,
+    session: Session,
+    ctx: Context,
+    escalation_id: int,
+    verdict: Verdict,
+    user_id: str,
+    details: dict[str, str] | None = None,
 ) -> AnswerForm:
     """The form for an answer button, also an old one (a digest, a thread): when the
     escalation is already answered, the current answer is filled in and will be replaced."""
@@ -107,11 +113,13 @@ def answer_form(
     item = session.get(Item, escalation.item_id) if escalation.item_id else None
     if current is not None and current.item_id:
         item = session.get(Item, current.item_id)
+    reps_waiting, _, _ = q.watcher_summary(session=session, escalation_id=escalation.id)
     view = answer_modal(
         escalation_id=escalation.id,
         question_text=question.text,
         verdict=verdict,
-        valid_days=ctx.settings.canwe_answer_valid_days,
+        reps_waiting=reps_waiting,
+        details=details,
         items=answerable_items(session=session, ctx=ctx, user_id=user_id, first=item),
         item_key=item.key if item else None,
         scope=current.scope if current else default_scope(escalation),

@@ -4,7 +4,6 @@ time pull in the backup and tell the waiting reps. Nothing closes by itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
@@ -12,7 +11,8 @@ from bot.answering import send_to_watcher
 from bot.context import Context
 from bot.deadlines import reminder_times, time_left
 from bot.escalation import update_post
-from bot.messages import Message, money, quote, user, when
+from bot.messages import Message, money_total, quote, user, when
+from bot.picking import escalate_unpicked
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
@@ -23,12 +23,14 @@ from store.outbox import enqueue_many
 class ChaseReport:
     reminders: int = 0
     late: int = 0
+    unpicked: int = 0  # "did you mean" choices left unpicked, now with the PM
 
 
 def reps_waiting(session, escalation_id: int) -> str:
-    count, total, _ = q.watcher_summary(session=session, escalation_id=escalation_id)
+    count, _, _ = q.watcher_summary(session=session, escalation_id=escalation_id)
     said = f"{count} rep{'s are' if count != 1 else ' is'} waiting"
-    return said + (f" ({money(Decimal(str(total)))} in deals)" if total else "")
+    deals = money_total(q.deals_of(session=session, escalation_id=escalation_id))
+    return said + (f" ({deals} in deals)" if deals else "")
 
 
 def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
@@ -123,6 +125,8 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
             enqueue_many(session=session, messages=outgoing, now=now)
         if len(due) < batch:
             break
+    with session_scope(ctx.sessions) as session:
+        report.unpicked = escalate_unpicked(session=session, ctx=ctx)
     if report.reminders or report.late:
         ctx.wake_delivery()
     return report

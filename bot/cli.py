@@ -270,9 +270,10 @@ def serve(
     nothing_set = not (
         settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
     )
+    if sandbox or nothing_set:
+        _refuse_a_sandbox_on_another_store(settings)  # before anything else is touched
     _check_port_free(settings.port)  # before any banner says where to go
     if sandbox or nothing_set:
-        _refuse_a_sandbox_on_another_store(settings)
         if not sandbox:
             typer.echo(
                 "canwe serve: no Slack credentials are set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
@@ -290,6 +291,23 @@ def serve(
     configure_logging()
     ctx = _prepare(settings, seed)
     run_server(settings, ctx, make_client(settings))
+
+
+def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
+    """The sandbox delivers to its stand-in: on a real store it would "send" that store's
+    pending messages where no one reads them. It runs only on its own store."""
+    from sandbox.run import SANDBOX_DATABASE
+
+    url = settings.database_url
+    if "database_url" in settings.model_fields_set and url != SANDBOX_DATABASE:
+        typer.echo(
+            f"canwe serve: refusing to start the sandbox on DATABASE_URL {shown_url(url)}: "
+            "its pending messages would go to the local stand-in, not to Slack. Set "
+            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack, or unset DATABASE_URL "
+            f"for the sandbox's own store ({README_HINT}).",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _check_port_free(port: int) -> None:
@@ -310,23 +328,6 @@ def _check_port_free(port: int) -> None:
                 err=True,
             )
             raise typer.Exit(2) from error
-
-
-def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
-    """The sandbox delivers to its stand-in: on a real store it would "send" that store's
-    pending messages where no one reads them. It runs only on its own store."""
-    from sandbox.run import SANDBOX_DATABASE
-
-    url = settings.database_url
-    if "database_url" in settings.model_fields_set and url != SANDBOX_DATABASE:
-        typer.echo(
-            f"canwe serve: refusing to start the sandbox on DATABASE_URL {shown_url(url)}: "
-            "its pending messages would go to the local stand-in, not to Slack. Set "
-            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to serve Slack, or unset DATABASE_URL "
-            f"for the sandbox's own store ({README_HINT}).",
-            err=True,
-        )
-        raise typer.Exit(2)
 
 
 def _serve_sandbox(settings: Settings, seed: Path | None) -> None:

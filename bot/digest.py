@@ -34,7 +34,7 @@ from bot.messages import (
     Message,
     answer_buttons,
     escape,
-    money,
+    money_total,
     plain_text,
     quote,
     user,
@@ -67,7 +67,7 @@ class Entry:
     escalation_id: int
     text: str
     customers: tuple[str, ...]  # every waiting rep's customer, first asked first
-    deal_value: Decimal | None
+    deals: tuple[tuple[Decimal, str | None], ...]  # every waiting rep's, with its currency
     needed_by: dt.date | None
     owner_id: str | None
     asked_at: dt.datetime
@@ -301,7 +301,7 @@ def _question_entry(row: Any) -> Entry:
         escalation_id=row.escalation_id,
         text=row.text,
         customers=(row.customer,) if row.customer else (),
-        deal_value=row.deal_value,
+        deals=((row.deal_value, row.deal_currency),) if row.deal_value is not None else (),
         needed_by=row.needed_by,
         owner_id=row.owner_id,
         asked_at=row.created_at,
@@ -316,13 +316,12 @@ def _escalation_entry(rows: list[Any]) -> Entry:
     """An escalation, from its watchers: the first question's words, every customer, the
     deal value of them all, the earliest date any of them needs."""
     first = rows[0]
-    values = [row.deal_value for row in rows if row.deal_value is not None]
     dates = [row.needed_by for row in rows if row.needed_by is not None]
     return Entry(
         escalation_id=first.escalation_id,
         text=first.text,
         customers=tuple(dict.fromkeys(row.customer for row in rows if row.customer)),
-        deal_value=sum(values, Decimal(0)) if values else None,
+        deals=tuple((row.deal_value, row.deal_currency) for row in rows if row.deal_value),
         needed_by=min(dates) if dates else None,
         owner_id=first.owner_id,
         asked_at=first.escalated_at,
@@ -451,9 +450,9 @@ def _summary(
     if not figures:
         return overdue, [opened, f"{answered} answered since the last digest"]
     summary = [opened, f"{overdue} overdue", f"{answered} answered since the last digest"]
-    deals = sum((entry.deal_value or Decimal(0) for entry in entries), Decimal(0))
+    deals = money_total(deal for entry in entries for deal in entry.deals)
     if deals:
-        summary.append(f"{money(deals)} in deals waiting")
+        summary.append(f"{deals} in deals waiting")
     return overdue, summary
 
 
@@ -500,8 +499,8 @@ def _line(entry: Entry, audience: str, now: dt.datetime, tz, today: dt.date) -> 
         more = len(entry.customers) - 3
         label = "customers" if len(entry.customers) > 1 else "customer"
         details.append(f"{label} {shown}" + (f" and {more} more" if more > 0 else ""))
-    if entry.deal_value is not None:
-        details.append(f"{'deals' if entry.reps > 1 else 'deal'} {money(entry.deal_value)}")
+    if entry.deals:
+        details.append(f"{'deals' if entry.reps > 1 else 'deal'} {money_total(entry.deals)}")
     if entry.needed_by is not None:
         details.append(f"needed by {format_date(entry.needed_by, today)}")
     due = when(entry.due_at, tz)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from bot.deadlines import answer_due, next_check
 from bot.facts import EscalationFacts
 from bot.matching import MatchResult
 from bot.matching import match as match_question
-from bot.messages import escalation_blocks, money, user
+from bot.messages import escalation_blocks, money_total, user
 from bot.parsing import find_date, normalise
 from bot.verdicts import format_date
 from store import questions as q
@@ -63,10 +62,11 @@ def escalation_message_kwargs(
     answered: str | None = None,
 ) -> dict:
     first = q.watchers(session=session, escalation_id=escalation.id)[0]
-    count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
+    count, _, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
     message = escalation_blocks(
         reps_waiting=count,
-        deals_total=Decimal(str(total)) if total else None,
+        deals_total=money_total(q.deals_of(session=session, escalation_id=escalation.id)),
+        deal_currency=first.deal_currency,
         overdue=escalation.status == "open" and ctx.now() >= escalation.due_at,
         escalation_id=escalation.id,
         question_text=first.text,
@@ -290,10 +290,11 @@ def _join(
     question.escalation_id = escalation.id
     question.status = "escalated"
     session.flush()
-    count, total, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
+    count, _, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
     summary = f"{count} rep{'s' if count != 1 else ''} waiting"
-    if total:
-        summary += f", {money(total)} in deals"  # type: ignore[arg-type]
+    deals = money_total(q.deals_of(session=session, escalation_id=escalation.id))
+    if deals:
+        summary += f", {deals} in deals"
     if earliest:
         summary += f", earliest needed {format_date(earliest)}"
     reply_in_thread(

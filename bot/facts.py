@@ -107,6 +107,7 @@ class AnswerFacts:
     today: dt.date
     customer: str | None = None
     deal_value: Decimal | None = None
+    deal_currency: str | None = None
     needed_by: dt.date | None = None
     item: ItemFacts | None = None
     safe: SafeDate | None = None

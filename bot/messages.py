@@ -7,6 +7,8 @@ Text anyone typed (questions, notes, roadmap text) is escaped so it cannot ping 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -43,10 +45,12 @@ class ActionId(StrEnum):
     ask_exception = "ask_exception"  # value: question id
     mark_promised = "mark_promised"  # value: question id
     why_date = "why_date"  # value: question id
+    answer_details = "answer_details"  # in the answer form; value: escalation id
 
 
 class ModalId(StrEnum):
     answer = "answer_modal"
+    answer_details = "answer_details_modal"  # pushed over the answer form
 
 
 class AnswerField(StrEnum):
@@ -115,14 +119,29 @@ def context_block(*parts: str) -> ContextBlock:
     )
 
 
-def money(value: Decimal | None) -> str:
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str:
+    """A deal value as a rep writes it, in its own currency ("€80k"; no currency: dollars)."""
     if value is None:
         return ""
+    sign = CURRENCY_SIGNS.get(currency or "USD", f"{currency} ")
     if value >= 1_000_000:
-        return f"${value / 1_000_000:.1f}M".replace(".0M", "M")
+        return f"{sign}{value / 1_000_000:.1f}M".replace(".0M", "M")
     if value >= 1_000:
-        return f"${value / 1_000:.0f}k"
-    return f"${value:.0f}"
+        return f"{sign}{value / 1_000:.0f}k"
+    return f"{sign}{value:.0f}"
+
+
+def money_total(deals: Iterable[tuple[Decimal | None, str | None]]) -> str:
+    """Deal values added up per currency, never across: "$230k", or "€80k + $150k"."""
+    totals: dict[str, Decimal] = {}
+    for value, currency in deals:
+        if value is not None:
+            key = currency or "USD"
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value)
+    return " + ".join(money(total, currency) for currency, total in sorted(totals.items()))
 
 
 def user(user_id: str | None) -> str:
@@ -140,12 +159,17 @@ def item_link(item: ItemFacts) -> str:
     return f"<{item.url}|{label}>" if item.url and item.url.startswith("https://") else label
 
 
-def deal_line(customer: str | None, deal_value: Decimal | None, needed_by: dt.date | None) -> str:
+def deal_line(
+    customer: str | None,
+    deal_value: Decimal | None,
+    needed_by: dt.date | None,
+    currency: str | None = None,
+) -> str:
     parts = []
     if customer:
         parts.append(f"customer *{quote(customer, 100)}*")
     if deal_value is not None:
-        parts.append(f"deal {money(deal_value)}")
+        parts.append(f"deal {money(deal_value, currency)}")
     if needed_by is not None:
         parts.append(f"needed by {format_date(needed_by)}")
     return " · ".join(parts)
@@ -332,7 +356,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         blocks.append(section_block("\n".join(f":warning: {escape(n)}" for n in facts.date_notes)))
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
-        deal = deal_line(facts.customer, facts.deal_value, facts.needed_by)
+        deal = deal_line(facts.customer, facts.deal_value, facts.needed_by, facts.deal_currency)
         if deal:
             asked.append(deal)
     blocks.append(context_block(*asked))
@@ -545,7 +569,8 @@ def escalation_blocks(
     tz,
     answered: str | None = None,
     reps_waiting: int = 1,
-    deals_total: Decimal | None = None,
+    deals_total: str = "",  # money_total of every waiting rep's deal
+    deal_currency: str | None = None,
     overdue: bool = False,
 ) -> Message:
     reason_text = {
@@ -560,13 +585,14 @@ def escalation_blocks(
         ),
         context_block(
             f"Asked by {user(asker_id)} in <#{channel_id}>",
-            deal_line(customer, deal_value, needed_by) or "no customer or date given",
+            deal_line(customer, deal_value, needed_by, deal_currency)
+            or "no customer or date given",
         ),
     ]
     if reps_waiting > 1:  # kept up to date as reps join (a chat.update of this post)
         waiting = [f":busy_speech_bubble: *{reps_waiting} reps waiting*"]
         if deals_total:
-            waiting.append(f"{money(deals_total)} in deals")
+            waiting.append(f"{deals_total} in deals")
         if needed_by is not None:
             waiting.append(f"earliest needed {format_date(needed_by)}")
         blocks.append(section_block(" · ".join(waiting)))
@@ -595,13 +621,35 @@ def escalation_blocks(
     return Message(text=text, blocks=blocks)
 
 
+# what a PM picks, worded the same on the thread's buttons and in the form
+ANSWER_LABELS = {
+    Verdict.committed: "Yes, by a date",
+    Verdict.not_by_then: "Not by then",
+    Verdict.not_committed: "Not committed",
+    Verdict.no: "No",
+}
+# the notes one step away from the form, for services and marketing (and their lengths:
+# they travel in the form's private_metadata, 3,000 characters in all)
+DETAIL_FIELDS = {
+    AnswerField.cost: ("cost_note", "Cost", "e.g. 40 engineer-days, or $30k of contractor time"),
+    AnswerField.scope: ("scope_note", "Scope", "e.g. SP-initiated SAML only; no SCIM"),
+    AnswerField.schedule: ("schedule_note", "Schedule", "e.g. after the Q1 code freeze"),
+    AnswerField.services_note: (
+        "services_note",
+        "For services",
+        "e.g. each tenant configures its own Okta app",
+    ),
+    AnswerField.marketing_note: (
+        "marketing_note",
+        "For marketing",
+        "e.g. may say: Okta single sign-on is coming in 2027",
+    ),
+}
+DETAIL_CHARS = 400
+
+
 def answer_buttons(escalation_id: int) -> ActionsBlock:
-    labels = {
-        Verdict.committed: "Yes, by a date",
-        Verdict.not_by_then: "Not by then",
-        Verdict.not_committed: "Not committed",
-        Verdict.no: "No",
-    }
+    labels = ANSWER_LABELS
     return ActionsBlock(
         block_id=f"answer:{escalation_id}",
         elements=[
@@ -621,41 +669,23 @@ def answer_modal(
     escalation_id: int,
     question_text: str,
     verdict: Verdict,
-    valid_days: int,
     items: list[tuple[str, str]],
     item_key: str | None,
     scope: str,
     customer: str | None,
+    reps_waiting: int = 1,
+    details: dict[str, str] | None = None,
     current: PMAnswerFacts | None = None,
     tz=None,
 ) -> View:
-    """The PM's answer form. `items` are the (key, title) pairs this PM may attach the answer
-    to; `current` is the answer this one will replace, filled in."""
-    options = [Option(value=v.value, label=VERDICT_LABELS[v]) for v in PM_VERDICTS]
-    chosen = current.verdict if current else verdict
-    initial = next(o for o in options if o.value == chosen.value)
-
-    def text_input(
-        field: AnswerField,
-        label: str,
-        multiline: bool = False,
-        initial_value: str | None = None,
-        optional: bool = True,
-    ) -> InputBlock:
-        return InputBlock(
-            block_id=field,
-            label=label,
-            optional=optional,
-            element=PlainTextInputElement(
-                action_id=field,
-                multiline=multiline,
-                initial_value=initial_value or None,
-                max_length=2000,
-            ),
-        )
-
-    def filled(name: str) -> str | None:
-        return getattr(current, name) if current else None
+    """The PM's answer form: five inputs at most (verdict, date, message to the rep, who it
+    applies to, the item); cost, scope, schedule and the notes for services and marketing
+    sit one step away, in a pushed view (`details_modal`), and ride back in this view's
+    private_metadata. `items` are the (key, title) pairs this PM may attach the answer to;
+    `current` is the answer this one will replace, filled in."""
+    options = [Option(value=v.value, label=ANSWER_LABELS[v]) for v in PM_VERDICTS]
+    initial = next(o for o in options if o.value == verdict.value)  # the button clicked
+    details = details if details is not None else answer_details(current)
 
     blocks: list[Block] = [section_block(f"> {quote(question_text, 1500)}")]
     if current is not None:
@@ -670,47 +700,119 @@ def answer_modal(
     blocks += [
         InputBlock(
             block_id=AnswerField.verdict,
-            label="Verdict",
+            label="Your answer",
             element=StaticSelectElement(
                 action_id=AnswerField.verdict, options=options, initial_option=initial
             ),
         ),
         InputBlock(
             block_id=AnswerField.date,
-            label="Earliest date it can be promised (for yes / not by then)",
+            label="Date it can be promised from",
+            hint="Needed for “Yes, by a date” and “Not by then”; leave it empty otherwise.",
             optional=True,
             element=DatePickerElement(
                 action_id=AnswerField.date,
+                placeholder="Pick the earliest safe date",
                 initial_date=current.promise_date.isoformat()
                 if current and current.promise_date
                 else None,
             ),
         ),
+        InputBlock(
+            block_id=AnswerField.note,
+            label="Message to the rep",
+            hint="Every waiting rep reads this as your words.",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=AnswerField.note,
+                multiline=True,
+                max_length=2000,
+                placeholder="e.g. Yes for Okta; Azure AD follows in Q3.",
+                initial_value=(current.note if current else None) or None,
+            ),
+        ),
         scope_input(scope, customer),
-        text_input(AnswerField.note, "Answer for the rep", True, filled("note")),
-        text_input(AnswerField.cost, "Cost", initial_value=filled("cost_note")),
-        text_input(AnswerField.scope, "Scope", initial_value=filled("scope_note")),
-        text_input(AnswerField.schedule, "Schedule", initial_value=filled("schedule_note")),
-        text_input(AnswerField.services_note, "For services", True, filled("services_note")),
-        text_input(AnswerField.marketing_note, "For marketing", True, filled("marketing_note")),
     ]
     if items:
         blocks.append(item_input(items, item_key))
+    added = [DETAIL_FIELDS[f][1].lower() for f in DETAIL_FIELDS if details.get(f)]
     blocks.append(
-        text_input(
-            AnswerField.valid_days,
-            "Reuse for later questions for how many days (a change to the item ends it)",
-            initial_value=str(valid_days),
-            optional=False,
+        SectionBlock(
+            block_id="details",
+            text=MarkdownTextObject(
+                text=f"Details added: {', '.join(added)}."
+                if added
+                else "Cost, scope, schedule, and notes for services and marketing: optional."
+            ),
+            accessory=ButtonElement(
+                text="Edit details" if added else "Add details for services and marketing",
+                action_id=ActionId.answer_details,
+                value=str(escalation_id),
+            ),
+        )
+    )
+    reps = f"{reps_waiting} waiting rep{'s' if reps_waiting != 1 else ''}"
+    about = f"about {escape(item_key)}" if item_key else "worded like this one"
+    blocks.append(
+        context_block(
+            f":outbox_tray: On submit: sent to {reps}; reused for later questions {about} "
+            "until the item changes."
         )
     )
     return View(
         type="modal",
         callback_id=ModalId.answer,
-        private_metadata=str(escalation_id),
+        private_metadata=answer_form_metadata(escalation_id, verdict, details),
         title=PlainTextObject(text="Answer the rep"),
         submit=PlainTextObject(text="Replace answer" if current else "Send answer"),
         close=PlainTextObject(text="Cancel"),
+        blocks=blocks,
+    )
+
+
+def answer_details(answer: PMAnswerFacts | None) -> dict[str, str]:
+    """The details of an answer, by form field (empty ones left out)."""
+    if answer is None:
+        return {}
+    found = {field: getattr(answer, name) for field, (name, _, _) in DETAIL_FIELDS.items()}
+    return {field: value[:DETAIL_CHARS] for field, value in found.items() if value}
+
+
+def answer_form_metadata(escalation_id: int, verdict: Verdict, details: dict[str, str]) -> str:
+    return json.dumps({"escalation": escalation_id, "verdict": verdict.value, "details": details})
+
+
+def details_modal(
+    *, escalation_id: int, parent_view_id: str, verdict: Verdict, details: dict[str, str]
+) -> View:
+    """One step away from the answer form: what services and marketing need to know."""
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=field,
+            label=label,
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=field,
+                multiline=field in (AnswerField.services_note, AnswerField.marketing_note),
+                max_length=DETAIL_CHARS,
+                placeholder=placeholder,
+                initial_value=details.get(field) or None,
+            ),
+        )
+        for field, (_, label, placeholder) in DETAIL_FIELDS.items()
+    ]
+    blocks.append(
+        context_block("Saved into the answer form; nothing is sent until you send the answer.")
+    )
+    return View(
+        type="modal",
+        callback_id=ModalId.answer_details,
+        private_metadata=json.dumps(
+            {"escalation": escalation_id, "parent": parent_view_id, "verdict": verdict.value}
+        ),
+        title=PlainTextObject(text="Details"),
+        submit=PlainTextObject(text="Save details"),
+        close=PlainTextObject(text="Back"),
         blocks=blocks,
     )
 

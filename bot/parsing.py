@@ -130,6 +130,7 @@ class ParsedQuestion:
     deal_value: Decimal | None
     truncated: bool
     deal_value_ignored: str | None = None  # what the rep wrote, when it was too large to be real
+    deal_currency: str | None = None  # "USD", "EUR", "GBP": as the rep wrote the value
 
 
 def clean_text(raw: str) -> str:
@@ -295,6 +296,27 @@ def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
     return (found[1], found[2]) if found else (None, None)
 
 
+# what a deal value's sign or word says about its currency
+CURRENCIES = {
+    "$": "USD",
+    "usd": "USD",
+    "dollars": "USD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euros": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+}
+
+
+def deal_currency(phrase: str | None) -> str | None:
+    """The currency of a deal value as written ("€80k": EUR), None when there is none."""
+    match = _MONEY.search(phrase or "")
+    if not match:
+        return None
+    return CURRENCIES.get((match.group("cur1") or match.group("cur2") or "").lower())
+
+
 def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
     """The deal value and the words that said it; (None, words) when it is above
     MAX_DEAL_VALUE."""
@@ -376,6 +398,7 @@ def parse_question(
         deal_value=deal_value,
         truncated=truncated,
         deal_value_ignored=money_phrase if money_phrase and deal_value is None else None,
+        deal_currency=deal_currency(money_phrase) if deal_value is not None else None,
     )
 
 

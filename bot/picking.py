@@ -8,30 +8,59 @@ Only the rep who asked may pick: in a channel anyone can see the buttons.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from bot.answering import send_to_watcher
 from bot.asking import decide
 from bot.choosing import OFFERED
 from bot.context import Context
 from bot.escalation import escalate
 from bot.matching import MatchResult, match
-from bot.messages import Message, answer_message, user
+from bot.messages import Message, answer_message, section_block, user
 from bot.parsing import parse_question
 from bot.verdicts import Verdict
 from store import questions as q
 from store.models import Item, Question
+from store.outbox import enqueue
 from store.phrasings import add_phrasing
 
 
 @dataclass(frozen=True)
 class Picked:
-    """What a click on the choice leads to: a reply in place of the choice, or a refusal
-    shown only to the person who clicked."""
+    """What a click on the choice leads to: a reply to show in place of the choice (for a
+    /canwe answer only Slack's response_url can replace), a refusal shown only to the person
+    who clicked, or neither: the reply replaces the choice through the outbox."""
 
     message: Message | None = None
     refusal: str | None = None
+
+
+def _reply(
+    *,
+    session: Session,
+    ctx: Context,
+    question: Question,
+    message: Message,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> Picked:
+    """Under a mention the choice is a message of the bot's own: the outbox replaces it with
+    the reply, retried until Slack has it. An ephemeral /canwe choice can only be replaced
+    through the click's response_url, by the caller."""
+    if question.source == "mention" and channel_id and message_ts:
+        enqueue(
+            session=session,
+            dedupe_key=f"picked:{question.id}",
+            method="chat.update",
+            payload={"channel": channel_id, "ts": message_ts, **message.as_kwargs()},
+            now=ctx.now(),
+        )
+        ctx.wake_delivery()
+        return Picked()
+    return Picked(message=message)
 
 
 def _waiting(session: Session, question_id: int, user_id: str) -> tuple[Question | None, str]:
@@ -46,7 +75,14 @@ def _waiting(session: Session, question_id: int, user_id: str) -> tuple[Question
 
 
 def pick_item(
-    *, session: Session, ctx: Context, question_id: int, item_id: int, user_id: str
+    *,
+    session: Session,
+    ctx: Context,
+    question_id: int,
+    item_id: int,
+    user_id: str,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
 ) -> Picked:
     """The rep picked `item_id`: answer with its verdict, learn the wording, ask no PM."""
     question, refusal = _waiting(session, question_id, user_id)
@@ -71,15 +107,44 @@ def pick_item(
     add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
     facts = replace(facts, others=[], reply_by_dm=question.source == "command")
     audience = q.audience_of(session=session, channel_id=question.channel_id)
-    return Picked(message=answer_message(facts, audience, ctx.settings.tz))
+    message = answer_message(facts, audience, ctx.settings.tz)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
 
 
-def pick_none(*, session: Session, ctx: Context, question_id: int, user_id: str) -> Picked:
+def pick_none(
+    *,
+    session: Session,
+    ctx: Context,
+    question_id: int,
+    user_id: str,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+) -> Picked:
     """None of the offered items: ask the PM as for any unmatched question, showing them the
     candidates the rep turned down."""
     question, refusal = _waiting(session, question_id, user_id)
     if question is None:
         return Picked(refusal=refusal)
+    message = _ask_the_pm(session=session, ctx=ctx, question=question)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+
+
+def _ask_the_pm(*, session: Session, ctx: Context, question: Question) -> Message:
+    """Escalate an offered question as an unmatched one; the reply that says so."""
     found = match(question.text, session=session)
     parsed = parse_question(question.text, ctx.today())
     escalation = escalate(
@@ -94,4 +159,30 @@ def pick_none(*, session: Session, ctx: Context, question_id: int, user_id: str)
     facts = decide(session=session, ctx=ctx, question=question, item=None, found=found)
     facts = replace(facts, escalation=escalation, reply_by_dm=question.source == "command")
     audience = q.audience_of(session=session, channel_id=question.channel_id)
-    return Picked(message=answer_message(facts, audience, ctx.settings.tz))
+    return answer_message(facts, audience, ctx.settings.tz)
+
+
+# A choice nobody picks is not a question dropped: after this long the PM is asked anyway.
+UNPICKED_WAIT = dt.timedelta(hours=4)
+
+
+def escalate_unpicked(*, session: Session, ctx: Context, limit: int = 200) -> int:
+    """Ask the PM about questions whose rep left the "did you mean" choice unpicked, and tell
+    the rep where their question went. Returns how many."""
+    waiting = q.offered_before(session=session, before=ctx.now() - UNPICKED_WAIT, limit=limit)
+    for question in waiting:
+        message = _ask_the_pm(session=session, ctx=ctx, question=question)
+        note = "You did not pick one of the items I offered, so I asked the PM instead."
+        send_to_watcher(
+            session=session,
+            ctx=ctx,
+            question=question,
+            key=f"unpicked:{question.id}",
+            message=Message(
+                text=f"{note} {message.text}",
+                blocks=[section_block(f":hourglass: {note}"), *message.blocks],
+            ),
+        )
+    if waiting:
+        ctx.wake_delivery()
+    return len(waiting)

@@ -70,6 +70,7 @@ class PromiseFacts:
     question_id: int
     customer: str
     deal_value: Decimal | None
+    deal_currency: str | None
     promised_date: dt.date | None
     rep_id: str
     item: ItemFacts
@@ -108,7 +109,7 @@ def _estimate(item: ItemFacts) -> str:
 def _deal(promise: PromiseFacts, today: dt.date) -> str:
     parts = [f"customer *{quote(promise.customer, 100)}*"]
     if promise.deal_value is not None:
-        parts.append(f"deal {money(promise.deal_value)}")
+        parts.append(f"deal {money(promise.deal_value, promise.deal_currency)}")
     if promise.promised_date is not None:
         parts.append(f"promised by {format_date(promise.promised_date, today)}")
     return " · ".join(parts)
@@ -189,7 +190,7 @@ def _row(
     promised = _on(promise.promised_date, today)
     line = f"{flag} · {head} · promised by *{promised}*"
     if promise.deal_value is not None:
-        line += f" · {money(promise.deal_value)}"
+        line += f" · {money(promise.deal_value, promise.deal_currency)}"
     now: list[str] = []
     if outlook.answered_by:
         now.append(f"PM date {_on(outlook.date, today)} ({outlook.driver(today)})")
@@ -327,7 +328,7 @@ def pm_risk_line(
     kind = risk_kind(risk)
     who = f"{user(promise.rep_id)} promised *{quote(promise.customer, 100)}*"
     if promise.deal_value is not None:
-        who += f" ({money(promise.deal_value)})"
+        who += f" ({money(promise.deal_value, promise.deal_currency)})"
     who += f" {escape(item.key)} by {_on(promise.promised_date, today)}"
     if kind in (DECLINED, UNCOMMITTED):
         change = f"{item_link(item)} {_dropped(kind, item, outlook)}"

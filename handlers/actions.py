@@ -6,19 +6,20 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.answering import answer_form
 from bot.asking import why_this_date
 from bot.choice_messages import ChoiceAction
 from bot.context import Context
 from bot.exceptions import ask_for_exception
-from bot.messages import ActionId
+from bot.messages import ActionId, details_modal
 from bot.picking import Picked, pick_item, pick_none
 from bot.promises import mark_promised
-from handlers.payloads import ButtonClick
+from handlers.payloads import ButtonClick, DetailsClick
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,22 @@ def register(app: App, ctx: Context) -> None:
         if click.channel_id:
             _tell(client, click.channel_id, click.user.id, text)
 
+    @app.action(ActionId.answer_details)
+    def details_button(ack: Ack, body: dict, client: WebClient) -> None:
+        click = DetailsClick.model_validate(body)
+        form = click.view.form()
+        ack()
+        view = details_modal(
+            escalation_id=form.escalation,
+            parent_view_id=click.view.id,
+            verdict=form.verdict,
+            details=form.details,
+        )
+        try:
+            client.views_push(trigger_id=click.trigger_id, view=view.to_dict())
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.warning("views.push of the details for %s failed: %s", form.escalation, error)
+
     @app.action(ActionId.why_date)
     def why_date_button(ack: Ack, body: dict, client: WebClient) -> None:
         click = ButtonClick.model_validate(body)
@@ -90,7 +107,7 @@ def register(app: App, ctx: Context) -> None:
             _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
 
     @app.action(re.compile(rf"^{ChoiceAction.pick}:"))
-    def pick_button(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def pick_button(ack: Ack, body: dict, client: WebClient) -> None:
         click = ButtonClick.model_validate(body)
         question_id, item_id = click.pick()
         ack()
@@ -101,21 +118,36 @@ def register(app: App, ctx: Context) -> None:
                 question_id=question_id,
                 item_id=item_id,
                 user_id=click.user.id,
+                **_clicked_message(body),
             )
         log.info("question %s: %s picked item %s", question_id, click.user.id, item_id)
-        _show(picked, click, client, respond)
+        _show(picked, body, click, client)
 
     @app.action(ChoiceAction.none)
-    def none_button(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def none_button(ack: Ack, body: dict, client: WebClient) -> None:
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
         with session_scope(ctx.sessions) as session:
             picked = pick_none(
-                session=session, ctx=ctx, question_id=question_id, user_id=click.user.id
+                session=session,
+                ctx=ctx,
+                question_id=question_id,
+                user_id=click.user.id,
+                **_clicked_message(body),
             )
         log.info("question %s: %s picked none of the offered items", question_id, click.user.id)
-        _show(picked, click, client, respond)
+        _show(picked, body, click, client)
+
+
+# replacing an ephemeral choice through its response_url runs before Slack gets the click's
+# response (process_before_response): Slack waits three seconds
+RESPONSE_URL_TIMEOUT = 2
+
+
+def _clicked_message(body: dict) -> dict:
+    container = body.get("container") or {}
+    return {"channel_id": container.get("channel_id"), "message_ts": container.get("message_ts")}
 
 
 def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **rest) -> None:
@@ -128,10 +160,16 @@ def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **
         log.warning("could not tell %s in %s: %s", user_id, channel_id, error)
 
 
-def _show(picked: Picked, click: ButtonClick, client: WebClient, respond: Respond) -> None:
-    """The answer replaces the choice; a refusal is shown only to whoever clicked."""
-    if picked.message is not None:
-        respond(replace_original=True, **picked.message.as_kwargs())
+def _show(picked: Picked, body: dict, click: ButtonClick, client: WebClient) -> None:
+    """An answer to show replaces the ephemeral choice; a refusal is shown only to whoever
+    clicked."""
+    response_url = body.get("response_url")
+    if picked.message is not None and isinstance(response_url, str):
+        try:
+            webhook = WebhookClient(url=response_url, timeout=RESPONSE_URL_TIMEOUT)
+            webhook.send(replace_original=True, **picked.message.as_kwargs())
+        except (SlackClientError, OSError) as error:
+            log.warning("could not replace the choice for %s: %s", click.user.id, error)
         return
     if picked.refusal:
         _tell(client, click.channel_id, click.user.id, picked.refusal)

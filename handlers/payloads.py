@@ -63,7 +63,7 @@ class Envelope(_Part):
     channel: _Named | SlackId | None = None
 
 
-def read_request(body: bytes, headers, query) -> BoltRequest:
+def to_bolt_request(body: bytes, headers, query) -> BoltRequest:
     """The Bolt request for a signed body, or MalformedRequest saying what is wrong."""
     try:
         text = body.decode("utf-8")
@@ -196,13 +196,80 @@ class _ViewState(_Part):
     values: dict[str, dict[str, FormElement]]
 
 
+DetailText = Annotated[str, Field(max_length=400)]  # bot.messages.DETAIL_CHARS
+_DETAIL_FIELDS = ("cost", "scope", "schedule", "services_note", "marketing_note")
+
+
+class AnswerFormState(_Part):
+    """What the answer form carries in its private_metadata: which escalation it answers,
+    the verdict its button chose, and the details saved from the pushed view."""
+
+    escalation: int = Field(ge=1, le=2**63 - 1)
+    verdict: Verdict = Verdict.committed
+    details: dict[str, DetailText] = Field(default_factory=dict)
+
+    @classmethod
+    def read(cls, metadata: str) -> AnswerFormState:
+        if metadata.isdigit() and len(metadata) <= 18:  # a form opened before details existed
+            return cls(escalation=int(metadata))
+        state = cls.model_validate_json(metadata)
+        if set(state.details) - set(_DETAIL_FIELDS):
+            raise MalformedRequest("the answer form carries details it never had")
+        return state
+
+
 class AnswerSubmission(_Part):
     """The answer modal as submitted: which escalation it answers, and the form's state."""
 
     id: SlackId
     hash: str | None = None  # with the id: the same submission sent again is one answer
-    private_metadata: RowId
+    private_metadata: Annotated[str, Field(max_length=3000)]
     state: _ViewState
+
+    def form(self) -> AnswerFormState:
+        return AnswerFormState.read(self.private_metadata)
+
+
+class DetailsSubmission(_Part):
+    """The pushed details view as submitted: its answer form, and the notes typed."""
+
+    id: SlackId
+    private_metadata: Annotated[str, Field(max_length=300)]
+    state: _ViewState
+
+    def parent(self) -> tuple[int, str, Verdict]:
+        """(escalation id, the answer form's view id, the verdict the form opened with)."""
+        meta = _DetailsMeta.model_validate_json(self.private_metadata)
+        return meta.escalation, meta.parent, meta.verdict
+
+    def details(self) -> dict[str, str]:
+        found = {
+            field: (self.state.values.get(field, {}).get(field, FormElement()).text() or "")
+            for field in _DETAIL_FIELDS
+        }
+        return {field: value.strip()[:400] for field, value in found.items() if value.strip()}
+
+
+class _DetailsMeta(_Part):
+    escalation: int = Field(ge=1, le=2**63 - 1)
+    parent: SlackId
+    verdict: Verdict = Verdict.committed
+
+
+class _OpenView(_Part):
+    id: SlackId
+    private_metadata: Annotated[str, Field(max_length=3000)]
+
+    def form(self) -> AnswerFormState:
+        return AnswerFormState.read(self.private_metadata)
+
+
+class DetailsClick(_Part):
+    """A click on "Add details" inside the answer form: the form it was in."""
+
+    user: _Named
+    trigger_id: str = Field(min_length=1, max_length=200)
+    view: _OpenView
 
 
 class Submitter(_Part):

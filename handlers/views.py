@@ -6,12 +6,20 @@ import datetime as dt
 import logging
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.answering import AnswerInput, NotAllowed, check_input, record_answer
+from bot.answering import AnswerInput, NotAllowed, answer_form, check_input, record_answer
 from bot.context import Context
 from bot.messages import AnswerField, ModalId
 from bot.verdicts import Verdict
-from handlers.payloads import AnswerSubmission, FormElement, MalformedRequest, Submitter
+from handlers.payloads import (
+    AnswerSubmission,
+    DetailsSubmission,
+    FormElement,
+    MalformedRequest,
+    Submitter,
+)
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -22,10 +30,16 @@ def _value(values: dict[str, dict[str, FormElement]], field: AnswerField) -> str
 
 
 def read_answer(
-    values: dict[str, dict[str, FormElement]], today: dt.date
+    values: dict[str, dict[str, FormElement]],
+    today: dt.date,
+    *,
+    details: dict[str, str],
+    valid_days: int,
 ) -> tuple[AnswerInput | None, dict[str, str]]:
+    """The answer in the form, with the details saved from its pushed view. How long it is
+    reused is internal (`valid_days`); a form that still sends the field is checked."""
     date_text = _value(values, AnswerField.date)
-    valid_text = (_value(values, AnswerField.valid_days) or "").strip()
+    valid_text = (_value(values, AnswerField.valid_days) or str(valid_days)).strip()
     if not valid_text.isdigit() or len(valid_text) > 4:
         return None, {AnswerField.valid_days: "A whole number of days, e.g. 30."}
     verdict = _value(values, AnswerField.verdict) or Verdict.not_committed
@@ -35,11 +49,11 @@ def read_answer(
         verdict=Verdict(verdict),
         promise_date=_date(date_text),
         note=_value(values, AnswerField.note) or "",
-        cost_note=_value(values, AnswerField.cost) or "",
-        scope_note=_value(values, AnswerField.scope) or "",
-        schedule_note=_value(values, AnswerField.schedule) or "",
-        services_note=_value(values, AnswerField.services_note) or "",
-        marketing_note=_value(values, AnswerField.marketing_note) or "",
+        cost_note=details.get(AnswerField.cost, ""),
+        scope_note=details.get(AnswerField.scope, ""),
+        schedule_note=details.get(AnswerField.schedule, ""),
+        services_note=details.get(AnswerField.services_note, ""),
+        marketing_note=details.get(AnswerField.marketing_note, ""),
         valid_days=int(valid_text),
         item_key=(_value(values, AnswerField.item_key) or "").strip() or None,
         scope=_value(values, AnswerField.applies_to),
@@ -57,13 +71,26 @@ def _date(text: str | None) -> dt.date | None:
         raise MalformedRequest(f"the answer form's date is not a date: {text[:40]!r}") from error
 
 
+def _update(client: WebClient, view_id: str, view) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view.to_dict())
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("views.update of the answer form %s failed: %s", view_id, error)
+
+
 def register(app: App, ctx: Context) -> None:
     @app.view(ModalId.answer)
     def answer_submitted(ack: Ack, body: dict, view: dict) -> None:
         # malformed (not a form canwe opened): a 400 (handlers/errors.py)
         submitted = AnswerSubmission.model_validate(view)
+        form = submitted.form()
         user_id = Submitter.model_validate(body).user.id
-        answer, errors = read_answer(submitted.state.values, ctx.today())
+        answer, errors = read_answer(
+            submitted.state.values,
+            ctx.today(),
+            details=form.details,
+            valid_days=ctx.settings.canwe_answer_valid_days,
+        )
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -72,7 +99,7 @@ def register(app: App, ctx: Context) -> None:
                 record_answer(
                     session=session,
                     ctx=ctx,
-                    escalation_id=int(submitted.private_metadata),
+                    escalation_id=form.escalation,
                     user_id=user_id,
                     answer_in=answer,
                     # a resent submission carries the same view id and hash: one answer
@@ -90,5 +117,24 @@ def register(app: App, ctx: Context) -> None:
         except LookupError as error:
             ack(response_action="errors", errors={AnswerField.item_key: str(error)})
             return
-        log.info("answer recorded by %s for escalation %s", user_id, submitted.private_metadata)
+        log.info("answer recorded by %s for escalation %s", user_id, form.escalation)
         ack()
+
+    @app.view(ModalId.answer_details)
+    def details_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        submitted = DetailsSubmission.model_validate(view)
+        escalation_id, parent_view_id, verdict = submitted.parent()
+        user_id = Submitter.model_validate(body).user.id
+        with session_scope(ctx.sessions) as session:
+            form = answer_form(
+                session=session,
+                ctx=ctx,
+                escalation_id=escalation_id,
+                verdict=verdict,
+                user_id=user_id,
+                details=submitted.details(),
+            )
+        ack()  # back to the answer form
+        if form.view is not None:
+            # the same inputs keep what the PM typed; the details ride in the metadata
+            _update(client, parent_view_id, form.view)

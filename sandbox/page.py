@@ -77,6 +77,15 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
         )
         return _outcome("block_actions", r)
 
+    def view_action(request: Request, body: dict[str, Any]) -> JSONResponse:
+        r = standin.send_view_action(
+            str(body.get("as") or ""),
+            str(body.get("view_id") or ""),
+            str(body.get("action_id") or ""),
+            body.get("values") or {},
+        )
+        return _outcome("block_actions", r)
+
     def submit(request: Request, body: dict[str, Any]) -> JSONResponse:
         r = standin.send_view_submission(
             str(body.get("as") or ""), str(body.get("view_id") or ""), body.get("values") or {}
@@ -98,6 +107,7 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
         Route("/ui/state", state, methods=["GET"]),
         Route("/ui/send", _json_endpoint(send), methods=["POST"]),
         Route("/ui/action", _json_endpoint(action), methods=["POST"]),
+        Route("/ui/view-action", _json_endpoint(view_action), methods=["POST"]),
         Route("/ui/submit", _json_endpoint(submit), methods=["POST"]),
         Route("/ui/close", _json_endpoint(close), methods=["POST"]),
         Route("/ui/control", _json_endpoint(control), methods=["POST"]),

@@ -1274,6 +1274,41 @@ class SlackStandIn:
             payload["message"] = public
         return self._send_form({"payload": json.dumps(payload)}, "block_actions")
 
+    def send_view_action(
+        self,
+        user_id: str,
+        view_id: str,
+        action_id: str,
+        values: dict[str, dict[str, Any]] | None = None,
+    ) -> httpx.Response:
+        """Click a button inside an open modal, with what its inputs hold so far (``values``,
+        as for ``send_view_submission``): Slack sends ``block_actions`` with the view."""
+        with self._cond:
+            view = self._state.views.get(view_id)
+            if view is None or not view["open"] or view["user_id"] != user_id:
+                raise LookupError(f"no open view {view_id} for {user_id}")
+            found = find_element(view.get("blocks") or [], action_id, None)
+            if found is None:
+                ids = [a for _, a in action_ids(view.get("blocks") or [])]
+                raise LookupError(f"no element {action_id!r} in view; it has {ids}")
+            blk_id, element = found
+            action = action_payload(element, blk_id, None, None, self._new_ts())
+            view["state"] = {"values": view_state(view, values or {})}
+            payload: dict[str, Any] = {
+                "type": "block_actions",
+                "user": self._payload_user(user_id),
+                "api_app_id": self.app_id,
+                "token": "sandbox-verification-token",
+                "container": {"type": "view", "view_id": view_id},
+                "trigger_id": self._new_trigger(user_id, view.get("channel_id")),
+                "team": self._team(),
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "view": public_view(view),
+                "actions": [action],
+            }
+        return self._send_form({"payload": json.dumps(payload)}, "block_actions")
+
     def send_view_submission(
         self, user_id: str, view_id: str, values: dict[str, dict[str, Any]] | None = None
     ) -> httpx.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 import socket
 import threading
 import time
@@ -195,7 +196,20 @@ class _Watchdog:
                 for conn in late:
                     self._busy.pop(id(conn), None)
             for conn in late:
-                _cut_off(conn)
+                if _answered(conn):
+                    # the server did answer: its thread has not read it yet (a busy process)
+                    self._arm(conn)
+                else:
+                    _cut_off(conn)
+
+
+def _answered(dbapi_connection) -> bool:
+    """Whether the server has sent something (a result, an error, a close) not yet read."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except Exception:  # closed already: nothing to cut off
+        return True
+    return bool(readable)
 
 
 def _cut_off(dbapi_connection) -> None:

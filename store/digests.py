@@ -27,6 +27,7 @@ def open_question_rows(*, session: Session) -> list[Row[Any]]:
                 Question.source,
                 Question.customer,
                 Question.deal_value,
+                Question.deal_currency,
                 Question.needed_by,
                 Question.created_at,
                 Escalation.id.label("escalation_id"),

@@ -132,6 +132,7 @@ class Question(Base):
     source: Mapped[str] = mapped_column(String(20))  # command | mention | cli
     customer: Mapped[str | None] = mapped_column(String(200))
     deal_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    deal_currency: Mapped[str | None] = mapped_column(String(3))  # "EUR"; None: dollars
     needed_by: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), index=True)  # answered | escalated | closed
     verdict: Mapped[str] = mapped_column(String(20))
@@ -315,6 +316,7 @@ class Promise(Base):
     customer: Mapped[str] = mapped_column(String(200))
     promised_date: Mapped[dt.date | None] = mapped_column(Date)
     deal_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    deal_currency: Mapped[str | None] = mapped_column(String(3))
     rep_id: Mapped[str] = mapped_column(String(40))
     channel_id: Mapped[str] = mapped_column(String(40))
     basis: Mapped[str] = mapped_column(Text, default="")  # what the answer said at the time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -108,6 +109,18 @@ def watcher_summary(*, session: Session, escalation_id: int) -> tuple[int, float
     return int(count), float(total or 0), earliest
 
 
+def deals_of(*, session: Session, escalation_id: int) -> list[tuple[Decimal, str | None]]:
+    """Every waiting rep's deal value, with its currency."""
+    return [
+        (value, currency)
+        for value, currency in session.execute(
+            select(Question.deal_value, Question.deal_currency).where(
+                Question.escalation_id == escalation_id, Question.deal_value.is_not(None)
+            )
+        )
+    ]
+
+
 def areas(*, session: Session) -> list[Area]:
     return list(session.scalars(select(Area).order_by(Area.name)))
 
@@ -120,3 +133,17 @@ def items_of_owner(*, session: Session, user_id: str, any_area: bool = False) ->
             or_(Area.pm_user_id == user_id, Area.backup_user_id == user_id)
         )
     return list(session.scalars(query))
+
+
+def offered_before(*, session: Session, before: dt.datetime, limit: int) -> list[Question]:
+    """Questions still waiting for their rep to pick an offered item, asked before `before`
+    (locked, skipping rows another process is escalating)."""
+    return list(
+        session.scalars(
+            select(Question)
+            .where(Question.status == "offered", Question.created_at <= before)
+            .order_by(Question.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )

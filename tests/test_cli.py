@@ -43,9 +43,13 @@ def test_a_busy_port_is_one_line_naming_port(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli(
-            ["serve", "--port", str(port)], env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-        )
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            # with Slack's variables: without them serve would refuse a sandbox on this store
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+        }
+        result = run_cli(["serve", "--port", str(port)], env=env)
     assert result.exit_code == 2
     assert result.output.strip() == (
         f"canwe serve: port {port} is in use by another program; set PORT (or --port) to a "

@@ -156,6 +156,28 @@ def test_in_a_channel_only_the_asker_may_pick(bot, slack):
     assert count(bot.ctx, Escalation) == 0
 
     pick(slack, REP, offer, "SAML single sign-on")
+    bot.deliver()  # the answer replaces the choice through the outbox
     answered = slack.message(SALES, offer["ts"])
     assert answered["text"].startswith("Available")
     assert count(bot.ctx, Question, Question.status == "answered") == 1
+
+
+def test_a_choice_left_unpicked_goes_to_the_pm_after_a_while(bot, slack, clock):
+    """An accepted question is never dropped: an unpicked choice is escalated by the chaser."""
+    from bot.chasing import chase
+    from bot.picking import UNPICKED_WAIT
+
+    body = slack.send_command(REP, SALES, UNSURE).json()
+    assert choice_buttons(body["blocks"])
+    clock.advance(hours=1)
+    assert chase(bot.ctx).unpicked == 0  # the rep may still pick
+    clock.advance(seconds=UNPICKED_WAIT.total_seconds())
+    assert chase(bot.ctx).unpicked == 1
+    assert chase(bot.ctx).unpicked == 0  # once
+    bot.deliver()
+    [question] = questions(bot.ctx)
+    assert question.status == "escalated" and len(escalations(bot.ctx)) == 1
+    [dm] = [p for p in posts(slack) if p["channel"].startswith("D")]
+    assert "You did not pick one of the items I offered" in message_text(dm)
+    [escalation] = escalations(bot.ctx)
+    assert posts(slack, channel=escalation.channel_id)  # the PM's thread is open

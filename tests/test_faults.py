@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.conftest import load_roadmap, make_settings, serve_in_thread
+from tests.conftest import load_roadmap, make_settings, run_cli, serve_in_thread
 from tests.helpers import PM_IDENTITY, REP, SALES, questions
 from tests.tcp_proxy import TcpProxy
 
@@ -379,14 +379,11 @@ def test_a_replayed_command_is_answered_once_and_stored_once(faulty, slack):
     ],
 )
 def test_no_database_url_prints_its_password(url):
-    from typer.testing import CliRunner
-
-    from bot.cli import app as cli
     from store.db import shown_url
 
     assert SECRET not in shown_url(url) and "Pa55" not in shown_url(url)
     for command in (["migrate"], ["digest"], ["ask", "sso"]):
-        result = CliRunner().invoke(cli, command, env={"DATABASE_URL": url})
+        result = run_cli(command, env={"DATABASE_URL": url})
         said = result.output + str(result.stderr_bytes or b"")
         assert result.exit_code == 2, (command, said)
         assert "Pa55" not in said and "Traceback" not in said, said
@@ -424,9 +421,6 @@ def test_escaping_is_entities_after_everything_else():
 
 
 def test_the_sandbox_refuses_another_store_and_touches_nothing(pg_url, tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from bot.cli import app as cli
     from store.db import make_engine, make_session_factory, session_scope
     from store.models import OutboxMessage
     from store.outbox import enqueue, pending_count
@@ -446,7 +440,7 @@ def test_the_sandbox_refuses_another_store_and_touches_nothing(pg_url, tmp_path,
     monkeypatch.chdir(tmp_path)
     url = pg_url.replace("postgres@", f"postgres:{SECRET}@")
     for args in (["serve"], ["serve", "--sandbox"]):
-        result = CliRunner().invoke(cli, args, env={"DATABASE_URL": url})
+        result = run_cli(args, env={"DATABASE_URL": url})
         assert result.exit_code == 2, result.output
         assert result.output.count("\n") == 1 and "refusing to start the sandbox" in result.output
         assert SECRET not in result.output
@@ -497,11 +491,7 @@ def test_two_processes_send_each_message_once(faulty, slack, clock):
 
 
 def _import(url: str, path) -> tuple[int, str]:
-    from typer.testing import CliRunner
-
-    from bot.cli import app as cli
-
-    result = CliRunner().invoke(cli, ["import", str(path)], env={"DATABASE_URL": url})
+    result = run_cli(["import", str(path)], env={"DATABASE_URL": url})
     return result.exit_code, result.output
 
 

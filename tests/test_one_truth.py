@@ -190,7 +190,8 @@ def test_answering_again_replaces_the_answer_and_tells_what_changed(bot, slack):
     shown = json.dumps(form)
     assert "Already answered by" in shown and "replaces" in shown
     verdict = next(b for b in form["blocks"] if b.get("block_id") == "verdict")
-    assert verdict["element"]["initial_option"]["value"] == "not_committed"
+    # the button clicked picks the verdict; the rest of the current answer is filled in
+    assert verdict["element"]["initial_option"]["value"] == "not_by_then"
     assert form["submit"]["text"] == "Replace answer"
     response = slack.send_view_submission(
         PM_IDENTITY,

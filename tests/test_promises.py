@@ -472,7 +472,7 @@ def test_every_promise_message_keeps_marketing_to_what_is_public():
 
     def promise(public: bool) -> PromiseFacts:
         return PromiseFacts(
-            1, 2, "Acme <@U0BOSS>", Decimal(200000), dt.date(2027, 3, 15), REP, item(public)
+            1, 2, "Acme <@U0BOSS>", Decimal(200000), None, dt.date(2027, 3, 15), REP, item(public)
         )
 
     late = Outlook(state="dated", status="committed", date=safe.date, safe=safe)

@@ -264,6 +264,7 @@ def test_pm_answers_with_button_and_modal_and_the_rep_sees_it(page, site, tmp_pa
     modal = page.get_by_role("dialog")
     expect(modal).to_be_visible()
     expect(modal).to_contain_text("sandbox modal")
+    expect(modal).to_contain_text("On submit: sent to 1 waiting rep")
     snap(page, tmp_path, "form")
     modal.locator("input[type=date]").first.fill("2027-02-15")
     text_inputs = modal.locator("input[type=text], textarea")
@@ -271,8 +272,19 @@ def test_pm_answers_with_button_and_modal_and_the_rep_sees_it(page, site, tmp_pa
         "About two sprints of Reporting work; carbon data from the billing feed."
     )
     snap(page, tmp_path, "form-filled", docs="form")
-    modal.get_by_role("button", name=re.compile("submit|answer|send|save", re.I)).click()
-    expect(modal).to_have_count(0)
+    # the details for services and marketing are one step away, in a pushed view
+    modal.get_by_role("button", name="Add details for services and marketing").click()
+    details = page.get_by_role("dialog", name="Details")
+    expect(details).to_be_visible()
+    snap(page, tmp_path, "details")
+    details.locator("textarea").first.fill("Needs the billing feed's carbon export enabled.")
+    details.get_by_role("button", name="Save details").click()
+    answer = page.get_by_role("dialog", name="Answer the rep")
+    expect(answer).to_contain_text("Details added: for services.")
+    expect(answer.locator("input[type=date]").first).to_have_value("2027-02-15")  # kept
+    snap(page, tmp_path, "details-added")
+    answer.get_by_role("button", name=re.compile("send answer", re.I)).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     expect(escalation).to_contain_text(re.compile("answered", re.I))
     escalation.hover()

@@ -9,7 +9,7 @@ import pytest
 
 from store.db import session_scope
 from store.models import Question
-from tests.helpers import REP, SALES, block_text, count, posts, questions
+from tests.helpers import REP, REP2, SALES, block_text, count, posts, questions
 
 
 def ack_body(response) -> dict:
@@ -291,3 +291,15 @@ def test_why_this_date_shows_the_reasoning_to_whoever_clicks(bot, slack):
     assert told["user"] == REP
     assert "80% likely by" in said and "based on 25 finished tasks of team Identity" in said
     assert "Team's target release:* Mar 1, 2027" in said
+
+
+def test_a_deal_value_keeps_its_currency_everywhere_it_is_shown(bot, slack):
+    body = ack_body(slack.send_command(REP, SALES, "yubikey support for Acme by March 15, €80k"))
+    assert "deal €80k" in block_text(body["blocks"]) and "$80k" not in block_text(body["blocks"])
+    slack.send_command(REP2, SALES, "yubikey support for Globex by March 20, $150k")
+    bot.deliver()
+    [question, _] = questions(bot.ctx)
+    assert (question.deal_value, question.deal_currency) == (80_000, "EUR")
+    [root] = [m for m in slack.messages("C0PMIDENT1") if not m.get("thread_ts")]
+    post = block_text(root["blocks"])
+    assert "deal €80k" in post and "€80k + $150k in deals" in post  # never added across

@@ -10,6 +10,8 @@ const ui = {
   version: null,
   poller: null,
   modalKey: "",
+  modalShownId: "",
+  modalDrafts: {},
   seen: {},
 };
 
@@ -309,6 +311,9 @@ function renderModal() {
   const key = v ? JSON.stringify([v.id, v.blocks, v.errors, v.title]) : "";
   if (key === ui.modalKey) return;
   ui.modalKey = key;
+  // like Slack, keep what was typed in a view that is covered (a pushed view) or updated
+  if (ui.modalShownId) ui.modalDrafts[ui.modalShownId] = modalValues();
+  ui.modalShownId = v ? v.id : "";
   root.replaceChildren();
   if (!v) return;
   const errors = v.errors || {};
@@ -325,6 +330,11 @@ function renderModal() {
       el("button", { type: "button", class: "bk", onclick: () => closeModal(v.id) }, plain(v.close) || "Cancel"),
       v.submit ? el("button", { type: "button", class: "bk primary", onclick: () => submitModal(v) }, plain(v.submit)) : null));
   root.append(el("div", { class: "overlay" }, modal));
+  const draft = ui.modalDrafts[v.id] || {};
+  for (const input of root.querySelectorAll("[data-action-id]")) {
+    const kept = (draft[input.dataset.blockId] || {})[input.dataset.actionId];
+    if (kept !== undefined && !input.multiple) input.value = kept;
+  }
 }
 
 function modalValues() {
@@ -379,7 +389,12 @@ async function post(path, body, okText) {
 
 async function act(action, ctx, confirm) {
   if (confirm && !window.confirm(`${plain(confirm.title)}\n\n${plain(confirm.text)}`)) return;
-  if (ctx.view) return; // actions inside modals are not sent: the bot does not listen for them
+  if (ctx.view) {
+    // a button inside a modal (the answer form's "Add details"): sent with what the form holds
+    await post("ui/view-action", { as: ui.me, view_id: ctx.view, action_id: action.action_id, values: modalValues() });
+    refreshNow();
+    return;
+  }
   await post("ui/action", { as: ui.me, channel: ctx.channel, ts: ctx.ts, ...action });
   refreshNow();
 }
