@@ -42,6 +42,7 @@ SANDBOX_START = dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
 # read at import: the autouse clean_environment fixture removes CANWE_* variables
 DOCS_SCREENSHOTS = os.environ.get("CANWE_DOCS_SCREENSHOTS")
 SERVICES_PERSON = "U0SERVICE1"
+EMOJI_CODE = re.compile(r":[a-z][a-z0-9_+-]*:")  # e.g. :outbox_tray:, as Slack would not show it
 MARKETING_PERSON = "U0MARKET01"
 
 
@@ -138,6 +139,8 @@ def last_message(page, pane: str = "#messages"):
 def snap(page, tmp_path: Path, name: str, *, docs: str | None = None) -> None:
     """A screenshot of this step, numbered in the order taken; ``docs`` names the README's
     copy, written to ``$CANWE_DOCS_SCREENSHOTS/sandbox-DOCS.png`` when that is set."""
+    shown_as_code = EMOJI_CODE.findall(page.inner_text("body"))
+    assert not shown_as_code, f"{name}: emoji codes the page shows as text: {shown_as_code}"
     step = len(list(tmp_path.glob("[0-9][0-9]-*.png"))) + 1
     page.mouse.move(0, 0)  # no hover highlight on whatever the last click left the mouse
     page.screenshot(path=str(tmp_path / f"{step:02d}-{name}.png"))

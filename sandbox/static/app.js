@@ -49,7 +49,7 @@ const EMOJI = {
   package: "📦", newspaper: "📰", incoming_envelope: "📨", envelope_with_arrow: "📩", busy_speech_bubble: "💬", wrench: "🔧", hammer_and_wrench: "🛠️", shield: "🛡️", sparkles: "✨",
   arrow_right: "➡️", repeat: "🔁", stopwatch: "⏱️", clipboard: "📋", pencil: "📝",
   point_right: "👉", information_source: "ℹ️", arrows_counterclockwise: "🔄", scissors: "✂️",
-  thinking_face: "🤔",
+  thinking_face: "🤔", outbox_tray: "📤", thread: "🧵",
 };
 
 function escHtml(s) {
