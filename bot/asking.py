@@ -63,15 +63,20 @@ def ask(
     `thread_ts`; otherwise the caller shows `message` (in the ack, or on the terminal)."""
     now = ctx.now()
     today = ctx.today()
+    privately = (
+        dict(channel_id=channel_id, thread_ts=thread_ts, user_id=asker_id, key=request_key)
+        if reply_in_thread and thread_ts
+        else None
+    )
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
-        return _not_a_question(session, ctx, usage_message(), channel_id, thread_ts, asker_id)
+        return _not_a_question(session, ctx, usage_message(), privately)
     if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
         message = what_feature_message()
-        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+        return _not_a_question(session, ctx, message, privately)
     if parsed.truncated:  # what was cut off could change the answer: never guess at it
         message = too_long_message(len(clean_text(raw_text)))
-        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+        return _not_a_question(session, ctx, message, privately)
 
     earlier = q.question_by_key(session=session, request_key=request_key)
     if earlier is None and source == "command":
@@ -103,12 +108,12 @@ def ask(
     if not found.candidates and len(feature_words(parsed.feature)) == 1:
         # one word that nothing on the roadmap resembles is too little to put to a PM
         message = what_feature_message()
-        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+        return _not_a_question(session, ctx, message, privately)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
     several = several_features(parsed, item, session=session)
     if several:  # one confident answer would hide the others
         message = several_features_message(several)
-        return _not_a_question(session, ctx, message, channel_id, thread_ts, asker_id)
+        return _not_a_question(session, ctx, message, privately)
     if item is not None and parsed.customer and _mentions(item, parsed.customer):
         # "export to SAP": a name the item itself mentions is not who the deal is with
         names = parsed.customer.lower()
@@ -222,24 +227,12 @@ def _mentions(item: Item, name: str) -> bool:
 
 
 def _not_a_question(
-    session: Session,
-    ctx: Context,
-    message: Message,
-    channel_id: str,
-    thread_ts: str | None,
-    asker_id: str,
+    session: Session, ctx: Context, message: Message, privately: dict | None
 ) -> Asked:
-    """Nothing is stored: the caller shows `message` (a mention gets it privately in its
-    thread)."""
-    if thread_ts is not None:
-        reply_privately(
-            session=session,
-            ctx=ctx,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            user_id=asker_id,
-            message=message,
-        )
+    """Nothing is stored: the caller shows `message`; under a mention it goes, through the
+    outbox, to the asker alone (`privately`: where, to whom, and the request's key)."""
+    if privately is not None:
+        reply_privately(session=session, ctx=ctx, message=message, **privately)
     return Asked(message=message, question_id=None)
 
 
@@ -251,12 +244,13 @@ def reply_privately(
     thread_ts: str,
     user_id: str,
     message: Message,
+    key: str,
 ) -> None:
     """An ephemeral reply to a mention (usage, a subcommand's answer): only the asker sees it,
     in the thread of the mention."""
     enqueue(
         session=session,
-        dedupe_key=f"private:{channel_id}:{thread_ts}:{user_id}",
+        dedupe_key=f"private:{key}",  # one reply per request, however often Slack sends it
         method="chat.postEphemeral",
         payload={
             "channel": channel_id,

@@ -1225,10 +1225,13 @@ class _Query:
 _cache_lock = threading.Lock()
 _cache: OrderedDict[int, tuple[int, _Index]] = OrderedDict()  # per engine, most recent last
 _CACHED_ENGINES = 4
+_build_locks: dict[int, threading.Lock] = {}  # per engine: one rebuild at a time
 
 
 def _index_for(session: Session) -> _Index:
-    """The in-memory vocabulary, rebuilt when the store's match version changes."""
+    """The in-memory vocabulary, rebuilt when the store's match version changes. One thread
+    rebuilds it while the others wait for that one: under load, every request rebuilding
+    the same index at once took seconds each."""
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
     version = search.match_version(session=session)
@@ -1237,11 +1240,19 @@ def _index_for(session: Session) -> _Index:
         cached = _cache.get(key)
         if cached and version is not None and cached[0] == version:
             return cached[1]
-    index = _Index(search.load_documents(session=session), search.list_synonyms(session=session))
-    if version is not None:
-        with _cache_lock:
-            _cache[key] = (version, index)
-            _cache.move_to_end(key)
-            while len(_cache) > _CACHED_ENGINES:
-                _cache.popitem(last=False)
+        build_lock = _build_locks.setdefault(key, threading.Lock())
+    with build_lock:
+        with _cache_lock:  # built by another request while this one waited
+            cached = _cache.get(key)
+            if cached and version is not None and cached[0] == version:
+                return cached[1]
+        index = _Index(
+            search.load_documents(session=session), search.list_synonyms(session=session)
+        )
+        if version is not None:
+            with _cache_lock:
+                _cache[key] = (version, index)
+                _cache.move_to_end(key)
+                while len(_cache) > _CACHED_ENGINES:
+                    _cache.popitem(last=False)
     return index

@@ -64,6 +64,7 @@ def register(app: App, ctx: Context) -> None:
                     thread_ts=thread_ts,
                     user_id=user_id,
                     message=message,
+                    key=f"event:{event_id}",
                 )
         log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 

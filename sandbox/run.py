@@ -10,8 +10,7 @@
 
 The page and the stand-in are mounted under ``/sandbox`` on the bot's own port (``/``
 redirects there).  The bot's Web API client talks to the same stand-in over a second, loopback
-only port: Bolt runs listeners on the server's event loop (``process_before_response``), so a
-listener calling ``views.open`` on its own server would wait on itself.
+only port, so a listener's ``views.open`` never waits on the server that is running it.
 
 ``build_sandbox`` also puts buttons on the page (``add_controls``): skip the bot's clock ahead
 an hour or a day (the bot's ``ctx.clock`` becomes a ``SandboxClock``, which the page shows in

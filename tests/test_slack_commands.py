@@ -303,3 +303,15 @@ def test_a_deal_value_keeps_its_currency_everywhere_it_is_shown(bot, slack):
     [root] = [m for m in slack.messages("C0PMIDENT1") if not m.get("thread_ts")]
     post = block_text(root["blocks"])
     assert "deal €80k" in post and "€80k + $150k in deals" in post  # never added across
+
+
+def test_two_helps_in_one_thread_get_two_replies(bot, slack):
+    slack.send_mention(REP, SALES, "help")
+    [mention] = [m for m in slack.messages(SALES) if m.get("user") == REP]
+    thread_ts = mention["ts"]
+    slack.send_mention(REP, SALES, "help", thread_ts=thread_ts)
+    slack.send_mention(REP, SALES, "audiance", thread_ts=thread_ts)
+    bot.deliver()
+    replies = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert [r["thread_ts"] for r in replies] == [thread_ts] * 3  # all in the one thread
+    assert "Did you mean" in block_text(replies[-1]["blocks"])
