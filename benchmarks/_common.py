@@ -18,6 +18,21 @@ import httpx
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
+# The servers every HTTP benchmark runs side by side ("{port}" is filled in before start):
+# canwe itself, and Bolt that only acks, the limit of this stack.
+CANWE_SERVER = [sys.executable, "-m", "bot.cli", "serve", "--port", "{port}"]
+BARE_BOLT_SERVER = [
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "--app-dir",
+    str(ROOT / "benchmarks"),
+    "_bare_app:app",
+    "--port",
+    "{port}",
+    "--log-level",
+    "warning",
+]
 sys.path.insert(0, str(ROOT))
 
 from store.db import make_engine  # noqa: E402

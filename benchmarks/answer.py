@@ -8,13 +8,20 @@ against a bare Bolt app that only acks, for the ratio.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from _common import ROOT, free_port, percentile, round_trips, start_server, synthetic_store
+from _common import (
+    BARE_BOLT_SERVER,
+    CANWE_SERVER,
+    free_port,
+    percentile,
+    round_trips,
+    start_server,
+    synthetic_store,
+)
 
 from bot.asking import ask
 from bot.context import build_context
@@ -80,22 +87,8 @@ def main() -> None:
     }
     results = {}
     for name, args in (
-        ("canwe", [sys.executable, "-m", "bot.cli", "serve", "--port", "{port}"]),
-        (
-            "bare Bolt, ack only",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(ROOT / "benchmarks"),
-                "_bare_app:app",
-                "--port",
-                "{port}",
-                "--log-level",
-                "warning",
-            ],
-        ),
+        ("canwe", CANWE_SERVER),
+        ("bare Bolt, ack only", BARE_BOLT_SERVER),
     ):
         port = free_port()
         process = start_server(

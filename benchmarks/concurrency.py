@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import datetime as dt
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -26,7 +25,15 @@ import uuid
 from pathlib import Path
 
 import httpx
-from _common import ROOT, fill_store, free_port, percentile, signed_command, start_server
+from _common import (
+    BARE_BOLT_SERVER,
+    CANWE_SERVER,
+    fill_store,
+    free_port,
+    percentile,
+    signed_command,
+    start_server,
+)
 from sqlalchemy import create_engine, text
 
 SECRET = "bench-secret"
@@ -168,21 +175,7 @@ def run(url: str, options) -> None:
         "CANWE_TRIAGE_CHANNEL": "C0TRIAGE01",
         "BENCH_LOG": str(workdir / "server.log"),
     }
-    servers = {
-        "canwe serve": [sys.executable, "-m", "bot.cli", "serve", "--port", "{port}"],
-        "bare Bolt, ack only": [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(ROOT / "benchmarks"),
-            "_bare_app:app",
-            "--port",
-            "{port}",
-            "--log-level",
-            "warning",
-        ],
-    }
+    servers = {"canwe serve": CANWE_SERVER, "bare Bolt, ack only": BARE_BOLT_SERVER}
     for label, args in servers.items():
         port = free_port()
         process = start_server(
