@@ -141,18 +141,14 @@ def handle_thread_reply(
                 "`not by then: Mar 1 is the earliest`, or use the buttons."
             )
         if problems:
-            enqueue(
-                session=session,
-                dedupe_key=f"answer-refused:{event_key}",
-                method="chat.postMessage",
-                now=ctx.now(),
-                payload={
-                    "channel": channel_id,
-                    "thread_ts": thread_ts,
-                    "text": f"<@{user_id}> Not recorded: {' '.join(problems.values())}",
-                },
+            _say_in_thread(
+                session,
+                ctx,
+                channel_id,
+                thread_ts,
+                key=f"answer-refused:{event_key}",
+                text=f"<@{user_id}> Not recorded: {' '.join(problems.values())}",
             )
-            ctx.wake_delivery()
             return "answer refused"
         record_answer(
             session=session,
@@ -174,18 +170,39 @@ def handle_thread_reply(
     )
     if may_answer(ctx, escalation, user_id):
         # the owner said something that is not an answer: say how to answer, once a thread
-        enqueue(
-            session=session,
-            dedupe_key=f"answer-hint:{escalation.id}",
-            method="chat.postEphemeral",
-            now=ctx.now(),
-            payload={
-                "channel": channel_id,
-                "thread_ts": thread_ts,
-                "user": user_id,
-                "text": "Sent to the waiting reps as a comment. To answer, start with a "
-                f"verdict: {ANSWER_EXAMPLES}, or use the buttons.",
-            },
+        _say_in_thread(
+            session,
+            ctx,
+            channel_id,
+            thread_ts,
+            key=f"answer-hint:{escalation.id}",
+            text="Sent to the waiting reps as a comment. To answer, start with a "
+            f"verdict: {ANSWER_EXAMPLES}, or use the buttons.",
+            only_to=user_id,
         )
-        ctx.wake_delivery()
     return "comment"
+
+
+def _say_in_thread(
+    session: Session,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    *,
+    key: str,
+    text: str,
+    only_to: str | None = None,
+) -> None:
+    """A line from the bot in the escalation thread, once per `key`; `only_to` makes it
+    visible to that person alone."""
+    payload = {"channel": channel_id, "thread_ts": thread_ts, "text": text}
+    if only_to is not None:
+        payload["user"] = only_to
+    enqueue(
+        session=session,
+        dedupe_key=key,
+        method="chat.postEphemeral" if only_to is not None else "chat.postMessage",
+        now=ctx.now(),
+        payload=payload,
+    )
+    ctx.wake_delivery()
