@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from bot.context import Context
 from bot.settings import Settings
-from bot.slack_client import for_requests
+from bot.slack.client import for_requests
 from handlers import register_listeners
 from handlers.payloads import MalformedRequest, to_bolt_request
 from store.db import ping, request_threads
@@ -171,7 +171,7 @@ def configure_logging() -> None:
 def warm_up(ctx: Context) -> None:
     """Build the matcher's in-memory index before the first request: requests now run side
     by side, and a cold index would be built by each of the first ones at once."""
-    from bot.matching import match
+    from bot.roadmap.matching import match
     from store.db import session_scope
 
     try:

@@ -23,8 +23,8 @@ from _common import (
     synthetic_store,
 )
 
-from bot.asking import ask
 from bot.context import build_context
+from bot.questions.asking import ask
 from bot.settings import Settings
 from store.db import session_scope
 

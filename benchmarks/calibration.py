@@ -7,7 +7,7 @@ exits 0. See that folder's README for the format.
 
 For each finished task, in order of its start date, the script forecasts its actual
 effort at several levels with the product's own calibration code
-(`bot.forecast.calibrate` and `bot.forecast.effort_quantiles`), using only tasks that
+(`bot.core.forecast.calibrate` and `bot.core.forecast.effort_quantiles`), using only tasks that
 were completed before the task started: the history of its team (by default its
 project; --team developer uses the developer it was assigned to, --team both the
 project's work by that developer, then the project's), or of the whole company while the
@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.forecast import (  # noqa: E402
+from bot.core.forecast import (  # noqa: E402
     MIN_HISTORY,
     PRIOR_MEDIAN,
     PRIOR_SIGMA,
@@ -208,7 +208,7 @@ def report(result: WalkResult) -> bool:
     ties = float(np.mean(np.abs(ratios - 1) < EPS))
     print(f"tasks whose actual equals the estimate exactly: {pct(ties)}")
 
-    print("\nwalk-forward forecast (bot.forecast), per level")
+    print("\nwalk-forward forecast (bot.core.forecast), per level")
     print(
         f"{'level':>6} {'coverage':>9} {'target':>13} {'ties half':>10} "
         f"{'median buffer':>14} {'median extra h':>15}"

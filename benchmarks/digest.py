@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.context import build_context  # noqa: E402
-from bot.digest import build_digests, queue_digests, run_digests  # noqa: E402
-from bot.importer import apply_roadmap, load_file  # noqa: E402
+from bot.digest.daily import build_digests, queue_digests, run_digests  # noqa: E402
+from bot.roadmap.importer import apply_roadmap, load_file  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from store.db import session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402

@@ -59,8 +59,8 @@ sys.path.insert(0, str(ROOT))
 from rank_bm25 import BM25Okapi  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from bot import matching  # noqa: E402
-from bot.importer import kep_status  # noqa: E402
+from bot.roadmap import matching  # noqa: E402
+from bot.roadmap.importer import kep_status  # noqa: E402
 from store import search  # noqa: E402
 from store.db import make_engine, make_session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -220,10 +220,10 @@ PM_SYNONYMS = True
 
 
 def as_bot_sends(text: str) -> str:
-    """What the bot hands to match(): with --via-parsing, bot.parsing's `feature`."""
+    """What the bot hands to match(): with --via-parsing, bot.core.parsing's `feature`."""
     if not VIA_PARSING:
         return text
-    from bot.parsing import parse_question
+    from bot.core.parsing import parse_question
 
     return parse_question(text, dt.date(2026, 11, 27)).feature
 
@@ -350,7 +350,7 @@ def print_table(title: str, ours: dict, base: dict, n_on: int, n_off: int) -> No
         print(f"  {name:<18} {fmt.format(a)} {fmt.format(b)}{mark}")
 
 
-# the sign each confidence feature's weight must have (see bot.matching._features)
+# the sign each confidence feature's weight must have (see bot.roadmap.matching._features)
 SIGNS = (1, 1, 1, 1, -1, -1)
 
 
@@ -442,7 +442,7 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="refit the confidence calibration")
     parser.add_argument("--misses", action="store_true", help="list wrong answers")
     parser.add_argument(
-        "--via-parsing", action="store_true", help="match bot.parsing's feature text"
+        "--via-parsing", action="store_true", help="match bot.core.parsing's feature text"
     )
     parser.add_argument(
         "--no-pm-synonyms",

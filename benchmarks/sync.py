@@ -20,8 +20,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.roadmap.sync.runner import run_sync  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.sync.runner import run_sync  # noqa: E402
 from store.db import make_engine, make_session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from _common import ROOT  # noqa: F401  (puts the project on sys.path)
 from sqlalchemy import create_engine, insert, text
 
-from bot.chasing import chase
 from bot.context import build_context
+from bot.escalations.chasing import chase
 from bot.settings import Settings
 from store.migrate import upgrade
 from store.models import Escalation, Question

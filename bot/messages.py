@@ -30,11 +30,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.facts import AnswerFacts, ItemFacts, PMAnswerFacts
-from bot.parsing import MAX_QUESTION_CHARS
-from bot.slack_text import escape  # noqa: F401  (the one escaping helper, used via here too)
-from bot.truth import DEAL, ITEM
-from bot.verdicts import PM_VERDICTS, VERDICT_LABELS, Verdict, format_date
+from bot.core.parsing import MAX_QUESTION_CHARS
+from bot.core.text import escape  # noqa: F401  (the one escaping helper, used via here too)
+from bot.core.truth import DEAL, ITEM
+from bot.core.verdicts import PM_VERDICTS, VERDICT_LABELS, Verdict, format_date
+from bot.roadmap.facts import AnswerFacts, ItemFacts, PMAnswerFacts
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -254,7 +254,7 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
     verdict = facts.verdict
     item = facts.item
     title = f"*{escape(item.title)}*" if item else "this"
-    safe = facts.date  # from the one date rule (bot.truth): never a second reading
+    safe = facts.date  # from the one date rule (bot.core.truth): never a second reading
     if audience == "marketing":
         if item is None:
             return "This is not on the roadmap: say nothing about it."
@@ -866,6 +866,6 @@ def plain_text(message: Message) -> str:
             lines.append(data["text"]["text"].upper())
         elif data["type"] == "divider":
             lines.append("-" * 40)
-    from bot.terminal import readable
+    from bot.core.terminal import readable
 
     return readable("\n".join(lines))

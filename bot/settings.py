@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.roadmap_schema import Status
+from bot.roadmap.schema import Status
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

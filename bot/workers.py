@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 
-from bot.chasing import ChaseReport, chase
 from bot.context import Context
-from bot.delivery import Delivery, DeliveryReport
-from bot.digest import DigestReport, due_digests
-from bot.promises import check_after_sync
-from bot.sync.runner import configured_sources, sync_configured
+from bot.digest.daily import DigestReport, due_digests
+from bot.escalations.chasing import ChaseReport, chase
+from bot.promises.tracking import check_after_sync
+from bot.roadmap.sync.runner import configured_sources, sync_configured
+from bot.slack.delivery import Delivery, DeliveryReport
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.answering import answer_form
-from bot.asking import why_this_date
-from bot.choice_messages import ChoiceAction
 from bot.context import Context
-from bot.exceptions import ask_for_exception
+from bot.escalations.answering import answer_form
+from bot.escalations.exceptions import ask_for_exception
 from bot.messages import ActionId, details_modal
-from bot.picking import Picked, pick_item, pick_none
-from bot.promises import mark_promised
+from bot.promises.tracking import mark_promised
+from bot.questions.asking import why_this_date
+from bot.questions.choice_messages import ChoiceAction
+from bot.questions.picking import Picked, pick_item, pick_none
 from handlers.payloads import ButtonClick, DetailsClick
 from store.db import session_scope
 

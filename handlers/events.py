@@ -7,11 +7,11 @@ import re
 
 from slack_bolt import App
 
-from bot.asking import ask, reply_privately
 from bot.context import Context
-from bot.requests import FeatureQuestion, read_request
-from bot.subcommands import request_reply
-from bot.threads import escalation_thread, reply_in_thread
+from bot.core.requests import FeatureQuestion, read_request
+from bot.escalations.threads import escalation_thread, reply_in_thread
+from bot.questions.asking import ask, reply_privately
+from bot.questions.subcommands import request_reply
 from handlers.payloads import EventCallback, Mention, ThreadMessage
 from store.db import session_scope
 from store.events import first_time

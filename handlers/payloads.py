@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_bolt import BoltRequest
 from slack_bolt.request.internals import parse_body
 
-from bot.verdicts import Verdict
+from bot.core.verdicts import Verdict
 
 SlackId = Annotated[str, Field(min_length=1, max_length=64)]
 Ts = Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,9})?$")]
 RowId = Annotated[str, Field(pattern=r"^\d{1,18}$")]  # fits a 64-bit id column
-Text = str  # the bot shortens long text itself (bot/asking.py)
+Text = str  # the bot shortens long text itself (bot/questions/asking.py)
 
 
 class MalformedRequest(ValueError):

@@ -9,10 +9,16 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.answering import AnswerInput, NotAllowed, answer_form, check_input, record_answer
 from bot.context import Context
+from bot.core.verdicts import Verdict
+from bot.escalations.answering import (
+    AnswerInput,
+    NotAllowed,
+    answer_form,
+    check_input,
+    record_answer,
+)
 from bot.messages import AnswerField, ModalId
-from bot.verdicts import Verdict
 from handlers.payloads import (
     AnswerSubmission,
     DetailsSubmission,

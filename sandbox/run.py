@@ -158,7 +158,7 @@ class SandboxClock:
 def add_controls(standin: SlackStandIn, ctx: Context) -> None:
     """Page buttons that skip the bot's clock ahead and run the scheduled work at once, so
     reminders and late notices can be seen without waiting.  Sets ``ctx.clock``."""
-    from bot.chasing import chase
+    from bot.escalations.chasing import chase
 
     clock = SandboxClock(ctx.clock)
     ctx.clock = clock
@@ -181,7 +181,7 @@ def add_controls(standin: SlackStandIn, ctx: Context) -> None:
     standin.add_control("skip-day", "+1 day", skip(dt.timedelta(days=1)))
 
     try:
-        from bot.digest import run_digests
+        from bot.digest.daily import run_digests
     except ImportError:  # the digest is a later piece of the bot
         return
 

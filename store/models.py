@@ -152,7 +152,7 @@ class Escalation(Base):
     __tablename__ = "escalations"
     __table_args__ = (
         # one open thread per question asked: a second process asking the same new question
-        # at the same moment fails this insert and joins the thread (see bot.escalation)
+        # at the same moment fails this insert and joins the thread (see bot.escalations.posting)
         Index(
             "uq_escalations_open_key",
             "open_key",

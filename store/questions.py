@@ -81,7 +81,7 @@ def answer_by_source(*, session: Session, source_key: str) -> Answer | None:
 
 
 def open_escalation_by_key(*, session: Session, open_key: str) -> Escalation | None:
-    """The open escalation about `open_key` (see bot.escalation.open_key), if any."""
+    """The open escalation about `open_key` (see bot.escalations.posting.open_key), if any."""
     return session.scalar(
         select(Escalation)
         .where(Escalation.open_key == open_key, Escalation.status == "open")

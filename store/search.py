@@ -76,7 +76,7 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             Item.key,
             Item.title,
             Item.aliases,
-            # an import cuts descriptions to this (bot/roadmap_schema.py); older rows may be
+            # an import cuts descriptions to this (bot/roadmap/schema.py); older rows may be
             # longer, and matching reads every document for every answer
             func.substr(Item.description, 1, INDEXED_DESCRIPTION_CHARS),
             Area.name,

@@ -191,7 +191,7 @@ def ctx(settings, clock) -> Iterator[Context]:
 
 
 def load_roadmap(ctx: Context, path: Path = EXAMPLE_ROADMAP):
-    from bot.importer import apply_roadmap, load_file
+    from bot.roadmap.importer import apply_roadmap, load_file
 
     with session_scope(ctx.sessions) as session:
         return apply_roadmap(load_file(path, ctx.today()), session=session, now=ctx.now())
@@ -223,7 +223,7 @@ def slack():
 class ServedBot:
     ctx: Context
     url: str
-    delivery: object  # bot.delivery.Delivery, driven by the test instead of a thread
+    delivery: object  # bot.slack.delivery.Delivery, driven by the test instead of a thread
 
     def deliver(self):
         """Send everything the outbox holds that is due now."""
@@ -251,8 +251,8 @@ def serve_in_thread(web) -> tuple[object, str]:
 def bot(roadmap, slack) -> Iterator[ServedBot]:
     """The real app over real HTTP, its Web API calls going to the stand-in."""
     from app import build_app, build_web
-    from bot.delivery import Delivery
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from bot.slack.delivery import Delivery
 
     ctx = roadmap
     ctx.settings = ctx.settings.model_copy(update={"slack_api_url": slack.api_url})

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
+from bot.core.verdicts import SafeDate, Verdict
 from bot.messages import answer_message, relay_message
-from bot.verdicts import SafeDate, Verdict
+from bot.roadmap.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
 from tests.conftest import ADMIN
 from tests.helpers import MARKETING, REP, SALES, SERVICES, block_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.deadlines import answer_due, next_check, reminder_times
-from bot.workdays import add_working_days, working_days_between
+from bot.core.deadlines import answer_due, next_check, reminder_times
+from bot.core.workdays import add_working_days, working_days_between
 
 NY = ZoneInfo("America/New_York")
 

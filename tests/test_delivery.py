@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from bot.asking import ask
-from bot.delivery import Delivery
-from bot.slack_client import make_client
+from bot.questions.asking import ask
+from bot.slack.client import make_client
+from bot.slack.delivery import Delivery
 from store.db import session_scope
 from tests.conftest import load_roadmap, make_context, make_settings
 from tests.helpers import REP, SALES, posts, unsent

@@ -164,8 +164,8 @@ def test_in_a_channel_only_the_asker_may_pick(bot, slack):
 
 def test_a_choice_left_unpicked_goes_to_the_pm_after_a_while(bot, slack, clock):
     """An accepted question is never dropped: an unpicked choice is escalated by the chaser."""
-    from bot.chasing import chase
-    from bot.picking import UNPICKED_WAIT
+    from bot.escalations.chasing import chase
+    from bot.questions.picking import UNPICKED_WAIT
 
     body = slack.send_command(REP, SALES, UNSURE).json()
     assert choice_buttons(body["blocks"])

@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.asking import ask
-from bot.delivery import Delivery
-from bot.digest import build_digests, due_digests, queue_digests, run_digests
-from bot.slack_client import make_client
+from bot.digest.daily import build_digests, due_digests, queue_digests, run_digests
+from bot.questions.asking import ask
+from bot.slack.client import make_client
+from bot.slack.delivery import Delivery
 from store.db import session_scope
 from store.models import DigestClaim, OutboxMessage
 from tests.conftest import load_roadmap, make_context, make_settings, run_cli

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.importer import apply_roadmap
-from bot.roadmap_schema import RoadmapIn
+from bot.roadmap.importer import apply_roadmap
+from bot.roadmap.schema import RoadmapIn
 from store.db import session_scope
 from store.models import Escalation, OutboxMessage, Question
 from tests.helpers import (
@@ -238,7 +238,7 @@ def test_a_roadmap_change_invalidates_an_answer(bot, slack, clock):
 
 
 def test_reminders_then_late_notice_to_backup_and_reps(bot, slack, clock):
-    from bot.chasing import chase
+    from bot.escalations.chasing import chase
 
     slack.send_command(REP, SALES, EXPLORING)
     bot.deliver()
@@ -299,8 +299,8 @@ def test_slack_down_for_a_while_then_everything_is_delivered_once(bot, slack, cl
 
 
 def test_a_crash_between_the_state_change_and_delivery_loses_nothing(bot, slack, clock):
-    from bot.delivery import Delivery
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from bot.slack.delivery import Delivery
     from tests.conftest import make_context
 
     slack.send_command(
@@ -392,7 +392,7 @@ def test_a_pm_mentioning_the_bot_in_the_thread_answers_once(bot, slack):
 def test_a_reply_before_the_thread_is_recorded_waits_for_it(bot, slack):
     """Slack shows the escalation before delivery has stored its ts: a PM that fast is not
     dropped; the reply waits (briefly) for the thread to be known, then answers."""
-    from bot.threads import reply_in_thread
+    from bot.escalations.threads import reply_in_thread
 
     slack.send_command(REP, SALES, EXPLORING)  # escalation queued, its post not yet recorded
     [escalation] = escalations(bot.ctx)
@@ -418,7 +418,7 @@ def test_a_reply_before_the_thread_is_recorded_waits_for_it(bot, slack):
 
 
 def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
-    from bot.threads import THREAD_WAIT_SECONDS, reply_in_thread
+    from bot.escalations.threads import THREAD_WAIT_SECONDS, reply_in_thread
 
     def reply(event_key, sleep):
         return reply_in_thread(
@@ -453,7 +453,7 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
     ],
 )
 def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
-    from bot.escalation import parse_verdict_reply
+    from bot.escalations.posting import parse_verdict_reply
 
     parsed = parse_verdict_reply(reply, dt.date(2026, 11, 27))
     assert parsed is not None and parsed[:2] == (verdict, date)
@@ -461,7 +461,7 @@ def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
 
 @pytest.mark.parametrize("reply", ["I'll check with the team", "maybe in Q2?", "nobody knows"])
 def test_what_is_not_an_answer_is_not_read_as_one(reply):
-    from bot.escalation import parse_verdict_reply
+    from bot.escalations.posting import parse_verdict_reply
 
     assert parse_verdict_reply(reply, dt.date(2026, 11, 27)) is None
 

@@ -71,8 +71,8 @@ def faulty(pg_url, slack, clock) -> Iterator[FaultyBot]:
     uses (request timeouts on)."""
     from app import build_app, build_web
     from bot.context import Context
-    from bot.delivery import Delivery
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from bot.slack.delivery import Delivery
     from store.db import make_engine, make_session_factory
 
     proxy = TcpProxy(*_host_port(pg_url)).start()
@@ -452,8 +452,8 @@ def test_the_sandbox_refuses_another_store_and_touches_nothing(pg_url, tmp_path,
 
 
 def test_a_dead_process_s_claims_are_taken_over_in_seconds_and_sent_once(faulty, slack, clock):
-    from bot.delivery import LEASE, Delivery
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from bot.slack.delivery import LEASE, Delivery
     from tests.helpers import IDENTITY_CHANNEL, posts, unsent
 
     slack.send_command(REP, SALES, EXPLORING)
@@ -470,8 +470,8 @@ def test_a_dead_process_s_claims_are_taken_over_in_seconds_and_sent_once(faulty,
 
 
 def test_two_processes_send_each_message_once(faulty, slack, clock):
-    from bot.delivery import Delivery
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
+    from bot.slack.delivery import Delivery
     from tests.helpers import posts, unsent
 
     for n in range(6):
@@ -562,7 +562,7 @@ def test_values_that_do_not_fit_the_store_are_one_line_each(pg_url, tmp_path):
 def test_a_huge_description_is_cut_before_it_is_indexed(faulty, slack, tmp_path):
     from sqlalchemy import func, select
 
-    from bot.roadmap_schema import MAX_DESCRIPTION_CHARS
+    from bot.roadmap.schema import MAX_DESCRIPTION_CHARS
     from store.db import session_scope
     from store.models import Item
 

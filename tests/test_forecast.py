@@ -1,4 +1,4 @@
-"""Safe promise dates from a team's history (bot.forecast)."""
+"""Safe promise dates from a team's history (bot.core.forecast)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from bot.forecast import (
+from bot.core.forecast import (
     MIN_HISTORY,
     Estimate,
     calibrate,
@@ -15,7 +15,7 @@ from bot.forecast import (
     effort_quantiles,
     forecast,
 )
-from bot.workdays import add_working_days
+from bot.core.workdays import add_working_days
 
 MONDAY = dt.date(2027, 3, 1)
 FRIDAY = dt.date(2027, 3, 5)

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from sqlalchemy import update
 
-from bot.forecast import clear_cache, forecast
+from bot.core.forecast import clear_cache, forecast
 from store.db import make_engine, make_session_factory, session_scope
 from store.history import history_version, team_ratios
 from store.migrate import upgrade

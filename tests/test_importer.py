@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.importer import RoadmapFileError, kep_status, load_file
+from bot.roadmap.importer import RoadmapFileError, kep_status, load_file
 from store.db import session_scope
 from store.models import Area, Channel, FinishedWork, Item
 from tests.conftest import EXAMPLE_ROADMAP, load_roadmap, run_cli
@@ -111,7 +111,7 @@ def test_the_real_kep_roadmap_imports(ctx):
     roadmap = load_file(KEP_CSV, TODAY)
     assert len(roadmap.items) == 651
     with session_scope(ctx.sessions) as session:
-        from bot.importer import apply_roadmap
+        from bot.roadmap.importer import apply_roadmap
 
         report = apply_roadmap(roadmap, session=session, now=ctx.now())
     assert report.created["items"] == 651 and report.created["areas"] >= 20
@@ -190,8 +190,8 @@ def test_an_item_may_use_an_area_already_in_the_store(ctx, tmp_path):
 
 
 def test_a_tracker_sync_still_makes_its_areas(ctx):
-    from bot.importer import apply_roadmap
-    from bot.roadmap_schema import RoadmapIn
+    from bot.roadmap.importer import apply_roadmap
+    from bot.roadmap.schema import RoadmapIn
 
     synced = RoadmapIn.model_validate(
         {"items": [{"key": "ENG-1", "title": "Audit log", "area": "ENG", "status": "planned"}]}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.matching import add_phrasing, match
+from bot.roadmap.matching import add_phrasing, match
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Area, Item
 from store.search import list_synonyms, remove_synonym, set_synonym

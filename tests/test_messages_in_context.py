@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.chasing import chase
-from bot.digest import run_digests
+from bot.digest.daily import run_digests
+from bot.escalations.chasing import chase
 from tests.helpers import (
     IDENTITY_CHANNEL,
     REP,

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.asking import ask as ask_in_process
-from bot.digest import run_digests
+from bot.digest.daily import run_digests
+from bot.questions.asking import ask as ask_in_process
 from store.db import session_scope
 from store.models import Answer, Escalation, OutboxMessage, Promise, Question
 from tests.conftest import ADMIN, load_roadmap, make_context, make_settings

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.parsing import clean_text, has_words, parse_question
+from bot.core.parsing import clean_text, has_words, parse_question
 
 TODAY = dt.date(2026, 11, 27)  # a Friday
 

@@ -10,9 +10,9 @@ from decimal import Decimal
 import yaml
 from sqlalchemy import select
 
-from bot.importer import apply_roadmap
-from bot.promises import check_after_sync, check_promises
-from bot.roadmap_schema import RoadmapIn
+from bot.promises.tracking import check_after_sync, check_promises
+from bot.roadmap.importer import apply_roadmap
+from bot.roadmap.schema import RoadmapIn
 from store.db import session_scope
 from store.models import OutboxMessage, Promise
 from tests.conftest import ADMIN, EXAMPLE_ROADMAP, make_settings, run_cli
@@ -376,7 +376,7 @@ def test_canwe_import_queues_the_alerts_in_its_transaction(bot, slack, tmp_path)
 
 def test_a_sync_that_moves_the_target_alerts_through_check_promises(bot, slack, clock):
     """After run_sync: check_after_sync(ctx, report) checks report.revised_item_ids."""
-    from bot.sync.runner import run_sync
+    from bot.roadmap.sync.runner import run_sync
     from tests.sync_fakes import FakeTracker
     from tests.test_sync_runner import Jira
 
@@ -437,8 +437,8 @@ def test_canwe_sync_checks_promises_on_what_it_moved(bot, slack, monkeypatch):
 
 
 def test_every_promise_message_keeps_marketing_to_what_is_public():
-    from bot.facts import ItemFacts
-    from bot.promise_messages import (
+    from bot.core.verdicts import SafeDate
+    from bot.promises.messages import (
         Outlook,
         PromiseFacts,
         back_on_track,
@@ -446,7 +446,7 @@ def test_every_promise_message_keeps_marketing_to_what_is_public():
         promise_list,
         risk_alert,
     )
-    from bot.verdicts import SafeDate
+    from bot.roadmap.facts import ItemFacts
 
     today = dt.date(2026, 11, 27)
     safe = SafeDate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import (
+from bot.core.requests import (
     FeatureQuestion,
     LikelyTypo,
     Subcommand,

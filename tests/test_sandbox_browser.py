@@ -72,7 +72,7 @@ class Site:
 def site(sqlite_url) -> Iterator[Site]:
     """`canwe serve --sandbox`, in this process: the bot, the stand-in, the page, the workers."""
     from app import build_app, build_web
-    from bot.slack_client import make_client
+    from bot.slack.client import make_client
     from bot.workers import Workers
     from sandbox.run import build_sandbox, sandbox_settings, with_api_url
     from sandbox.serve import ThreadedServer

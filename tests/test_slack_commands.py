@@ -188,7 +188,7 @@ def test_a_database_failure_gets_a_clear_message_and_stores_nothing(bot, slack):
 
 
 def nothing_reached_a_pm(bot, slack):
-    from bot.digest import build_digests
+    from bot.digest.daily import build_digests
 
     assert count(bot.ctx, Question) == 0
     assert posts(slack) == []  # no triage or PM channel post, no DM

@@ -10,15 +10,15 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.roadmap_schema import Status
-from bot.sync.base import (
+from bot.roadmap.schema import Status
+from bot.roadmap.sync.base import (
     SourceAuthError,
     SourceResponseError,
     SourceUnavailable,
     SyncNotConfigured,
 )
-from bot.sync.http import RetryPolicy
-from bot.sync.jira import ANY_AREA, JiraConfig, JiraSource, map_status
+from bot.roadmap.sync.http import RetryPolicy
+from bot.roadmap.sync.jira import ANY_AREA, JiraConfig, JiraSource, map_status
 from tests.sync_fakes import FakeTracker, Script, fail, fixture, reply
 
 TOKEN = "ATATT3xFfGF0-very-secret-token"

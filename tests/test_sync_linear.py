@@ -10,10 +10,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.roadmap_schema import Status
-from bot.sync.base import SourceAuthError, SourceResponseError, SourceUnavailable
-from bot.sync.http import RetryPolicy
-from bot.sync.linear import LinearConfig, LinearSource, map_state
+from bot.roadmap.schema import Status
+from bot.roadmap.sync.base import SourceAuthError, SourceResponseError, SourceUnavailable
+from bot.roadmap.sync.http import RetryPolicy
+from bot.roadmap.sync.linear import LinearConfig, LinearSource, map_state
 from tests.sync_fakes import FakeTracker, Script, fail, fixture, reply
 
 KEY = "lin_api_0123456789abcdefSECRET"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from bot.roadmap.sync.runner import SyncNotConfigured, run_sync, sync_configured
 from bot.settings import Settings
-from bot.sync.runner import SyncNotConfigured, run_sync, sync_configured
 from store import sync_state
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import FinishedWork, Item, SyncRun

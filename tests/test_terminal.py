@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.core.terminal import readable
 from bot.messages import Message, plain_text, quote
-from bot.terminal import readable
 
 
 @pytest.mark.parametrize(

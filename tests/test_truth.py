@@ -1,4 +1,4 @@
-"""The one date rule (bot.truth), as a table: record, PM answers, the rep's question."""
+"""The one date rule (bot.core.truth), as a table: record, PM answers, the rep's question."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.truth import DEAL, ITEM, Asked, PMFact, Record, answer_question
-from bot.verdicts import SafeDate, Verdict
+from bot.core.truth import DEAL, ITEM, Asked, PMFact, Record, answer_question
+from bot.core.verdicts import SafeDate, Verdict
 
 MAR_1 = dt.date(2027, 3, 1)
 JAN_8 = dt.date(2027, 1, 8)

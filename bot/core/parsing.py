@@ -1,0 +1,407 @@
+"""Reading a rep's question: the needed-by date, the customer, the deal value, the feature.
+
+Pure functions, no store and no Slack, so every rule can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from bot.core.text import without_format_characters
+
+MAX_QUESTION_CHARS = 1000
+# a deal above this is a typo (the column holds up to $10^12): ignored, and the rep told
+MAX_DEAL_VALUE = Decimal("10_000_000_000")
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+# Slack's markup for mentions, channels, broadcasts and links: <@U123>, <#C1|name>, <!here>, <url|label>
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+_DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "iso"),
+    (
+        re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
+        "month_day",
+    ),
+    (
+        re.compile(
+            rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?(?:,?\s+(\d{{4}}))?\b",
+            re.I,
+        ),
+        "day_month",
+    ),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b"), "us_slash"),
+    (re.compile(r"\b(?:end\s+of\s+)?q([1-4])(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I), "quarter"),
+    (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.I), "month"),
+    (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
+    (re.compile(r"\bnext\s+month\b", re.I), "next_month"),
+    (re.compile(r"\bnext\s+quarter\b", re.I), "next_quarter"),
+    (re.compile(r"\bnext\s+week\b", re.I), "next_week"),
+    (re.compile(r"\bend\s+of\s+(?:the\s+)?month\b|\beom\b", re.I), "eom"),
+    (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
+    (re.compile(r"\b(yesterday|today)\b", re.I), "day_word"),
+    (re.compile(r"\b(\d{1,3})\s+(days?|weeks?|months?)\b", re.I), "relative"),
+    (
+        re.compile(
+            r"\b(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
+        ),
+        "weekday",
+    ),
+    (re.compile(r"\b(20\d\d)\b"), "year"),
+]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# "by <date>", "before <date>", "until <date>", "no later than <date>"
+_DATE_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than|in|within|for|due)\s+$", re.I)
+
+_MONEY = re.compile(
+    r"(?:(?P<cur1>[$€£])\s?(?P<num1>\d[\d,]*(?:\.\d+)?)\s*(?P<mul1>k|m|mm|million|thousand)?\b)"
+    r"|(?:\b(?P<num2>\d[\d,]*(?:\.\d+)?)\s*(?P<mul2>k|m|mm|million|thousand)?\s*(?P<cur2>usd|eur|gbp|dollars|euros)\b)",
+    re.I,
+)
+_MULTIPLIERS = {
+    "k": 1_000,
+    "thousand": 1_000,
+    "m": 1_000_000,
+    "mm": 1_000_000,
+    "million": 1_000_000,
+}
+_NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
+# Who the deal is with, most telling first: "for Acme" or "customer Acme"; then "for acme"
+# (any case) when it closes the question or comes just before the date or the money; last
+# "to Acme" / "at Acme", which also introduce vendors ("export to SAP").
+_CUSTOMER_PATTERNS = [
+    re.compile(r"\b(?:for|customer|client)\s+" + _NAME),
+    re.compile(
+        r"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+[a-z][\w&.\-']*)?)"
+        r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",
+        re.I,
+    ),
+    re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
+]
+_NOT_CUSTOMERS = {
+    "okta",
+    "saml",
+    "sso",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "the",
+    "a",
+    "an",
+    "our",
+    "us",
+    "them",
+    "kubernetes",
+    "k8s",
+    "eoy",
+    "eom",
+    "i",
+    "we",
+}
+_ASK_PHRASES = re.compile(
+    r"\b(?:can|could|do|does|will|would|is|are)\s+(?:we|you|it|they|canwe)\s+"
+    r"(?:promise|commit(?:\s+to)?|deliver|ship|support|offer|have|do|get|provide)?\b"
+    r"|\b(?:is\s+there|are\s+there|do\s+we\s+have|any\s+chance|when\s+will|when\s+can|"
+    r"please|pls|plz|thanks|thank\s+you|hey|hi|hello)\b"
+    r"|\b(?:the\s+)?(?:customer|client|prospect|deal|account)\b|\?",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    text: str  # cleaned, safe to show (Slack markup removed)
+    feature: str  # the text left for matching once the deal context is stripped
+    needed_by: dt.date | None
+    date_phrase: str | None  # what the rep wrote, e.g. "March 15"
+    date_unparsed: str | None  # something after "by" that looked like a date and was not one
+    customer: str | None
+    deal_value: Decimal | None
+    truncated: bool
+    deal_value_ignored: str | None = None  # what the rep wrote, when it was too large to be real
+    deal_currency: str | None = None  # "USD", "EUR", "GBP": as the rep wrote the value
+
+
+def clean_text(raw: str) -> str:
+    """Remove Slack markup a user typed (mentions, broadcasts, links) and control characters.
+
+    Links keep their visible label only, as plain text; mentions and broadcasts vanish,
+    so nothing the bot repeats can ping a channel or carry a live link.
+    """
+    text = without_format_characters(unicodedata.normalize("NFKC", raw or ""))
+    text = _CONTROL.sub(" ", text)
+
+    def _replace(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner.startswith(("@", "!", "#")):
+            label = inner.split("|", 1)[1] if "|" in inner and inner.startswith("#") else ""
+            return label
+        if "|" in inner:
+            return inner.split("|", 1)[1]
+        return ""  # a bare link: not repeated
+
+    # again until none is left: removing `<x>` from `<!chan<x>nel>` makes a new `<!channel>`
+    # (what is shown is escaped anyway: bot/core/text.py)
+    while (removed := _SLACK_TOKEN.sub(_replace, text)) != text:
+        text = removed
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def has_words(text: str) -> bool:
+    """True when the text holds at least one letter or digit (not only emoji or punctuation)."""
+    text = re.sub(r":[a-z0-9_+\-]+:", " ", text)  # :emoji: codes
+    return any(ch.isalnum() for ch in text)
+
+
+def _year_for(month: int, day: int, today: dt.date, explicit: str | None) -> int:
+    if explicit:
+        year = int(explicit)
+        return year + 2000 if year < 100 else year
+    year = today.year
+    try:
+        if dt.date(year, month, day) < today:
+            year += 1
+    except ValueError:
+        pass
+    return year
+
+
+def _end_of_month(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
+    if kind == "iso":
+        return dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
+    if kind == "month_day":
+        month, day = MONTHS[groups[0].lower()], int(groups[1])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "day_month":
+        month, day = MONTHS[groups[1].lower()], int(groups[0])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "us_slash":
+        month, day = int(groups[0]), int(groups[1])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "quarter":
+        quarter = int(groups[0])
+        month = quarter * 3
+        year = _year_for(month, calendar.monthrange(today.year, month)[1], today, groups[1])
+        return _end_of_month(year, month)
+    if kind == "month":
+        month = MONTHS[groups[0].lower()]
+        year = int(groups[1]) if groups[1] else today.year
+        if not groups[1] and _end_of_month(year, month) < today:
+            year += 1
+        return _end_of_month(year, month)
+    if kind == "eoy":
+        return dt.date(today.year, 12, 31)
+    if kind == "next_month":
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return _end_of_month(year, month)
+    if kind == "next_quarter":
+        quarter = (today.month - 1) // 3 + 2
+        year = today.year + (1 if quarter > 4 else 0)
+        quarter = quarter - 4 if quarter > 4 else quarter
+        return _end_of_month(year, quarter * 3)
+    if kind == "next_week":
+        return today + dt.timedelta(days=7 - today.weekday() + 4)  # Friday of next week
+    if kind == "eom":
+        return _end_of_month(today.year, today.month)
+    if kind == "tomorrow":
+        return today + dt.timedelta(days=1)
+    if kind == "day_word":  # "by yesterday" is read, and then called out as past
+        return today - dt.timedelta(days=1) if groups[0].lower() == "yesterday" else today
+    if kind == "relative":
+        count, unit = int(groups[0]), groups[1].lower().rstrip("s")
+        if unit == "month":
+            month = today.month - 1 + count
+            year, month = today.year + month // 12, month % 12 + 1
+            return dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        return today + dt.timedelta(days=count * (7 if unit == "week" else 1))
+    if kind == "weekday":
+        ahead = (WEEKDAYS.index(groups[1].lower()) - today.weekday()) % 7 or 7
+        return today + dt.timedelta(days=ahead + (7 if groups[0] and ahead < 7 else 0))
+    if kind == "year":
+        return dt.date(int(groups[0]), 12, 31)
+    raise ValueError(kind)
+
+
+def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | None, str | None]:
+    """Find the date the rep needs the feature by. Returns (date, phrase as written, unparsed).
+
+    Only a date introduced by "by", "before", "until", "in" (or an ISO date anywhere) counts,
+    so "Kubernetes 1.30" or "SAML 2.0" are not read as dates.
+    """
+    best: tuple[int, dt.date, str] | None = None
+    for pattern, kind in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            lead = text[: match.start()]
+            if (
+                kind != "iso"
+                and not _DATE_LEAD.search(lead)
+                and not match.group(0).lower().startswith(("end of", "next ", "eoy", "eom", "year"))
+            ):
+                continue
+            try:
+                value = _resolve(kind, match.groups(), today)
+            except (ValueError, KeyError):
+                return None, None, match.group(0)
+            if best is None or match.start() < best[0]:
+                best = (match.start(), value, match.group(0))
+        if best is not None:
+            break
+    if best is not None:
+        return best[1], best[2], None
+    after_by = re.search(r"\bby\s+(\d[\w/\-.]*|[A-Z][a-z]+\s+\d+\w*)", text)
+    if (
+        after_by
+        and re.search(r"\d", after_by.group(1))
+        and not re.match(r"v?\d+\.\d+$", after_by.group(1))
+    ):
+        return None, None, after_by.group(1)
+    return None, None, None
+
+
+# a date a PM writes in a reply, with or without "by": not years, spans or bare weekdays,
+# which read too easily into other words ("2027 roadmap", "2 weeks of work")
+_ANSWER_DATE_KINDS = {"iso", "month_day", "day_month", "us_slash", "quarter", "month", "eoy"}
+
+
+def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
+    """The first date written anywhere in `text` ("April 1", "2027-03-01", "Q2"), with the
+    words it was written in; (None, None) when there is none or it is not a real date."""
+    found: tuple[int, dt.date, str] | None = None
+    for pattern, kind in _DATE_PATTERNS:
+        if kind not in _ANSWER_DATE_KINDS:
+            continue
+        for match in pattern.finditer(text):
+            try:
+                value = _resolve(kind, match.groups(), today)
+            except (ValueError, KeyError):
+                continue
+            if found is None or match.start() < found[0]:
+                found = (match.start(), value, match.group(0))
+            break
+    return (found[1], found[2]) if found else (None, None)
+
+
+# what a deal value's sign or word says about its currency
+CURRENCIES = {
+    "$": "USD",
+    "usd": "USD",
+    "dollars": "USD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euros": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+}
+
+
+def deal_currency(phrase: str | None) -> str | None:
+    """The currency of a deal value as written ("€80k": EUR), None when there is none."""
+    match = _MONEY.search(phrase or "")
+    if not match:
+        return None
+    return CURRENCIES.get((match.group("cur1") or match.group("cur2") or "").lower())
+
+
+def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
+    """The deal value and the words that said it; (None, words) when it is above
+    MAX_DEAL_VALUE."""
+    match = _MONEY.search(text)
+    if not match:
+        return None, None
+    number = (match.group("num1") or match.group("num2") or "").replace(",", "")
+    multiplier = (match.group("mul1") or match.group("mul2") or "").lower()
+    try:
+        value = Decimal(number) * _MULTIPLIERS.get(multiplier, 1)
+    except InvalidOperation:
+        return None, None
+    if not value.is_finite() or value > MAX_DEAL_VALUE:
+        return None, match.group(0)
+    return value, match.group(0)
+
+
+def parse_customer(
+    text: str, not_customers: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
+    """(the customer, the phrase that names it), or (None, None). Names in `not_customers`
+    (lower case: what the matched item itself mentions, a vendor like "SAP") are skipped."""
+    for pattern in _CUSTOMER_PATTERNS:
+        for match in reversed(list(pattern.finditer(text))):  # the last "for …" is the deal's
+            words = match.group("name").strip(" .,").split()
+            while words and _not_a_customer(words[-1], not_customers):
+                words.pop()
+            if not words or _not_a_customer(words[0], not_customers):
+                continue
+            if " ".join(words).lower() in not_customers:
+                continue
+            name = " ".join(words)
+            phrase = match.group(0)[: match.start("name") - match.start()] + name
+            if name.islower():  # "for acme": shown as a name
+                name = " ".join(word[:1].upper() + word[1:] for word in words)
+            return name[:200], phrase
+    return None, None
+
+
+def _not_a_customer(word: str, not_customers: frozenset[str]) -> bool:
+    word = word.lower()
+    return word in _NOT_CUSTOMERS or word in MONTHS or word in not_customers
+
+
+def parse_question(
+    raw: str, today: dt.date, not_customers: frozenset[str] = frozenset()
+) -> ParsedQuestion:
+    cleaned = clean_text(raw)
+    truncated = len(cleaned) > MAX_QUESTION_CHARS
+    text = cleaned[:MAX_QUESTION_CHARS]
+    needed_by, date_phrase, unparsed = parse_needed_by(text, today)
+    deal_value, money_phrase = parse_deal_value(text)
+    customer, customer_phrase = parse_customer(text, not_customers)
+
+    feature = text
+    for phrase in (money_phrase, customer_phrase):
+        if phrase:
+            feature = feature.replace(phrase, " ")
+    if date_phrase:
+        feature = re.sub(
+            r"\b(?:by|before|until|till|no\s+later\s+than|in|due)?\s*" + re.escape(date_phrase),
+            " ",
+            feature,
+            count=1,
+            flags=re.I,
+        )
+    feature = re.sub(r"\b(?:deal|worth|a|for)\s*$", " ", feature, flags=re.I)
+    feature = _ASK_PHRASES.sub(" ", feature)
+    feature = re.sub(r"[^\w\s\-./+#,;]", " ", feature)  # commas kept: they separate features
+    feature = re.sub(r"\s+", " ", feature).strip(" ,;")
+    feature = re.sub(r"\s+([,;])", r"\1", feature)
+    return ParsedQuestion(
+        text=text,
+        feature=feature or text,
+        needed_by=needed_by,
+        date_phrase=date_phrase,
+        date_unparsed=unparsed,
+        customer=customer,
+        deal_value=deal_value,
+        truncated=truncated,
+        deal_value_ignored=money_phrase if money_phrase and deal_value is None else None,
+        deal_currency=deal_currency(money_phrase) if deal_value is not None else None,
+    )
+
+
+def normalise(text: str) -> str:
+    """Lower-case words only: the key that joins near-identical questions."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))

@@ -1,0 +1,369 @@
+"""What happens when a rep asks: store the question, decide, escalate if needed, reply.
+
+Everything runs in the caller's transaction, so a question is stored together with the
+messages that report it, or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.core.parsing import ParsedQuestion, clean_text, has_words, parse_question
+from bot.core.requests import feature_words
+from bot.core.verdicts import Verdict, format_date
+from bot.escalations.posting import escalate
+from bot.messages import (
+    Message,
+    answer_message,
+    error_message,
+    several_features_message,
+    too_long_message,
+    usage_message,
+    what_feature_message,
+    why_date_message,
+)
+from bot.questions.choosing import OFFERED, may_offer, offer, offer_again
+from bot.roadmap.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
+from bot.roadmap.known import answer_for
+from bot.roadmap.matching import MatchResult, match
+from store import questions as q
+from store.models import Answer, Escalation, Item, Question
+from store.outbox import enqueue
+
+DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=2)
+ESCALATED_VERDICTS = (Verdict.unknown, Verdict.not_committed)
+
+
+@dataclass(frozen=True)
+class Asked:
+    message: Message
+    question_id: int | None  # None when nothing was stored (usage shown instead)
+    duplicate: bool = False
+
+
+def ask(
+    *,
+    session: Session,
+    ctx: Context,
+    raw_text: str,
+    asker_id: str,
+    channel_id: str,
+    source: str,
+    request_key: str,
+    thread_ts: str | None = None,
+    needed_by: dt.date | None = None,
+    reply_in_thread: bool = False,
+) -> Asked:
+    """Answer a question. With `reply_in_thread`, the reply goes through the outbox into
+    `thread_ts`; otherwise the caller shows `message` (in the ack, or on the terminal)."""
+    now = ctx.now()
+    today = ctx.today()
+    privately = (
+        dict(channel_id=channel_id, thread_ts=thread_ts, user_id=asker_id, key=request_key)
+        if reply_in_thread and thread_ts
+        else None
+    )
+    parsed = parse_question(raw_text, today)
+    if not has_words(parsed.text):
+        return _not_a_question(session, ctx, usage_message(), privately)
+    if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, privately)
+    if parsed.truncated:  # what was cut off could change the answer: never guess at it
+        message = too_long_message(len(clean_text(raw_text)))
+        return _not_a_question(session, ctx, message, privately)
+
+    earlier = q.question_by_key(session=session, request_key=request_key)
+    if earlier is None and source == "command":
+        # a slash command has no id of its own: the same words again at once are a double submit
+        earlier = q.recent_same_question(
+            session=session,
+            asker_id=asker_id,
+            channel_id=channel_id,
+            text=parsed.text,
+            since=now - DOUBLE_SUBMIT_WINDOW,
+        )
+    if earlier is not None and earlier.status == OFFERED:
+        message = offer_again(session=session, question=earlier)
+        return Asked(message=message, question_id=earlier.id, duplicate=True)
+    if earlier is not None:
+        audience = q.audience_of(session=session, channel_id=channel_id)
+        return Asked(
+            message=answer_message(
+                facts_for(session=session, ctx=ctx, question=earlier), audience, ctx.settings.tz
+            ),
+            question_id=earlier.id,
+            duplicate=True,
+        )
+
+    if needed_by is not None:
+        parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)  # the option wins
+    # matching strips the deal context itself, with the roadmap vocabulary as a guard
+    found = match(parsed.text, session=session)
+    if not found.candidates and len(feature_words(parsed.feature)) == 1:
+        # one word that nothing on the roadmap resembles is too little to put to a PM
+        message = what_feature_message()
+        return _not_a_question(session, ctx, message, privately)
+    item = session.get(Item, found.best.item_id) if found.confident and found.best else None
+    several = several_features(parsed, item, session=session)
+    if several:  # one confident answer would hide the others
+        message = several_features_message(several)
+        return _not_a_question(session, ctx, message, privately)
+    if item is not None and parsed.customer and _mentions(item, parsed.customer):
+        # "export to SAP": a name the item itself mentions is not who the deal is with
+        names = parsed.customer.lower()
+        parsed = parse_question(raw_text, today, frozenset({names, *names.split()}))
+        if needed_by is not None:
+            parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)
+
+    question = Question(
+        request_key=request_key,
+        text=parsed.text,
+        asker_id=asker_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        source=source,
+        customer=parsed.customer,
+        deal_value=parsed.deal_value,
+        deal_currency=parsed.deal_currency,
+        needed_by=parsed.needed_by,
+        status="answered",
+        verdict=Verdict.unknown,
+        confidence=found.confidence,
+        item_id=item.id if item else None,
+        created_at=now,
+    )
+    session.add(question)
+    session.flush()
+
+    facts = decide(
+        session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
+    )
+    question.verdict = facts.verdict
+    facts = replace(facts, reply_by_dm=source == "command")
+    needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
+    offered = None
+    if item is None and may_offer(session=session, question=question, found=found):
+        # "did you mean": the rep picks among the plausible items, or asks the PM
+        offered = offer(session=session, question=question, found=found)
+    elif needs_pm and source == "cli":
+        # the command line is for looking things up: nobody in Slack is waiting for the answer
+        question.answered_at = now
+        facts = replace(
+            facts,
+            notes=[
+                *facts.notes,
+                "Asked from the command line, so no PM was asked: ask in Slack to reach the owner.",
+            ],
+        )
+    elif needs_pm:
+        escalation = escalate(
+            session=session,
+            ctx=ctx,
+            question=question,
+            item=item,
+            match=found,
+            reason=facts.verdict.value,
+            feature=parsed.feature,
+        )
+        facts = replace(facts, escalation=escalation)
+    else:
+        question.answered_at = now
+
+    audience = q.audience_of(session=session, channel_id=channel_id)
+    message = offered or answer_message(facts, audience, ctx.settings.tz)
+    if reply_in_thread:
+        enqueue(
+            session=session,
+            dedupe_key=f"reply:{question.id}",
+            method="chat.postMessage",
+            payload={
+                "channel": channel_id,
+                "thread_ts": thread_ts,
+                "unfurl_links": False,
+                **message.as_kwargs(),
+            },
+            now=now,
+        )
+        ctx.wake_delivery()
+    return Asked(message=message, question_id=question.id)
+
+
+# "SSO and SCIM", "audit logs, SSO; SCIM": the separators between features in one question
+_FEATURE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|plus|&|\+)\s)\s*", re.I)
+
+
+def several_features(parsed: ParsedQuestion, whole: Item | None, *, session: Session) -> list[str]:
+    """Titles of the different roadmap items the parts of one question name with confidence,
+    when there are two or more of them; else []."""
+    if whole is not None and _FEATURE_SEPARATORS.search(whole.title):
+        return []  # "Import and export of dashboards" is one item
+    parts = [p for p in _FEATURE_SEPARATORS.split(parsed.feature) if feature_words(p)]
+    if len(parts) < 2:
+        return []
+    titles: dict[int, str] = {}
+    for part in parts[:MAX_FEATURES_CHECKED]:
+        found = match(part, session=session)
+        if found.confident and found.best:
+            item = session.get(Item, found.best.item_id)
+            titles.setdefault(item.id, item.title)
+    return list(titles.values()) if len(titles) > 1 else []
+
+
+MAX_FEATURES_CHECKED = 5
+
+
+def _mentions(item: Item, name: str) -> bool:
+    """Every word of `name` appears in the item's title, aliases or description."""
+    words = set(
+        re.findall(r"[\w&.\-']+", " ".join([item.title, *item.aliases, item.description]).lower())
+    )
+    return all(word in words for word in name.lower().split())
+
+
+def _not_a_question(
+    session: Session, ctx: Context, message: Message, privately: dict | None
+) -> Asked:
+    """Nothing is stored: the caller shows `message`; under a mention it goes, through the
+    outbox, to the asker alone (`privately`: where, to whom, and the request's key)."""
+    if privately is not None:
+        reply_privately(session=session, ctx=ctx, message=message, **privately)
+    return Asked(message=message, question_id=None)
+
+
+def reply_privately(
+    *,
+    session: Session,
+    ctx: Context,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    message: Message,
+    key: str,
+) -> None:
+    """An ephemeral reply to a mention (usage, a subcommand's answer): only the asker sees it,
+    in the thread of the mention."""
+    enqueue(
+        session=session,
+        dedupe_key=f"private:{key}",  # one reply per request, however often Slack sends it
+        method="chat.postEphemeral",
+        payload={
+            "channel": channel_id,
+            "thread_ts": thread_ts,
+            "user": user_id,
+            **message.as_kwargs(),
+        },
+        now=ctx.now(),
+    )
+    ctx.wake_delivery()
+
+
+def decide(
+    *,
+    session: Session,
+    ctx: Context,
+    question: Question,
+    item: Item | None,
+    found: MatchResult,
+    parsed: ParsedQuestion | None = None,
+) -> AnswerFacts:
+    """The verdict and everything said with it, from the store as it is now."""
+    today = ctx.today()
+    needed_by = question.needed_by
+    notes: list[str] = []
+    date_notes: list[str] = []
+    if parsed is not None and parsed.date_unparsed:
+        date_notes.append(f"I could not read “{parsed.date_unparsed}” as a date, so I ignored it.")
+    if parsed is not None and parsed.deal_value_ignored:
+        notes.append(
+            f"I ignored the deal value “{parsed.deal_value_ignored.strip()[:40]}”: "
+            "it is more than $10 billion."
+        )
+    if needed_by is not None and needed_by < today:
+        date_notes.append(f"The date you need it by, {format_date(needed_by)}, has already passed.")
+
+    said = dict(
+        question_id=question.id,
+        question_text=question.text,
+        today=today,
+        customer=question.customer,
+        deal_value=question.deal_value,
+        deal_currency=question.deal_currency,
+        needed_by=needed_by,
+        notes=notes,
+        date_notes=date_notes,
+    )
+    if item is None:
+        facts = AnswerFacts(verdict=Verdict.unknown, others=list(found.candidates[:3]), **said)
+        if question.escalation_id is None:
+            return facts
+        # an unmatched question a PM answered in its thread without naming an item
+        truth = answer_for(
+            session=session,
+            ctx=ctx,
+            item=None,
+            customer=question.customer,
+            needed_by=needed_by,
+            escalation_id=question.escalation_id,
+        )
+        if truth.pm is None:
+            return facts
+        answer = PMAnswerFacts.of(session.get(Answer, truth.pm.answer_id))
+        return replace(facts, verdict=truth.verdict, date=truth.date, pm_answer=answer, others=[])
+
+    others = [c for c in found.candidates[1:3] if found.best and found.best.score - c.score < 0.15]
+    truth = answer_for(
+        session=session,
+        ctx=ctx,
+        item=item,
+        customer=question.customer,
+        needed_by=needed_by,
+        audience=q.audience_of(session=session, channel_id=question.channel_id),
+        escalation_id=question.escalation_id,
+    )
+    pm_answer = None
+    if truth.pm is not None:
+        pm_answer = PMAnswerFacts.of(session.get(Answer, truth.pm.answer_id))
+    return AnswerFacts(
+        verdict=truth.verdict,
+        item=ItemFacts.of(item),
+        safe=truth.safe,
+        date=truth.date,
+        overrides=truth.overrides,
+        others=others,
+        pm_answer=pm_answer,
+        can_ask_exception=truth.verdict == Verdict.not_by_then,
+        **said,
+    )
+
+
+def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFacts:
+    """Rebuild what was said for a stored question (for a repeat or a relay)."""
+    item = session.get(Item, question.item_id) if question.item_id else None
+    found = MatchResult(candidates=[], confidence=question.confidence, confident=item is not None)
+    facts = decide(session=session, ctx=ctx, question=question, item=item, found=found)
+    if question.escalation_id is not None and question.status == "escalated":
+        escalation = session.get(Escalation, question.escalation_id)
+        facts = replace(
+            facts,
+            escalation=EscalationFacts(
+                escalation_id=escalation.id,
+                channel_id=escalation.channel_id,
+                owner_id=escalation.owner_id,
+                due_at=escalation.due_at,
+            ),
+        )
+    return facts
+
+
+def why_this_date(*, session: Session, ctx: Context, question_id: int) -> Message:
+    """The longer reasoning behind the date an answer gave ("Why this date?")."""
+    question = session.get(Question, question_id)
+    if question is None:
+        return error_message("I no longer have that question; ask it again.")
+    return why_date_message(facts_for(session=session, ctx=ctx, question=question))

@@ -1,0 +1,67 @@
+"""'Did you mean': when no item is confident but a few are plausible, the rep is offered
+them to pick from (see bot.questions.picking for the pick)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.core.verdicts import Verdict
+from bot.messages import Message
+from bot.questions.choice_messages import OfferedItem, did_you_mean_message
+from bot.roadmap.matching import MatchResult, match
+from store import questions as q
+from store.models import Item, Question
+
+# Question.status while the rep has the candidates in front of them and has not picked
+OFFERED = "offered"
+
+
+def offered_items(*, session: Session, found: MatchResult) -> list[OfferedItem]:
+    items = []
+    for candidate in found.offered:
+        item = session.get(Item, candidate.item_id)
+        if item is not None:
+            items.append(
+                OfferedItem(
+                    item_id=item.id,
+                    key=item.key,
+                    title=item.title,
+                    status=item.status,
+                    description=item.description or "",
+                    url=item.url,
+                )
+            )
+    return items
+
+
+def may_offer(*, session: Session, question: Question, found: MatchResult) -> bool:
+    """Offer a choice when something is plausible, to someone in Slack who can pick. Marketing
+    channels are not offered internal statuses of items nobody matched."""
+    if found.confident or not found.offered or question.source not in ("command", "mention"):
+        return False
+    return q.audience_of(session=session, channel_id=question.channel_id) != "marketing"
+
+
+def offer(*, session: Session, question: Question, found: MatchResult) -> Message:
+    """Mark `question` as waiting for the rep's pick and build the reply that offers the items."""
+    question.status = OFFERED
+    question.verdict = Verdict.unknown
+    return did_you_mean_message(
+        question_id=question.id,
+        question_text=question.text,
+        items=offered_items(session=session, found=found),
+        asker_id=question.asker_id,
+        in_channel=question.source == "mention",
+    )
+
+
+def offer_again(*, session: Session, question: Question) -> Message:
+    """The same choice for a repeated request (a double submit, a Slack retry)."""
+    found = match(question.text, session=session)
+    return did_you_mean_message(
+        question_id=question.id,
+        question_text=question.text,
+        items=offered_items(session=session, found=found),
+        asker_id=question.asker_id,
+        in_channel=question.source == "mention",
+    )

@@ -1,0 +1,188 @@
+"""The rep's pick on a "did you mean" reply (see bot.questions.choosing).
+
+Picking an item answers at once with that item's verdict (as if the matcher had found it),
+teaches the matcher the question as a wording of the item, and never asks a PM. "None of
+these" asks the PM as an unmatched question always did, with the candidates shown to them.
+Only the rep who asked may pick: in a channel anyone can see the buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from bot.core.parsing import parse_question
+from bot.core.verdicts import Verdict
+from bot.escalations.answering import send_to_watcher
+from bot.escalations.posting import escalate
+from bot.messages import Message, answer_message, section_block, user
+from bot.questions.asking import decide
+from bot.questions.choosing import OFFERED
+from bot.roadmap.matching import MatchResult, match
+from store import questions as q
+from store.models import Item, Question
+from store.outbox import enqueue
+from store.phrasings import add_phrasing
+
+
+@dataclass(frozen=True)
+class Picked:
+    """What a click on the choice leads to: a reply to show in place of the choice (for a
+    /canwe answer only Slack's response_url can replace), a refusal shown only to the person
+    who clicked, or neither: the reply replaces the choice through the outbox."""
+
+    message: Message | None = None
+    refusal: str | None = None
+
+
+def _reply(
+    *,
+    session: Session,
+    ctx: Context,
+    question: Question,
+    message: Message,
+    channel_id: str | None,
+    message_ts: str | None,
+) -> Picked:
+    """Under a mention the choice is a message of the bot's own: the outbox replaces it with
+    the reply, retried until Slack has it. An ephemeral /canwe choice can only be replaced
+    through the click's response_url, by the caller."""
+    if question.source == "mention" and channel_id and message_ts:
+        enqueue(
+            session=session,
+            dedupe_key=f"picked:{question.id}",
+            method="chat.update",
+            payload={"channel": channel_id, "ts": message_ts, **message.as_kwargs()},
+            now=ctx.now(),
+        )
+        ctx.wake_delivery()
+        return Picked()
+    return Picked(message=message)
+
+
+def _waiting(session: Session, question_id: int, user_id: str) -> tuple[Question | None, str]:
+    question = session.get(Question, question_id, with_for_update=True)
+    if question is None:
+        return None, "I no longer have that question: please ask again."
+    if user_id != question.asker_id:
+        return None, f"Only {user(question.asker_id)}, who asked, can pick for this question."
+    if question.status != OFFERED:
+        return None, "You already picked for this question: its answer is above."
+    return question, ""
+
+
+def pick_item(
+    *,
+    session: Session,
+    ctx: Context,
+    question_id: int,
+    item_id: int,
+    user_id: str,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+) -> Picked:
+    """The rep picked `item_id`: answer with its verdict, learn the wording, ask no PM."""
+    question, refusal = _waiting(session, question_id, user_id)
+    if question is None:
+        return Picked(refusal=refusal)
+    item = session.get(Item, item_id)
+    if item is None:
+        return Picked(refusal="That roadmap item was removed: please ask again.")
+    now = ctx.now()
+    question.item_id = item.id
+    facts = decide(
+        session=session,
+        ctx=ctx,
+        question=question,
+        item=item,
+        found=MatchResult(candidates=[], confidence=question.confidence, confident=True),
+    )
+    question.verdict = facts.verdict
+    question.status = "answered"
+    question.answered_at = now
+    # the rep's own words now name the item (see bot.roadmap.matching)
+    add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
+    facts = replace(facts, others=[], reply_by_dm=question.source == "command")
+    audience = q.audience_of(session=session, channel_id=question.channel_id)
+    message = answer_message(facts, audience, ctx.settings.tz)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+
+
+def pick_none(
+    *,
+    session: Session,
+    ctx: Context,
+    question_id: int,
+    user_id: str,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+) -> Picked:
+    """None of the offered items: ask the PM as for any unmatched question, showing them the
+    candidates the rep turned down."""
+    question, refusal = _waiting(session, question_id, user_id)
+    if question is None:
+        return Picked(refusal=refusal)
+    message = _ask_the_pm(session=session, ctx=ctx, question=question)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+    )
+
+
+def _ask_the_pm(*, session: Session, ctx: Context, question: Question) -> Message:
+    """Escalate an offered question as an unmatched one; the reply that says so."""
+    found = match(question.text, session=session)
+    parsed = parse_question(question.text, ctx.today())
+    escalation = escalate(
+        session=session,
+        ctx=ctx,
+        question=question,
+        item=None,
+        match=found,
+        reason=Verdict.unknown.value,
+        feature=parsed.feature,
+    )
+    facts = decide(session=session, ctx=ctx, question=question, item=None, found=found)
+    facts = replace(facts, escalation=escalation, reply_by_dm=question.source == "command")
+    audience = q.audience_of(session=session, channel_id=question.channel_id)
+    return answer_message(facts, audience, ctx.settings.tz)
+
+
+# A choice nobody picks is not a question dropped: after this long the PM is asked anyway.
+UNPICKED_WAIT = dt.timedelta(hours=4)
+
+
+def escalate_unpicked(*, session: Session, ctx: Context, limit: int = 200) -> int:
+    """Ask the PM about questions whose rep left the "did you mean" choice unpicked, and tell
+    the rep where their question went. Returns how many."""
+    waiting = q.offered_before(session=session, before=ctx.now() - UNPICKED_WAIT, limit=limit)
+    for question in waiting:
+        message = _ask_the_pm(session=session, ctx=ctx, question=question)
+        note = "You did not pick one of the items I offered, so I asked the PM instead."
+        send_to_watcher(
+            session=session,
+            ctx=ctx,
+            question=question,
+            key=f"unpicked:{question.id}",
+            message=Message(
+                text=f"{note} {message.text}",
+                blocks=[section_block(f":hourglass: {note}"), *message.blocks],
+            ),
+        )
+    if waiting:
+        ctx.wake_delivery()
+    return len(waiting)

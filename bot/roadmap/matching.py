@@ -1,0 +1,1258 @@
+"""Find the roadmap item a question is about, and say how sure we are.
+
+1. The deal context (customer, dates, money, "can we promise") is stripped from the text.
+2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
+   words are corrected against the roadmap's own vocabulary (rapidfuzz).
+3. Candidates come from the database's full-text search (SQLite FTS5 ranked by bm25,
+   PostgreSQL tsvector ranked by ts_rank_cd): the question's rarest words, their synonyms
+   and other forms ("inplace" is also the phrase "in place"). When the question has a word
+   the roadmap does not use as written, rapidfuzz's closest titles, aliases and phrasings
+   are added.
+4. Every candidate is scored in Python the same way on both databases, against an in-memory
+   copy of the roadmap's words (rebuilt when the store's match version changes): how much
+   of the question its names (title, aliases, phrasings PMs answered) explain, weighted by
+   how rare each word is, how much its whole text (with area and description) explains,
+   how much of its name the question covers, and whole-string similarity; an item whose
+   name says "Deprecate", "Remove" or "by default" when the question does not scores less.
+   Only the candidates that can still reach the top are scored to the end. An item key
+   written in the question ("KEP-3140") names that item outright.
+5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
+   of the question is left unexplained, and such an unasked qualifier, fitted on labelled
+   questions, real public wording among them (see benchmarks/matching.py). Below one
+   threshold the verdict is unknown: a confident wrong match would be a false promise.
+6. Two rules hold a match back whatever its confidence: near-duplicates that would be
+   answered differently (names sharing most words, or one naming the other's key, with
+   another status: an item and its fix, a declined one and its shipped successor), and a
+   best item that shares only generic words ("pod", "api", "support") with the question.
+7. When not confident, up to three plausible items are offered (`MatchResult.offered`): the
+   rep picks one ("did you mean", see bot.questions.choosing), or asks the PM.
+
+A question a PM answered for an item, or worded so when a rep picked the item, becomes a
+phrasing of it (`add_phrasing`): later questions worded like it find the item even when the
+roadmap text shares no word with them, and the very same words are answered with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import heapq
+import math
+import re
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+from sqlalchemy.orm import Session
+
+from bot.core import parsing
+from store import phrasings, search
+
+# "Did you mean": when not confident, up to OFFER_MAX candidates are offered if the best one
+# scores at least OFFER_FLOOR: it and those within OFFER_MARGIN of it
+OFFER_MAX = 3
+OFFER_FLOOR = 0.25
+OFFER_MARGIN = 0.30
+# siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
+# longer one's words (SIBLING_SAME_AREA in the same area)
+SIBLING_MARGIN = 0.10
+# ... or within SIBLING_MARGIN_DECLINED when one of them is declined (the verdict flips to no)
+SIBLING_MARGIN_DECLINED = 0.16
+SIBLING_OVERLAP = 0.5
+SIBLING_SAME_AREA = 0.4
+# One threshold: below it the verdict is unknown: the rep is offered the plausible items, or
+# the question escalates.
+CONFIDENCE_THRESHOLD = 0.855
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
+# the best candidate's score and its gap to the runner-up, how much of the question the best
+# item's text explains, how much of its name the question covers, the share of the question
+# in words the roadmap never uses, and whether the best item's name says "Deprecate",
+# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
+# the tuning questions, title-like and two-thirds of the real wording, by
+# `python benchmarks/matching.py --fit`; the other third of the real wording is held out.
+_CALIBRATION = (-3.43, 0.00, 11.50, 0.00, 4.77, -1.86, -4.05)
+
+# a candidate's score: weights of how much of the question its names explain, how much its
+# whole text explains, how much of its name the question covers, whole-string similarity
+_WEIGHTS = (0.15, 0.55, 0.10, 0.20)
+
+_ANY_DAY = dt.date(2026, 1, 1)
+# a word is generic when at least this many items' names (or one in this many) have it
+_GENERIC_NAME_MIN = 10
+_GENERIC_NAME_PER = 50
+# an item key written in the question ("KEP-3140", "ID-12") names that item
+_KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
+# how many of the database's best matches are scored: 30, or one per 70 items up to 150
+_DB_CANDIDATES = 30
+_ITEMS_PER_CANDIDATE = 70
+_MAX_CANDIDATES = 150
+_FUZZY_CANDIDATES = 8
+# an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
+_QUALIFIER_FACTOR = 0.85
+# the database's full-text query stops adding words (rarest first) past this many rows (or
+# a fifth of the roadmap, if more), or at this many words
+_RETRIEVAL_POSTINGS = 300
+_RETRIEVAL_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    item_id: int
+    key: str
+    title: str
+    score: float  # 0..1
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    candidates: list[Candidate]  # best first, up to `limit`
+    confidence: float  # calibrated 0..1
+    confident: bool  # confidence >= threshold; if False the verdict is unknown
+    # when not confident: up to three plausible items to offer the rep ("did you mean"),
+    # best first; empty when nothing is plausible enough to offer
+    offered: list[Candidate] = dataclasses.field(default_factory=list)
+    # a rule keeps it from being confident whatever its confidence: near-duplicates that would
+    # be answered differently, or only generic words shared with the best item
+    held_back: bool = False
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
+    """The roadmap items `text` is most likely about, best first, with a confidence; when not
+    confident, the plausible ones to offer the rep."""
+    ranked = _rank(text, session, max(limit, OFFER_MAX))
+    if not ranked:
+        return MatchResult(candidates=[], confidence=0.0, confident=False)
+    confidence = confidence_from(_features(ranked))
+    plausible = _plausible(ranked)
+    candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
+    _, (*_, generic_only, said), _ = ranked[0]
+    if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
+        # the question is the item's name, or a rep picked it (a PM answered for it) for
+        # these very words: nothing to choose between
+        siblings, held_back, confident = set(), False, True
+    else:
+        siblings = _siblings(plausible)
+        held_back = bool(siblings) or generic_only
+        confident = confidence >= CONFIDENCE_THRESHOLD and not held_back
+    offered = []
+    if not confident:
+        # near-duplicates that would be answered differently are offered side by side
+        docs = [doc for _, _, doc in plausible]
+        first = [d for d in docs if d in siblings] if siblings else []
+        order = first + [d for d in docs if d not in first]
+        scores = {id(doc): score for score, _, doc in plausible}
+        offered = [_candidate(scores[id(doc)], doc) for doc in order[:OFFER_MAX]]
+    return MatchResult(
+        candidates=candidates,
+        confidence=confidence,
+        confident=confident,
+        offered=offered,
+        held_back=held_back,
+    )
+
+
+def _candidate(score: float, doc: _Doc) -> Candidate:
+    return Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+
+
+def _plausible(ranked):
+    """The candidates worth offering a rep: a best one that explains enough of the question,
+    and those close enough behind it."""
+    best = ranked[0][0]
+    if best < OFFER_FLOOR:
+        return []
+    # the runners-up may score under the floor: "none of these" costs the rep one click, a
+    # right item left out costs a PM's time (fewer offered items resolved fewer questions)
+    return [entry for entry in ranked[:OFFER_MAX] if entry[0] >= best - OFFER_MARGIN]
+
+
+def _siblings(plausible) -> set:
+    """The plausible candidates that are near-duplicates of the best one but would get another
+    verdict (another status): an item and its successor, fix or replacement. The roadmap says
+    so by names sharing most of their words (fewer in the same area), or by one naming the
+    other's key."""
+    if len(plausible) < 2:
+        return set()
+    top, _, best = plausible[0]
+    found = {
+        doc
+        for score, _, doc in plausible[1:]
+        if doc.status != best.status
+        and score >= top - _sibling_margin(best, doc)
+        and _near_duplicates(best, doc)
+    }
+    return found | {best} if found else set()
+
+
+def _sibling_margin(a: _Doc, b: _Doc) -> float:
+    return SIBLING_MARGIN_DECLINED if "declined" in (a.status, b.status) else SIBLING_MARGIN
+
+
+def _near_duplicates(a: _Doc, b: _Doc) -> bool:
+    if a.key.lower() in b.mentions or b.key.lower() in a.mentions:
+        return True
+    if not a.name_stems or not b.name_stems:
+        return False
+    # of the longer name: "Sidecar Containers" is not a near-duplicate of every longer name
+    # about sidecar containers
+    shared = len(a.name_stems & b.name_stems) / max(len(a.name_stems), len(b.name_stems))
+    return shared >= (SIBLING_SAME_AREA if a.area and a.area == b.area else SIBLING_OVERLAP)
+
+
+def confidence_from(features: tuple[float, ...]) -> float:
+    """Calibrated probability that the best candidate is the item the question is about."""
+    z = _CALIBRATION[0] + sum(w * x for w, x in zip(_CALIBRATION[1:], features, strict=True))
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
+    """Keys of the best candidates and the features confidence is computed from (for fitting)."""
+    ranked = _rank(text, session, limit)
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 6
+
+
+def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
+    """Positions of the items worth scoring: the database's full-text hits, fuzzy name hits.
+
+    Retrieval runs in the database (see store.search). Its query is the question's rarest
+    words, up to about `index.retrieval_rows` matching rows (fewer on PostgreSQL, see
+    store.search.rows_to_rank): on a large roadmap a word like
+    "pod" matches thousands of items, and ranking them all costs the database more than
+    every other step of a match together, while the rare words find the same items. When
+    the question has a word the roadmap does not use as written (a typo, a squashed name),
+    rapidfuzz's whole-string similarity on titles, aliases and phrasings adds its best hits.
+    """
+    hits = search.search_items(
+        session=session,
+        terms=_retrieval_terms(query, index, search.rows_to_rank(session, index.retrieval_rows)),
+        limit=index.retrieve,
+    )
+    positions = {index.position[item_id] for item_id in hits if item_id in index.position}
+    if not query.as_written or not positions:
+        positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
+    return positions
+
+
+def _retrieval_terms(query: _Query, index: _Index, budget: int) -> list[str]:
+    """The question's words and phrases (and their other forms), rarest first, while the
+    rows they match stay affordable; stopwords alone, which the database indexes, are not
+    looked for."""
+    terms = dict.fromkeys(w for t in query.search_terms for w in _words(t) if w not in STOPWORDS)
+    terms.update(dict.fromkeys(query.search_phrases))
+    kept, rows = [], 0
+    for matching_rows, term in sorted((index.rows_matching(t), t) for t in terms):
+        rows += matching_rows
+        if kept and (rows > budget or len(kept) >= _RETRIEVAL_WORDS):
+            break
+        kept.append(term)
+    return kept
+
+
+def _scored(query: _Query, index: _Index, session: Session, keep: int):
+    """(score, confidence features, position) of the candidates that can reach the best `keep`."""
+    scored = index.score(query, _candidates(query, index, session), keep)
+    return [(score, features, pos) for score, features, _, pos in scored]
+
+
+def _features(ranked) -> tuple[float, ...]:
+    best, (coverage, precision, unknown_share, unasked, *_), _ = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+    return best, best - runner_up, coverage, precision, unknown_share, unasked
+
+
+def _rank(
+    text: str, session: Session, limit: int = 10
+) -> list[tuple[float, tuple[float, ...], _Doc]]:
+    index = _index_for(session)
+    query = _Query.build(strip_context(text, index.knows), index)
+    if not query.weighted and not _KEY.search(text):
+        return []
+    named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
+    if query.weighted:
+        scored.extend(
+            (score, features, index.docs[pos])
+            for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
+            if pos not in named
+        )
+    # on a tie, an item named by these very words comes first
+    scored.sort(key=lambda entry: (-entry[0], not entry[1][5], entry[2].item_id))
+    return scored
+
+
+def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime):
+    """Teach the matcher: `text` (a question a PM answered for the item) names that item.
+
+    Stored as written; the deal context ("for Acme by Q2") is stripped whenever the matcher
+    reads it. Does not commit. Returns False when there is nothing new to learn.
+    """
+    return phrasings.add_phrasing(session=session, item_id=item_id, text=text, now=now)
+
+
+# --- cleaning ---------------------------------------------------------------------------
+
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE = (
+    rf"(?:q[1-4](?:\s*\d{{4}})?|h[12]|(?:{_MONTHS})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?"
+    rf"(?:,?\s*\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?"
+    r"|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:year|quarter|month)|eoy|eoq|next\s+(?:month|quarter|year|week)"
+    r"|go-?live|launch)"
+)
+_CONTEXT_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"<[@#!][^>]*>",  # Slack mentions, channels, broadcasts
+        r"<(https?://[^|>]*)(?:\|[^>]*)?>",  # Slack links
+        r"https?://\S+",
+        # money: $120k, 120,000 USD, ~$1.2M ARR, 45k deal
+        r"~?\$\s?\d[\d,.]*\s*(?:k|m|mm|bn|million|thousand)?\b(?:\s*(?:arr|acv|tcv|deal))?",
+        r"\b\d[\d,.]*\s*(?:k|m|mm|million|thousand)?\s*(?:usd|eur|gbp|dollars)\b",
+        r"\b\d[\d,.]*\s*(?:k|m|mm)\s*(?:arr|acv|tcv|deal|renewal|opportunity|opp)\b",
+        rf"\b(?:by|before|until|in|for|on|due|no later than)\s+{_DATE}\b",
+        rf"\bneed(?:ed|s)?\s+(?:it\s+)?(?:by|before)\s+{_DATE}\b",
+        r"\bis\s+that\s+committed\b",
+    )
+]
+_LEAD_INS = re.compile(
+    r"^\s*(?:hi|hey|hello|quick question|q)?[\s,:!-]*"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it)\s+"
+    r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
+    re.IGNORECASE,
+)
+# "for Acme", "to Globex", "Initech wants", "customer Hooli", "prospect Stark Industries:"
+_CUSTOMER = re.compile(
+    r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
+    r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
+    r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
+    r"(?=\s+(?:the|a|an|our|that|we)\b))"
+    r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
+    r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
+)
+_SALES_WORDS = re.compile(
+    r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
+    r"hinges on it|go-?live|asap|please|thanks|pls)\b",
+    re.IGNORECASE,
+)
+
+
+def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
+    """The question without its deal context: customer, dates, money, "can we promise".
+
+    `known(word)` says whether a word is roadmap vocabulary: "for Jobs" is not a customer.
+    """
+    # bot.core.parsing finds the money and the needed-by date (the same reading the verdict uses);
+    # the date it resolves to is not needed here, so any reference day will do
+    text = parsing.clean_text(text or "")[: parsing.MAX_QUESTION_CHARS]
+    _, money = parsing.parse_deal_value(text)
+    _, date_phrase, _ = parsing.parse_needed_by(text, _ANY_DAY)
+    for phrase in (money, date_phrase):
+        if phrase:
+            text = text.replace(phrase, " ")
+    for pattern in _CONTEXT_PATTERNS:
+        text = pattern.sub(" ", text)
+
+    def _drop_customer(m: re.Match) -> str:
+        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
+        # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
+        first = name.split()[0].lower() if name else ""
+        if first in _NOT_CUSTOMERS or (known is not None and known(first)):
+            return m.group(0)
+        return m.group(0)[: m.start(m.lastgroup) - m.start()] + " "
+
+    text = _CUSTOMER.sub(_drop_customer, text)
+    text = _LEAD_INS.sub(" ", text, count=1)
+    text = _SALES_WORDS.sub(" ", text)
+    return " ".join(text.split())
+
+
+_NOT_CUSTOMERS = {
+    "windows",
+    "linux",
+    "kubernetes",
+    "k8s",
+    "csi",
+    "cri",
+    "pod",
+    "pods",
+    "gpu",
+    "gpus",
+    "okta",
+    "sso",
+    "azure",
+    "aws",
+    "gce",
+    "vault",
+    "ipv6",
+    "ipv4",
+    "the",
+    "a",
+    "an",
+    "all",
+    "every",
+}
+
+
+# --- words --------------------------------------------------------------------------------
+
+# words; what follows an apostrophe is dropped ("pod's" is "pod", "isn't" is "isn")
+_WORD = re.compile(r"(?<!['\u2019])[A-Za-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+STOPWORDS = frozenset(
+    [
+        "isn",
+        "aren",
+        "don",
+        "doesn",
+        "didn",
+        "won",
+        "wasn",
+        "weren",
+        "haven",
+        "hasn",
+        "couldn",
+        "wouldn",
+        "shouldn",
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yet",
+        "also",
+        "via",
+        "let",
+        "lets",
+        "us",
+        "get",
+        "got",
+        "make",
+        "able",
+        "any",
+        "anything",
+        "way",
+        "ways",
+        "promise",
+        "promised",
+        "commit",
+        "committed",
+        "customer",
+        "customers",
+        "need",
+        "needs",
+        "needed",
+        "want",
+        "wants",
+        "wanted",
+        "like",
+        "would",
+        "please",
+        "thanks",
+        "ask",
+        "asks",
+        "asking",
+        "support",
+        "supports",
+        "supported",
+        "supporting",
+        "feature",
+        "features",
+        "thing",
+        "things",
+        "something",
+        "someone",
+        "possible",
+        "available",
+        "availability",
+        "roadmap",
+        "plan",
+        "planned",
+        "question",
+        "tell",
+        "know",
+        "working",
+        "work",
+        "works",
+        "go",
+        "going",
+        "still",
+        "already",
+        "ever",
+        "when",
+        "soon",
+        "yes",
+        "maybe",
+        "really",
+        "actually",
+        "new",
+        "native",
+    ]
+)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    """A light English stemmer: enough to join plurals and verb forms of roadmap words."""
+    w = word.lower()
+    if len(w) <= 3 or w.isdigit():
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    for suffix, repl in (("ation", "ate"), ("ization", "ize"), ("ability", "able")):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("ly") and len(w) > 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 4:
+        w = w[:-1] + "i"
+    return w
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _name_tokens(text: str) -> set[str]:
+    """Stems of a name, with camelCase parts and adjacent words joined ("cgroups v2")."""
+    raw = _WORD.findall(text)
+    out: set[str] = set()
+    lowered = [w.lower() for w in raw]
+    for original, word in zip(raw, lowered, strict=True):
+        out.add(_stem(word))
+        parts = _CAMEL.findall(original)
+        if len(parts) > 1:
+            out.update(_stem(p.lower()) for p in parts)
+    for left, right in zip(lowered, lowered[1:], strict=False):
+        out.add(_stem(left + right))
+    return {t for t in out if t not in STOPWORDS}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One word of a name, and the other forms a question may give it in."""
+
+    stem: str
+    parts: tuple[str, ...]  # camelCase parts: "CronJob" is also "cron job"
+    joins: tuple[str, ...]  # joined with a neighbour: "Node Local" is also "nodelocal"
+
+
+def _units(text: str) -> list[_Unit]:
+    raw = _WORD.findall(text)
+    lowered = [w.lower() for w in raw]
+    units = []
+    for i, (original, word) in enumerate(zip(raw, lowered, strict=True)):
+        if word in STOPWORDS:
+            continue
+        parts = tuple(_stem(p.lower()) for p in _CAMEL.findall(original))
+        joins = []
+        if i > 0:
+            joins.append(_stem(lowered[i - 1] + word))
+        if i + 1 < len(lowered):
+            joins.append(_stem(word + lowered[i + 1]))
+        units.append(_Unit(_stem(word), parts if len(parts) > 1 else (), tuple(joins)))
+    return units
+
+
+def _covered(unit: _Unit, expanded: set[str]) -> bool:
+    if unit.stem in expanded:
+        return True
+    if unit.parts and all(p in expanded for p in unit.parts):
+        return True
+    return any(j in expanded for j in unit.joins)
+
+
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
+def _content(text: str) -> str:
+    """The words of a name that carry meaning, lower case: for whole-string similarity."""
+    return " ".join(w for w in _words(text) if w not in STOPWORDS)
+
+
+def _plain_tokens(text: str) -> set[str]:
+    return {_stem(w) for w in _words(text) if w not in STOPWORDS}
+
+
+# Words that, in an item's name, make it about ending or forcing a feature rather than the
+# feature itself: "Deprecate ipvs mode", "Kubectl Server-Side Apply by default". A question
+# about "ipvs mode" that says nothing of the kind is most likely about the feature itself.
+_REMOVAL_WORDS = (
+    "deprecate deprecated deprecates deprecating deprecation remove removed removes removing"
+    " removal drop dropped dropping disable disabled disabling retire retired retiring"
+    " retirement sunset sunsetting freeze freezing kill killing eliminate"
+)
+# a question also asks about ending a feature with these (stopwords included)
+_NEGATIONS = "don dont no not without off avoid never stop stopping rid"
+_QUALIFIER_FAMILIES = {
+    **{w: "removal" for w in _REMOVAL_WORDS.split()},
+    **{_stem(w): "removal" for w in _REMOVAL_WORDS.split()},
+    "default": "default",
+    "defaults": "default",
+}
+_QUESTION_FAMILIES = {**_QUALIFIER_FAMILIES, **{w: "removal" for w in _NEGATIONS.split()}}
+# "by default", "the default", "as default": a name that forces a feature on
+_BY_DEFAULT = re.compile(r"\b(?:by|the|as)\s+default\b", re.IGNORECASE)
+
+
+def _name_qualifiers(name: str) -> set[str]:
+    out = {_QUALIFIER_FAMILIES[w] for w in _words(name) if _QUALIFIER_FAMILIES.get(w) == "removal"}
+    if _BY_DEFAULT.search(name):
+        out.add("default")
+    return out
+
+
+# --- the in-memory index --------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    item_id: int
+    key: str
+    title: str
+    name_all: set[str]  # title and aliases
+    phrasings: list[set[str]]
+    full: set[str]  # names, phrasings, area, description
+    # title, aliases and phrasings: their content words, lower case and sorted (so that
+    # rapidfuzz's plain ratio is token_sort_ratio), for whole-string similarity
+    strings: list[str]
+    units: list[list[_Unit]]  # the words of the title, each alias and each phrasing
+    # the same, with each word's idf and their sum (filled in once the idf is known)
+    weighted_units: list = dataclasses.field(default_factory=list)
+    # what its names say is done to a feature: "removal" (Deprecate, Remove), "default"
+    qualifiers: frozenset[str] = frozenset()
+    status: str = ""
+    area: str = ""
+    name_stems: frozenset[str] = frozenset()  # the title's words that carry meaning
+    mentions: frozenset[str] = frozenset()  # item keys its description names, lower case
+    # its names and phrasings as `strings` has them: a question worded exactly so names it (a
+    # phrasing: a PM answered, or a rep picked, the item for these words)
+    said_strings: frozenset[str] = frozenset()
+
+    __hash__ = object.__hash__  # one per item: compared by identity
+    __eq__ = object.__eq__
+
+    def unasked_qualifier(self, query: _Query) -> bool:
+        """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
+        return bool(self.qualifiers) and not self.qualifiers <= query.qualifiers
+
+
+class _Index:
+    def __init__(self, documents: list[search.ItemDocument], synonyms: list[tuple[str, str]]):
+        self.docs: list[_Doc] = []
+        self.position: dict[int, int] = {}
+        df: Counter[str] = Counter()
+        vocabulary: set[str] = set()
+        self.fuzzy_strings: list[str] = []
+        self.fuzzy_owner: list[int] = []
+        self.by_key: dict[str, int] = {}
+        # each token: the items whose whole text / whose title or aliases have it
+        self.postings: dict[str, set[int]] = {}
+        self.name_postings: dict[str, set[int]] = {}
+        roadmap_words = set()
+        for document in documents:
+            for text in (document.title, *document.aliases, document.description):
+                roadmap_words.update(_stem(w) for w in _words(text))
+        known = roadmap_words.__contains__
+        documents = [
+            dataclasses.replace(
+                document,
+                phrasings=tuple(
+                    p
+                    for p in (
+                        strip_context(p, lambda w: known(_stem(w))) for p in document.phrasings
+                    )
+                    if p
+                ),
+            )
+            for document in documents
+        ]
+        for pos, document in enumerate(documents):
+            self.by_key[document.key.lower()] = pos
+            # "CronJobs (previously ScheduledJobs)" is also just "CronJobs"
+            short = _PARENTHESES.sub(" ", document.title).strip()
+            titles = (
+                (document.title, short) if short and short != document.title else (document.title,)
+            )
+            name_texts = (*titles, *document.aliases)
+            names = [_name_tokens(t) for t in name_texts]
+            phrasings = [_name_tokens(p) for p in document.phrasings]
+            name_all = set().union(*names)
+            full = name_all.union(*phrasings) | _plain_tokens(
+                document.area + " " + document.description
+            )
+            self.docs.append(
+                _Doc(
+                    item_id=document.item_id,
+                    key=document.key,
+                    title=document.title,
+                    name_all=name_all,
+                    phrasings=phrasings,
+                    full=full,
+                    units=[_units(t) for t in (*name_texts, *document.phrasings)],
+                    strings=[
+                        " ".join(sorted(_content(t).split()))
+                        for t in (*name_texts, *document.phrasings)
+                    ],
+                    qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
+                    status=document.status,
+                    area=document.area,
+                    name_stems=frozenset(_plain_tokens(short or document.title)),
+                    said_strings=frozenset(
+                        " ".join(sorted(_content(t).split()))
+                        for t in (*name_texts, *document.phrasings)
+                    ),
+                    mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
+                )
+            )
+            self.position[document.item_id] = pos
+            df.update(full)
+            for token in full:
+                self.postings.setdefault(token, set()).add(pos)
+            for token in name_all:
+                self.name_postings.setdefault(token, set()).add(pos)
+            self.fuzzy_strings.extend(self.docs[-1].strings)
+            self.fuzzy_owner.extend([pos] * len(self.docs[-1].strings))
+            for text in (*name_texts, *document.phrasings):
+                vocabulary.update(_words(text))
+            vocabulary.update(_words(document.description))
+        n = max(len(self.docs), 1)
+        self.df = df
+        # the more items, the more of them share the question's words without being about it:
+        # the database hands over more of its best matches, and may look at more rows
+        self.retrieve = min(max(_DB_CANDIDATES, n // _ITEMS_PER_CANDIDATE), _MAX_CANDIDATES)
+        self.retrieval_rows = max(_RETRIEVAL_POSTINGS, n // 5)
+        self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # words in the names of many items ("pod", "api", "support"): sharing only these with
+        # an item's names is no sign of being about it
+        generic = max(_GENERIC_NAME_MIN, n // _GENERIC_NAME_PER)
+        self.generic_name_words = frozenset(
+            token for token, items in self.name_postings.items() if len(items) >= generic
+        )
+        for doc in self.docs:
+            for units in doc.units:
+                if units:
+                    weights = tuple(self.idf_of(u.stem) for u in units)
+                    forms = frozenset(k for u in units for k in (u.stem, *u.parts, *u.joins))
+                    doc.weighted_units.append((units, weights, sum(weights), forms))
+        self.stems = set(df)
+        self.vocabulary = sorted(
+            w for w in vocabulary if len(w) >= 4 and not w.isdigit() and w not in STOPWORDS
+        )
+        self.words = frozenset(w for w in vocabulary if w not in STOPWORDS)
+        self.word_stems = frozenset(_stem(w) for w in self.words)
+        self._by_length: dict[int, list[str]] = {}  # see _within_reach
+        self.synonyms: dict[str, list[str]] = {}
+        for term, means in synonyms:
+            t, m = " ".join(_words(term)), " ".join(_words(means))
+            if t and m:
+                self.synonyms.setdefault(t, []).append(m)
+                self.synonyms.setdefault(m, []).append(t)
+        self.max_synonym_words = max((len(k.split()) for k in self.synonyms), default=1)
+
+    def knows(self, word: str) -> bool:
+        return _stem(word.lower()) in self.stems
+
+    def rows_matching(self, term: str) -> int:
+        """About how many items the database's full-text search finds for `term` (a phrase
+        is found where all its words are)."""
+        return min(
+            (self.df.get(_stem(w), 0) for w in _words(term) if w not in STOPWORDS), default=0
+        )
+
+    def idf_of(self, stem: str) -> float:
+        return self.idf.get(stem, self.max_idf)
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """Two roadmap words written as one: "usernamespace" is "user namespace"."""
+        if len(word) < 6 or word in self.words:
+            return None
+        for cut in range(3, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if left in self.words and (right in self.words or _stem(right) in self.stems):
+                return left, right
+        return None
+
+    def written_apart(self, word: str) -> str | None:
+        """The two words (the first maybe a stopword) the roadmap writes `word` as, if any."""
+        if len(word) < 5 or word in self.words:
+            return None
+        for cut in range(2, len(word) - 1):
+            left, right = word[:cut], word[cut:]
+            if (left in self.words or left in STOPWORDS) and right in self.words:
+                return f"{left} {right}"
+        return None
+
+    def correct(self, word: str) -> str | None:
+        """The roadmap word `word` is most likely a misspelling of, if any."""
+        if len(word) < 4 or not self.vocabulary:
+            return None
+        # optimal string alignment: a swapped pair of letters ("evnets") is one edit
+        cutoff = 0.75 if len(word) >= 6 else 0.8
+        found = process.extractOne(
+            word,
+            self._within_reach(len(word), cutoff),
+            scorer=OSA.normalized_similarity,
+            # rapidfuzz turns the cutoff into a whole number of edits and, at exactly 0.8 of
+            # five letters, rounds to none ("aply" is not "apply"): just below keeps the one
+            score_cutoff=cutoff - 0.005,
+        )
+        return found[0] if found else None
+
+    def _within_reach(self, size: int, cutoff: float) -> list[str]:
+        """The vocabulary (in its order) of the lengths a word of `size` letters can be within
+        `cutoff` of: at least |difference in length| edits are needed, out of the longer one.
+
+        A short word (under six letters) is only corrected by a letter missing or doubled:
+        one letter changed too often makes another real word ("white" is not "write")."""
+        words = self._by_length.get(size)
+        if words is None:
+            low, high = math.ceil(cutoff * size - 1e-9), math.floor(size / cutoff + 1e-9)
+            words = [
+                w
+                for w in self.vocabulary
+                if low <= len(w) <= high and (size >= 6 or len(w) != size)
+            ]
+            self._by_length[size] = words
+        return words
+
+    def fuzzy_candidates(self, clean: str, limit: int) -> set[int]:
+        if not clean or not self.fuzzy_strings:
+            return set()
+        found = process.extract(
+            " ".join(sorted(clean.lower().split())),
+            self.fuzzy_strings,
+            scorer=fuzz.ratio,
+            limit=limit,
+            score_cutoff=60,
+        )
+        return {self.fuzzy_owner[i] for _, _, i in found}
+
+    def score(self, query: _Query, positions: set[int], keep: int | None = None):
+        """(score, confidence features, score components, position) of the candidates.
+
+        Coverage and similarity are computed for all candidates at once (each word's postings
+        intersected with them, one rapidfuzz call), so the cost follows the candidates, not
+        the roadmap. With `keep`, only the candidates that can still reach the best `keep`
+        are scored to the end: the rest would need more than a perfect precision.
+        """
+        full = self._cover(query, self.postings, positions)
+        names = self._cover(query, self.name_postings, positions)
+        similar = self._similarities(query, positions)
+        w_names, w_full, w_precision, w_similar = _WEIGHTS
+        worded = " ".join(sorted(query.clean.split()))
+        partial = []  # (score without precision, position, names, full, similarity)
+        for pos in positions:
+            cov_names = names.get(pos, 0.0)
+            for phrasing in self.docs[pos].phrasings:
+                cov_names = max(cov_names, query.cover(phrasing))
+            cov_full, similarity = full.get(pos, 0.0), similar.get(pos, 0.0)
+            value = w_names * cov_names + w_full * cov_full + w_similar * similarity
+            partial.append((value, pos, cov_names, cov_full, similarity))
+        partial.sort(key=lambda entry: (-entry[0], entry[1]))
+        out: list = []
+        best: list[float] = []  # the best `keep` scores so far, lowest first
+        for value, pos, cov_names, cov_full, similarity in partial:
+            if keep and len(best) >= keep and value + w_precision < best[0]:
+                break
+            doc = self.docs[pos]
+            precision = self._precision(query, doc)
+            score = value + w_precision * precision
+            unasked = doc.unasked_qualifier(query)
+            if unasked:
+                score *= _QUALIFIER_FACTOR
+            # the question shares only generic words ("pod", "api", "support") with its names
+            generic_only = (
+                query.expanded & doc.name_all.union(*doc.phrasings)
+            ) <= self.generic_name_words
+            said = worded in doc.said_strings  # its name, or asked in these words before
+            features = (
+                cov_full,
+                precision,
+                query.unknown_share,
+                float(unasked),
+                generic_only,
+                said,
+            )
+            components = (cov_names, cov_full, precision, similarity)
+            out.append((score, features, components, pos))
+            if keep:
+                heapq.heappush(best, score)
+                if len(best) > keep:
+                    heapq.heappop(best)
+        return out
+
+    @staticmethod
+    def _precision(query: _Query, doc: _Doc) -> float:
+        """The most of one of the item's names (title, alias, phrasing) the question covers,
+        weighted by idf."""
+        precision = 0.0
+        expanded = query.expanded
+        for units, weights, weight, forms in doc.weighted_units:
+            if forms.isdisjoint(expanded):
+                continue
+            covered_weight = sum(
+                w for u, w in zip(units, weights, strict=True) if _covered(u, expanded)
+            )
+            if covered_weight > precision * weight:
+                precision = covered_weight / weight
+        return precision
+
+    def _similarities(self, query: _Query, positions: set[int]) -> dict[int, float]:
+        """The best whole-string similarity of each candidate's names and phrasings to the
+        question, in one rapidfuzz call: their words are sorted once, so plain ratio is
+        token_sort_ratio."""
+        if not query.clean:
+            return {}
+        owners = [pos for pos in positions for _ in self.docs[pos].strings]
+        choices = [string for pos in positions for string in self.docs[pos].strings]
+        out: dict[int, float] = {}
+        for _, value, i in process.extract(
+            " ".join(sorted(query.clean.split())), choices, scorer=fuzz.ratio, limit=None
+        ):
+            if value / 100 > out.get(owners[i], 0.0):
+                out[owners[i]] = value / 100
+        return out
+
+    @staticmethod
+    def _cover(query: _Query, postings: dict[str, set[int]], positions: set[int]):
+        """`_Query.cover` of each of `positions` whose text is in `postings`, all at once."""
+        total = query.total_weight
+        out: dict[int, float] = {}
+        for slot, weight in query.weighted:
+            hits: dict[int, float] = {}
+            for alternative, factor in slot:
+                if len(alternative) == 1:
+                    for pos in postings.get(alternative[0], _NONE) & positions:
+                        if factor > hits.get(pos, 0.0):
+                            hits[pos] = factor
+                    continue
+                counts: Counter[int] = Counter()
+                for token in alternative:
+                    counts.update(postings.get(token, _NONE) & positions)
+                share = factor / len(alternative)
+                for pos, n in counts.items():
+                    if n * share > hits.get(pos, 0.0):
+                        hits[pos] = n * share
+            for pos, value in hits.items():
+                out[pos] = out.get(pos, 0.0) + value * weight / total
+        return out
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def slot_hit(slot: list[tuple[tuple[str, ...], float]], tokens: set[str]) -> float:
+    best = 0.0
+    for alternative, factor in slot:
+        hit = sum(1 for t in alternative if t in tokens) / len(alternative)
+        best = max(best, hit * factor)
+    return best
+
+
+@dataclass
+class _Query:
+    clean: str
+    weighted: list[tuple[list[tuple[tuple[str, ...], float]], float]]
+    total_weight: float
+    expanded: set[str]
+    search_terms: list[str]  # what the database's full-text search looks for: its words...
+    search_phrases: list[str]  # ... and these phrases, their words together
+    unknown_share: float  # share of the question's weight in words the roadmap never uses
+    qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
+    as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
+    # each token any form of the question's words has, and the words (slots) it stands in
+    slots_of: dict[str, list[int]] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.slots_of = {}
+        for n, (slot, _) in enumerate(self.weighted):
+            for token in {t for alternative, _ in slot for t in alternative}:
+                self.slots_of.setdefault(token, []).append(n)
+
+    def cover(self, tokens: set[str]) -> float:
+        """How much of the question (by weight) `tokens` explain: each word counts its best
+        form, a phrase its share of words found. Only words sharing a token are looked at."""
+        hit = self.slots_of.keys() & tokens
+        if not hit:
+            return 0.0
+        slots = {n for token in hit for n in self.slots_of[token]}
+        weighted = self.weighted
+        found = sum(weighted[n][1] * slot_hit(weighted[n][0], tokens) for n in slots)
+        return found / self.total_weight
+
+    @classmethod
+    def build(cls, clean: str, index: _Index) -> _Query:
+        raw = _WORD.findall(clean)
+        words = [w.lower() for w in raw]
+        weighted = []
+        expanded: set[str] = set()
+        search_terms: list[str] = []
+        search_phrases: list[str] = []
+        used = [False] * len(words)
+        unknown = 0.0
+        # misspelt words first, so that "dynamic resource alocation" is still a synonym phrase
+        fixes: dict[int, str] = {}
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if (
+                word in STOPWORDS
+                or word in index.synonyms
+                or _stem(word) in index.stems
+                or len(_CAMEL.findall(original)) > 1
+            ):
+                continue
+            fixed = index.correct(word)
+            if fixed:
+                fixes[i] = fixed
+                words[i] = fixed
+        # multi-word synonyms first ("single sign on"), longest first
+        for size in range(index.max_synonym_words, 1, -1):
+            for start in range(0, len(words) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                phrase = " ".join(words[start : start + size])
+                if phrase in index.synonyms:
+                    alts = [(tuple(_plain_tokens(phrase)) or (phrase,), 1.0)]
+                    for means in index.synonyms[phrase]:
+                        tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                        if tokens:
+                            alts.append((tokens, 0.95))
+                    weight = max(index.idf_of(t) for alt, _ in alts for t in alt)
+                    weighted.append((alts, weight))
+                    for alt, _ in alts:
+                        expanded.update(alt)
+                    search_terms.extend([phrase, *index.synonyms[phrase]])
+                    for i in range(start, start + size):
+                        used[i] = True
+        for i, (original, word) in enumerate(zip(raw, words, strict=True)):
+            if used[i] or word in STOPWORDS:
+                continue
+            stem = _stem(word)
+            alts = [((stem,), 0.85 if i in fixes else 1.0)]
+            search_terms.append(word)
+            for means in index.synonyms.get(word, []):
+                tokens = tuple(_stem(w) for w in means.split() if w not in STOPWORDS)
+                if tokens:
+                    alts.append((tokens, 0.95))
+                    search_terms.append(means)
+            parts = _CAMEL.findall(original)
+            if len(parts) > 1:
+                alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
+                search_terms.extend(p.lower() for p in parts)
+            else:
+                halves = index.split(word)
+                if halves:
+                    alts.append((tuple(_stem(h) for h in halves), 0.9))
+            # "inplace", "cgroupsv2": the database looks for "in place", "cgroups v2"
+            written_apart = index.written_apart(word)
+            if written_apart:
+                search_phrases.append(written_apart)
+            known = [index.idf[t] for alt, _ in alts for t in alt if t in index.idf]
+            weight = max(known) if known else index.max_idf
+            if not known:
+                unknown += weight  # a word the roadmap never uses, in any form
+            weighted.append((alts, weight))
+            for alt, _ in alts:
+                expanded.update(alt)
+        # adjacent words joined: "node local" finds "NodeLocal", "cgroups v2" -> "cgroupsv2"
+        content = [w for w in words if w not in STOPWORDS]
+        for left, right in zip(content, content[1:], strict=False):
+            expanded.add(_stem(left + right))
+        # ... and the database's full-text search looks for such a word as the roadmap writes
+        # it ("AdminNetworkPolicy" for "admin network policies")
+        for size in (2, 3):
+            for start in range(len(content) - size + 1):
+                joined = "".join(content[start : start + size])
+                if _stem(joined) in index.word_stems:
+                    search_terms.append(joined)
+        total = sum(w for _, w in weighted) or 1.0
+        return cls(
+            clean=" ".join(content),
+            weighted=weighted,
+            total_weight=total,
+            expanded=expanded,
+            search_terms=search_terms,
+            search_phrases=search_phrases,
+            unknown_share=unknown / total,
+            as_written=not fixes and not unknown,
+            qualifiers=frozenset(
+                _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
+            )
+            | frozenset(
+                _QUESTION_FAMILIES[_stem(w)] for w in words if _stem(w) in _QUESTION_FAMILIES
+            ),
+        )
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_cache: OrderedDict[int, tuple[int, _Index]] = OrderedDict()  # per engine, most recent last
+_CACHED_ENGINES = 4
+_build_locks: dict[int, threading.Lock] = {}  # per engine: one rebuild at a time
+
+
+def _index_for(session: Session) -> _Index:
+    """The in-memory vocabulary, rebuilt when the store's match version changes. One thread
+    rebuilds it while the others wait for that one: under load, every request rebuilding
+    the same index at once took seconds each."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    version = search.match_version(session=session)
+    key = id(engine)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached and version is not None and cached[0] == version:
+            return cached[1]
+        build_lock = _build_locks.setdefault(key, threading.Lock())
+    with build_lock:
+        with _cache_lock:  # built by another request while this one waited
+            cached = _cache.get(key)
+            if cached and version is not None and cached[0] == version:
+                return cached[1]
+        index = _Index(
+            search.load_documents(session=session), search.list_synonyms(session=session)
+        )
+        if version is not None:
+            with _cache_lock:
+                _cache[key] = (version, index)
+                _cache.move_to_end(key)
+                while len(_cache) > _CACHED_ENGINES:
+                    _cache.popitem(last=False)
+    return index

@@ -1,0 +1,270 @@
+"""The delivery worker: sends what the outbox holds, at least once, surviving Slack outages.
+
+A message is leased before it is sent, so two processes never send it together; a 429
+waits for Retry-After, a 5xx or network error backs off, and nothing is ever dropped.
+
+At least once, not exactly once: a process that dies after Slack took a message but before
+it recorded that, sends it again on restart (or another process does). The window is one
+Web API call. Leases are short and renewed before each send, so a dead process's claimed
+messages are taken over within LEASE, while a live one keeps what it is sending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.context import Context
+from store.db import session_scope
+from store.models import Escalation, OutboxMessage
+from store.outbox import claim_due, renew_leases
+
+log = logging.getLogger(__name__)
+
+# longer than one Web API call (bot/slack/client.py: 5 s timeout, one retry), short enough
+# that another process takes over a dead one's messages within seconds
+LEASE = dt.timedelta(seconds=15)
+WAITING_FOR_PARENT = dt.timedelta(seconds=2)
+MAX_BACKOFF = dt.timedelta(minutes=30)
+# errors that another try will not fix: keep the message, retry rarely, log loudly
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "invalid_blocks",
+    "invalid_arguments",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "user_not_found",
+    "cant_update_message",
+    "message_not_found",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+}
+
+
+class NotReady(Exception):
+    """The message refers to one that has not been sent yet (a thread reply before its parent)."""
+
+
+@dataclass
+class Claimed:
+    rows: list[tuple]  # (id, method, payload, on_sent, attempts)
+    held_until: dt.datetime  # the lease this process set: proof the rows are still its own
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    waiting: int = 0
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(seconds=2 ** min(attempts, 11)), MAX_BACKOFF)
+
+
+class Delivery:
+    def __init__(self, ctx: Context, client: WebClient):
+        self.ctx = ctx
+        self.client = client
+        self._wake = threading.Event()
+        self._dm_channels: dict[str, str] = {}
+        self._permalinks: dict[tuple[str, str], str] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_once(self, limit: int = 200) -> DeliveryReport:
+        return self.send(self.claim(limit))
+
+    def claim(self, limit: int = 200) -> Claimed:
+        """Lease up to `limit` due messages for this process."""
+        now = self.ctx.now()
+        with session_scope(self.ctx.sessions) as session:
+            rows = [
+                (m.id, m.method, m.payload, m.on_sent, m.attempts)
+                for m in claim_due(session=session, now=now, lease=LEASE, limit=limit)
+            ]
+        return Claimed(rows=rows, held_until=now + LEASE)
+
+    def send(self, claimed: Claimed) -> DeliveryReport:
+        """Send what `claim` leased, renewing the leases of the rest before each message; a
+        message whose lease ran out and went to another process is left to that process."""
+        report = DeliveryReport()
+        remaining = [row[0] for row in claimed.rows]
+        held_until = claimed.held_until
+        for message_id, method, payload, on_sent, attempts in claimed.rows:
+            until = self.ctx.now() + LEASE
+            with session_scope(self.ctx.sessions) as session:
+                held = renew_leases(
+                    session=session, ids=remaining, held_until=held_until, until=until
+                )
+            held_until = until
+            remaining = [other for other in remaining if other in held and other != message_id]
+            if message_id not in held:
+                log.warning("outbox %s: lease lost to another process; not sending", message_id)
+                continue
+            self._deliver(message_id, method, payload, on_sent, attempts, report)
+        return report
+
+    def drain(self, max_passes: int = 50) -> DeliveryReport:
+        """Send everything that is due now (used by `canwe tick` and tests)."""
+        total = DeliveryReport()
+        for _ in range(max_passes):
+            report = self.run_once()
+            total.sent += report.sent
+            total.retried += report.retried
+            total.waiting += report.waiting
+            if report.sent == 0:
+                break
+        return total
+
+    def _deliver(
+        self, message_id, method, payload, on_sent, attempts, report: DeliveryReport
+    ) -> None:
+        try:
+            with session_scope(self.ctx.sessions) as session:
+                resolved = self._resolve(payload, session)
+            response = self.client.api_call(method, json=resolved)
+        except NotReady:
+            self._reschedule(
+                message_id, self.ctx.now() + WAITING_FOR_PARENT, None, count_attempt=False
+            )
+            report.waiting += 1
+            return
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error") if isinstance(error.response.data, dict) else None
+            if status == 429:
+                retry_after = int(
+                    error.response.headers.get(
+                        "Retry-After", error.response.headers.get("retry-after", 1)
+                    )
+                )
+                delay = dt.timedelta(seconds=retry_after)
+            elif code in PERMANENT_ERRORS:
+                delay = MAX_BACKOFF
+                log.error(
+                    "outbox %s: Slack refused %s (%s); will retry in %s",
+                    message_id,
+                    method,
+                    code,
+                    delay,
+                )
+            else:
+                delay = backoff(attempts)
+            self._reschedule(
+                message_id, self.ctx.now() + delay, f"{status} {code or error}", count_attempt=True
+            )
+            report.retried += 1
+            return
+        except (SlackRequestError, OSError) as error:  # Slack unreachable
+            self._reschedule(
+                message_id, self.ctx.now() + backoff(attempts), repr(error), count_attempt=True
+            )
+            report.retried += 1
+            return
+        ts = response.get("ts") or response.get("message_ts")
+        with session_scope(self.ctx.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.sent_at = self.ctx.now()
+            message.result_ts = ts
+            message.attempts += 1
+            message.locked_until = None
+            if on_sent and "escalation_ts" in on_sent:
+                escalation = session.get(Escalation, on_sent["escalation_ts"])
+                escalation.message_ts = ts
+        report.sent += 1
+
+    def _reschedule(
+        self, message_id: int, when: dt.datetime, error: str | None, *, count_attempt: bool
+    ) -> None:
+        with session_scope(self.ctx.sessions) as session:
+            message = session.get(OutboxMessage, message_id)
+            message.next_attempt_at = when
+            message.locked_until = None
+            if count_attempt:
+                message.attempts += 1
+                message.last_error = error
+                log.warning(
+                    "outbox %s: %s failed (%s); next try at %s",
+                    message_id,
+                    message.method,
+                    error,
+                    when.isoformat(timespec="seconds"),
+                )
+
+    def _resolve(self, value: Any, session: Session) -> Any:
+        """Fill in what was unknown when the message was written: a parent's ts, a DM channel,
+        the ts of an earlier outbox message (`$outbox_ts`: its dedupe key), and links to
+        threads (`$permalink`) inside text (`$join`: parts concatenated)."""
+        if isinstance(value, dict):
+            if "$escalation_ts" in value:
+                escalation = session.get(Escalation, value["$escalation_ts"])
+                if escalation is None or escalation.message_ts is None:
+                    raise NotReady()
+                return escalation.message_ts
+            if "$dm" in value:
+                return self._dm_channel(value["$dm"])
+            if "$outbox_ts" in value:  # a reply in the thread of another outbox message
+                parent_ts = session.scalar(
+                    select(OutboxMessage.result_ts).where(
+                        OutboxMessage.dedupe_key == value["$outbox_ts"]
+                    )
+                )
+                if parent_ts is None:
+                    raise NotReady()
+                return parent_ts
+            if "$join" in value:  # text with placeholders in it
+                return "".join(self._resolve(part, session) for part in value["$join"])
+            if "$permalink" in value:
+                return self._thread_link(session, **value["$permalink"])
+            return {key: self._resolve(inner, session) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(inner, session) for inner in value]
+        return value
+
+    def _thread_link(self, session: Session, channel: str, escalation: int) -> str:
+        """A link to an escalation's thread (chat.getPermalink); the channel when the thread
+        is not posted yet or Slack cannot find it, rather than holding the message back."""
+        row = session.get(Escalation, escalation)
+        ts = row.message_ts if row is not None else None
+        if ts is None:
+            return f"<#{channel}>"
+        if (channel, ts) not in self._permalinks:
+            try:
+                response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+            except SlackApiError as error:
+                data = error.response.data
+                if not isinstance(data, dict) or data.get("error") not in PERMANENT_ERRORS:
+                    raise  # retried with the message, like any Slack error
+                return f"<#{channel}>"
+            self._permalinks[(channel, ts)] = response["permalink"]
+        return f"<{self._permalinks[(channel, ts)]}|thread>"
+
+    def _dm_channel(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            response = self.client.conversations_open(users=user_id)
+            self._dm_channels[user_id] = response["channel"]["id"]
+        return self._dm_channels[user_id]
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:  # the worker must outlive a database hiccup
+                log.exception("delivery pass failed; retrying")
+                report = DeliveryReport()
+            if report.sent == 0:
+                self._wake.wait(poll_seconds)
+                self._wake.clear()
