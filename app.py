@@ -216,9 +216,3 @@ def serve(
             uvicorn.run(web, host=host, port=settings.port, log_level="warning")
     finally:
         workers.stop()
-
-
-if __name__ == "__main__":
-    from bot.cli import main
-
-    main(["serve"])

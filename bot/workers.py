@@ -6,13 +6,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from slack_sdk import WebClient
-
 from bot.context import Context
 from bot.digest.daily import DigestReport, due_digests
 from bot.escalations.chasing import ChaseReport, chase
 from bot.promises.tracking import check_after_sync
 from bot.roadmap.sync.runner import configured_sources, sync_configured
+from bot.slack.client import WebClient
 from bot.slack.delivery import Delivery, DeliveryReport
 
 log = logging.getLogger(__name__)

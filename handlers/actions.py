@@ -14,11 +14,12 @@ from slack_sdk.webhook import WebhookClient
 from bot.context import Context
 from bot.escalations.answering import answer_form
 from bot.escalations.exceptions import ask_for_exception
-from bot.messages import ActionId, details_modal
+from bot.escalations.messages import details_modal
 from bot.promises.tracking import mark_promised
 from bot.questions.asking import why_this_date
 from bot.questions.choice_messages import ChoiceAction
 from bot.questions.picking import Picked, pick_item, pick_none
+from bot.slack.blocks import ActionId
 from handlers.payloads import ButtonClick, DetailsClick
 from store.db import session_scope
 

@@ -8,8 +8,8 @@ from slack_bolt import Ack, App
 
 from bot.context import Context
 from bot.core.requests import FeatureQuestion, Usage, read_request
-from bot.messages import usage_message
 from bot.questions.asking import ask
+from bot.questions.messages import usage_message
 from bot.questions.subcommands import request_reply
 from handlers.payloads import SlashCommand
 from store.db import session_scope

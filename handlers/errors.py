@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from slack_bolt import App, BoltResponse
 
 from bot.context import Context
-from bot.messages import error_message
+from bot.questions.messages import error_message
 from handlers.payloads import MalformedRequest, one_line
 
 log = logging.getLogger(__name__)

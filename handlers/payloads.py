@@ -196,7 +196,7 @@ class _ViewState(_Part):
     values: dict[str, dict[str, FormElement]]
 
 
-DetailText = Annotated[str, Field(max_length=400)]  # bot.messages.DETAIL_CHARS
+DetailText = Annotated[str, Field(max_length=400)]  # bot.escalations.messages.DETAIL_CHARS
 _DETAIL_FIELDS = ("cost", "scope", "schedule", "services_note", "marketing_note")
 
 

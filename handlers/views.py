@@ -18,7 +18,8 @@ from bot.escalations.answering import (
     check_input,
     record_answer,
 )
-from bot.messages import AnswerField, ModalId
+from bot.escalations.messages import AnswerField
+from bot.slack.blocks import ModalId
 from handlers.payloads import (
     AnswerSubmission,
     DetailsSubmission,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.verdicts import SafeDate, Verdict
-from bot.messages import answer_message, relay_message
+from bot.questions.messages import answer_message, relay_message
 from bot.roadmap.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
 from tests.conftest import ADMIN
 from tests.helpers import MARKETING, REP, SALES, SERVICES, block_text

@@ -411,7 +411,8 @@ def test_nested_markup_and_bidi_never_reach_slack_live(faulty, slack):
 
 
 def test_escaping_is_entities_after_everything_else():
-    from bot.messages import escape, quote
+    from bot.core.text import escape
+    from bot.slack.wording import quote
 
     assert escape("<!chan<x>nel> & \u202e") == "&lt;!chan&lt;x&gt;nel&gt; &amp; "
     assert quote("*<b>*") == "*\u200b&lt;b&gt;*\u200b"

@@ -6,7 +6,8 @@ import pytest
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.core.terminal import readable
-from bot.messages import Message, plain_text, quote
+from bot.slack.blocks import Message, plain_text
+from bot.slack.wording import quote
 
 
 @pytest.mark.parametrize(

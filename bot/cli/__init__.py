@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import traceback
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +15,18 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
-from bot.clock import Clock, real_now
+from bot.cli.common import (
+    CLOCK,
+    DATABASE_URL_KEY,
+    README_HINT,
+    command_context,
+    load_settings,
+    using,
+)
+from bot.clock import real_now
 from bot.roadmap.sync.base import SyncSource
 from bot.settings import Settings
 from store.db import hide_url_in, shown_url
-
-README_HINT = "see README.md, 'Configuration'"
-_CLOCK: ContextVar[Clock] = ContextVar("canwe_cli_clock", default=real_now)
-_DATABASE_URL = "canwe.database_url"  # click's context meta: the store this command uses
 
 
 def _database_problem(error: BaseException) -> BaseException | None:
@@ -53,14 +56,14 @@ class _Commands(TyperGroup):
 
     def invoke(self, ctx: click.Context):
         handed_in = ctx.obj if callable(ctx.obj) else real_now
-        clock_token = _CLOCK.set(handed_in)
+        clock_token = CLOCK.set(handed_in)
         try:
             return super().invoke(ctx)
         except (SQLAlchemyError, CommandError, ImportError, ValueError) as error:
             problem = _database_problem(error)
             if problem is None:
                 raise
-            url = ctx.meta.get(_DATABASE_URL)
+            url = ctx.meta.get(DATABASE_URL_KEY)
             if url is None:
                 try:
                     url = Settings().database_url
@@ -76,7 +79,7 @@ class _Commands(TyperGroup):
             typer.echo(f"canwe: cannot use the database {shown_url(url)}: {reason}", err=True)
             raise typer.Exit(2) from error
         finally:
-            _CLOCK.reset(clock_token)
+            CLOCK.reset(clock_token)
 
 
 app = typer.Typer(
@@ -87,14 +90,6 @@ app = typer.Typer(
     # a traceback must not print local variables: they hold the settings and their secrets
     pretty_exceptions_show_locals=False,
 )
-
-
-def _using(database_url: str) -> str:
-    """Remember which store this command uses, for the one-line error if it cannot."""
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.meta[_DATABASE_URL] = database_url
-    return database_url
 
 
 def _revisions(database_url: str) -> set[str]:
@@ -115,33 +110,12 @@ def _names(revisions: set[str]) -> str:
     return ", ".join(sorted(revisions)) or "(empty)"
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
-        )
-        typer.echo(f"canwe: bad configuration: {problems} ({README_HINT})", err=True)
-        raise typer.Exit(2) from error
-
-
-def _context(settings: Settings, *, migrate: bool, serving: bool = False):
-    from bot.context import build_context
-    from store.migrate import upgrade
-
-    _using(settings.database_url)
-    if migrate:
-        upgrade(settings.database_url)
-    return build_context(settings, clock=_CLOCK.get(), request_timeouts=serving)
-
-
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (DATABASE_URL) to the latest version."""
     from store.migrate import upgrade
 
-    url = _using(_settings().database_url)
+    url = using(load_settings().database_url)
     before = _revisions(url)
     upgrade(url)
     after = _revisions(url)
@@ -166,7 +140,7 @@ def import_(
     from store import search
     from store.db import session_scope
 
-    ctx = _context(_settings(), migrate=True)
+    ctx = command_context(load_settings(), migrate=True)
     try:
         with session_scope(ctx.sessions) as session:
             loaded = read_file(file, ctx.today())
@@ -213,14 +187,14 @@ def ask(
 
     from sqlalchemy import func, select
 
-    from bot.messages import plain_text
     from bot.questions.asking import ask as ask_question
+    from bot.slack.blocks import plain_text
     from store.db import session_scope
     from store.models import Item
 
     date = _parse_date(needed_by)
-    settings = _settings()
-    ctx = _context(settings, migrate=True)
+    settings = load_settings()
+    ctx = command_context(settings, migrate=True)
     with session_scope(ctx.sessions) as session:
         if not session.scalar(select(func.count(Item.id))):
             # an empty store answers every question "unknown": say why instead
@@ -263,7 +237,7 @@ def serve(
     from app import serve as run_server
     from bot.slack.client import make_client
 
-    settings = _settings()
+    settings = load_settings()
     if port is not None:
         settings = settings.model_copy(update={"port": port})
     missing = settings.missing_slack_credentials()
@@ -368,11 +342,11 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
 def _prepare(settings: Settings, seed: Path | None):
     """Migrate SQLite on start (a production PostgreSQL is migrated with `canwe migrate`)."""
     is_sqlite = settings.database_url.startswith("sqlite")
-    ctx = _context(settings, migrate=is_sqlite, serving=True)
+    ctx = command_context(settings, migrate=is_sqlite, serving=True)
     if not is_sqlite:
         _check_migrated(settings)
     if seed is not None:  # an import is batch work: no request timeouts while seeding
-        _seed(_context(settings, migrate=False), seed)
+        _seed(command_context(settings, migrate=False), seed)
     return ctx
 
 
@@ -405,7 +379,7 @@ def _check_migrated(settings: Settings) -> None:
     from store.migrate import alembic_config
 
     heads = set(ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads())
-    if _revisions(_using(settings.database_url)) != heads:
+    if _revisions(using(settings.database_url)) != heads:
         typer.echo(
             "canwe serve: the database schema is not up to date; run `canwe migrate` first.",
             err=True,
@@ -440,7 +414,7 @@ def sync(
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = _settings()
+    settings = load_settings()
     names = [source.value] if source else configured_sources(settings)
     if not names:
         typer.echo(
@@ -449,7 +423,7 @@ def sync(
             err=True,
         )
         raise typer.Exit(2)
-    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
     failed = False
     for name in names:
         try:
@@ -479,11 +453,11 @@ def tick() -> None:
     from bot.slack.delivery import Delivery
     from bot.workers import tick as run_tick
 
-    settings = _settings()
+    settings = load_settings()
     if not settings.slack_bot_token:
         typer.echo(f"canwe tick: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
-    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
     report = run_tick(ctx, Delivery(ctx, make_client(settings)))
     typer.echo(report.summary())
 
@@ -509,8 +483,8 @@ def digest(
 
     if post and print_:
         raise typer.BadParameter("use --post or --print, not both")
-    settings = _settings()
-    ctx = _context(settings, migrate=settings.database_url.startswith("sqlite"))
+    settings = load_settings()
+    ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
     if not post:
         with session_scope(ctx.sessions) as session:
             digests = build_digests(session=session, ctx=ctx, day=ctx.today(), channel=channel)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.common import command_context, load_settings
+
 synonyms_app = typer.Typer(
     help="List and edit synonyms the matcher uses (both ways: sso <-> single sign-on).",
     no_args_is_help=True,
@@ -15,9 +17,7 @@ synonyms_app = typer.Typer(
 
 
 def _sessions():
-    from bot.cli import _context, _settings
-
-    return _context(_settings(), migrate=True).sessions
+    return command_context(load_settings(), migrate=True).sessions
 
 
 @synonyms_app.command("list")

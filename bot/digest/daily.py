@@ -5,7 +5,7 @@
   answer buttons inline. Overdue first, then by the date the deal needs the answer.
 - Building reads the store only (no Slack), so it is fast and can be printed. Links to
   the threads are resolved when the post is sent: a line holds a `thread_link` marker,
-  which becomes a `{"$permalink": ...}` placeholder in the outbox row (see bot.slack.delivery).
+  which becomes a link when the post is sent (see bot.slack.sends).
 - Exactly once: a digest is claimed per (channel or PM, local day) in `digest_claims`,
   in the same transaction as its outbox rows. Another process, or a restart, finds the
   claim and posts nothing; a crash after the claim still delivers through the outbox.
@@ -16,35 +16,42 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from bot.core.text import escape
 from bot.core.verdicts import format_date
 from bot.core.workdays import is_business_day
-from bot.messages import (
+from bot.escalations.messages import answer_buttons
+from bot.slack.blocks import (
     MAX_BLOCKS,
     SECTION_LIMIT,
+    Block,
+    ContextBlock,
+    MarkdownTextObject,
     Message,
-    answer_buttons,
-    escape,
-    money_total,
+    SectionBlock,
     plain_text,
-    quote,
-    user,
-    when,
 )
+from bot.slack.sends import (
+    Channel,
+    DirectMessage,
+    EarlierMessage,
+    Post,
+    post_many,
+    thread_link,
+    without_thread_links,
+)
+from bot.slack.wording import money_total, quote, user, when
 from store import digests as store
 from store.db import session_scope
-from store.outbox import enqueue_many
 
 CHANNEL = "channel"
 PERSONAL = "personal"
@@ -52,12 +59,6 @@ QUESTION_CHARS = 200
 # `canwe ask` without --channel stores the question in "CLI", and with no triage channel
 # its thread opens there: not a Slack channel, so it gets no digest
 NOT_A_CHANNEL = (CHANNEL, "CLI")
-_LINK = re.compile("\u27e6thread:([^:\u27e7]+):(\\d+)\u27e7")
-
-
-def thread_link(channel_id: str, escalation_id: int) -> str:
-    """A marker for the link to an escalation's thread, resolved when the post is sent."""
-    return f"\u27e6thread:{channel_id}:{escalation_id}\u27e7"
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ class Digest:
     open: int
 
     @property
-    def channel(self) -> Any:
-        return {"$dm": self.target} if self.kind == PERSONAL else self.target
+    def channel(self) -> Channel:
+        return DirectMessage(self.target) if self.kind == PERSONAL else self.target
 
 
 @dataclass
@@ -186,45 +187,23 @@ def queue_digests(ctx: Context, digests: Iterable[Digest], *, day: dt.date) -> D
 
 def _enqueue_posts(*, session: Session, digest: Digest, day: dt.date, now: dt.datetime) -> None:
     prefix = f"digest:{digest.kind}:{digest.target}:{day.isoformat()}"
-    rows = []
-    for index, message in enumerate(digest.posts):
-        payload: dict[str, Any] = {
-            "channel": digest.channel,
-            "unfurl_links": False,
-            **with_link_placeholders(message.as_kwargs()),
-        }
-        if index:  # the rest goes in the thread of the first post
-            payload["thread_ts"] = {"$outbox_ts": f"{prefix}:0"}
-        rows.append(
-            {
-                "dedupe_key": f"{prefix}:{index}",
-                "method": "chat.postMessage",
-                "payload": payload,
-            }
+    first = f"{prefix}:0"
+    posts = [
+        Post(
+            key=f"{prefix}:{index}",
+            channel=digest.channel,
+            message=message,
+            thread=EarlierMessage(first) if index else None,  # the rest in the first's thread
+            links=True,
         )
-    enqueue_many(session=session, messages=rows, now=now)
-
-
-def with_link_placeholders(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Turn each section text holding `thread_link` markers into a `$join` of its parts,
-    with a `$permalink` placeholder for each link, for the delivery worker to fill in."""
-    for block in kwargs.get("blocks", []):
-        text = block.get("text")
-        if isinstance(text, dict) and "\u27e6" in text.get("text", ""):
-            parts: list[Any] = []
-            position = 0
-            for match in _LINK.finditer(text["text"]):
-                parts.append(text["text"][position : match.start()])
-                parts.append({"$permalink": {"channel": match[1], "escalation": int(match[2])}})
-                position = match.end()
-            parts.append(text["text"][position:])
-            text["text"] = {"$join": [part for part in parts if part != ""]}
-    return kwargs
+        for index, message in enumerate(digest.posts)
+    ]
+    post_many(session, posts, now)
 
 
 def printable(message: Message) -> str:
     """A digest post as terminal text, links shown as the channel holding the thread."""
-    return _LINK.sub(lambda m: f"(thread in #{m[1]})", plain_text(message))
+    return without_thread_links(plain_text(message))
 
 
 # ----------------------------------------------------------------- building

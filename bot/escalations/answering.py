@@ -5,24 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.core.parsing import clean_text
+from bot.core.text import escape
 from bot.core.truth import DEAL, ITEM, SCOPES
 from bot.core.verdicts import Verdict, format_date
-from bot.escalations.posting import escalation_message_kwargs, reply_in_thread
-from bot.messages import Message, answer_modal, escape, quote, relay_message, user
+from bot.escalations.messages import answer_modal
+from bot.escalations.posting import escalation_message, reply_in_thread
 from bot.promises.tracking import check_promises
 from bot.questions.asking import facts_for
+from bot.questions.messages import relay_message
 from bot.roadmap.facts import PMAnswerFacts
+from bot.slack import sends
+from bot.slack.blocks import MarkdownTextObject, Message, SectionBlock, View
+from bot.slack.sends import EscalationPost
+from bot.slack.wording import quote, user
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
-from store.outbox import enqueue
 from store.phrasings import add_phrasing
 
 
@@ -268,17 +271,14 @@ def record_answer(
         f" Sent to {reps} waiting rep{'' if reps == 1 else 's'}. Reused for later questions "
         f"for {answer_in.valid_days} days, or until the item changes."
     )
-    enqueue(
-        session=session,
-        dedupe_key=f"escalation:{escalation.id}:answered:{answer.id}",
-        method="chat.update",
-        payload={
-            "channel": escalation.channel_id,
-            "ts": {"$escalation_ts": escalation.id},
-            **escalation_message_kwargs(
-                session=session, escalation=escalation, ctx=ctx, candidates=[], answered=answered
-            ),
-        },
+    sends.update(
+        session,
+        key=f"escalation:{escalation.id}:answered:{answer.id}",
+        channel_id=escalation.channel_id,
+        ts=EscalationPost(escalation.id),
+        message=escalation_message(
+            session=session, escalation=escalation, ctx=ctx, candidates=[], answered=answered
+        ),
         now=now,
     )
     reply_in_thread(
@@ -303,19 +303,14 @@ def send_to_watcher(
     *, session: Session, ctx: Context, question: Question, key: str, message: Message
 ) -> None:
     """Reply where the rep asked: under their mention, or by DM for an ephemeral /canwe answer."""
-    if question.source == "mention" and question.thread_ts:
-        target = {"channel": question.channel_id, "thread_ts": question.thread_ts}
-    elif question.source == "cli":
+    if question.source == "cli":
         return  # asked on a terminal: nobody to tell in Slack
+    if question.source == "mention" and question.thread_ts:
+        channel: sends.Channel = question.channel_id
     else:
-        target = {"channel": {"$dm": question.asker_id}}
-    enqueue(
-        session=session,
-        dedupe_key=key,
-        method="chat.postMessage",
-        payload={**target, "unfurl_links": False, **message.as_kwargs()},
-        now=ctx.now(),
-    )
+        channel = sends.DirectMessage(question.asker_id)
+    thread = question.thread_ts if question.source == "mention" else None
+    sends.post(session, key=key, channel=channel, thread=thread, message=message, now=ctx.now())
 
 
 def relay_comment(

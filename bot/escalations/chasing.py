@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
 from bot.context import Context
 from bot.core.deadlines import reminder_times, time_left
 from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import update_post
-from bot.messages import Message, money_total, quote, user, when
 from bot.questions.picking import escalate_unpicked
+from bot.slack import sends
+from bot.slack.blocks import MarkdownTextObject, Message, SectionBlock
+from bot.slack.wording import money_total, quote, user, when
 from store import questions as q
 from store.db import session_scope
 from store.escalations import due_for_check
-from store.outbox import enqueue_many
 
 
 @dataclass
@@ -39,12 +38,9 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
         with session_scope(ctx.sessions) as session:
             now = ctx.now()
             due = due_for_check(session=session, now=now, limit=batch)
-            outgoing: list[dict] = []
+            outgoing: list[sends.Post] = []
             for escalation in due:
-                thread = {
-                    "channel": escalation.channel_id,
-                    "thread_ts": {"$escalation_ts": escalation.id},
-                }
+                thread = sends.EscalationPost(escalation.id)
                 due_text = when(escalation.due_at, ctx.settings.tz)
                 if now < escalation.due_at:
                     # reminders that fall due together (say, both over a weekend) go out as one
@@ -62,16 +58,14 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     backup = escalation.backup_id or escalation.owner_id
                     then = f" Then {user(backup)} is pulled in." if last else ""
                     outgoing.append(
-                        {
-                            "dedupe_key": f"reminder:{escalation.id}:{escalation.reminders_sent}",
-                            "method": "chat.postMessage",
-                            "payload": {
-                                **thread,
-                                "text": f":alarm_clock: {'Last reminder' if last else 'Reminder'} "
-                                f"{user(escalation.owner_id)}: {waiting} for this answer, due by "
-                                f"{due_text}: {time_left(now, escalation.due_at)} left.{then}",
-                            },
-                        }
+                        sends.Post(
+                            key=f"reminder:{escalation.id}:{escalation.reminders_sent}",
+                            channel=escalation.channel_id,
+                            thread=thread,
+                            message=f":alarm_clock: {'Last reminder' if last else 'Reminder'} "
+                            f"{user(escalation.owner_id)}: {waiting} for this answer, due by "
+                            f"{due_text}: {time_left(now, escalation.due_at)} left.{then}",
+                        )
                     )
                     escalation.next_check_at = (
                         times[escalation.reminders_sent]
@@ -83,15 +77,13 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                 # due time reached: escalate to the backup and tell the reps; it stays open
                 backup = escalation.backup_id or escalation.owner_id
                 outgoing.append(
-                    {
-                        "dedupe_key": f"late:{escalation.id}",
-                        "method": "chat.postMessage",
-                        "payload": {
-                            **thread,
-                            "text": f":rotating_light: This answer is late (was due {due_text}). "
-                            f"{user(backup)}, can you take it? {user(escalation.owner_id)} owns it.",
-                        },
-                    }
+                    sends.Post(
+                        key=f"late:{escalation.id}",
+                        channel=escalation.channel_id,
+                        thread=thread,
+                        message=f":rotating_light: This answer is late (was due {due_text}). "
+                        f"{user(backup)}, can you take it? {user(escalation.owner_id)} owns it.",
+                    )
                 )
                 owner = user(escalation.owner_id)
                 for question in q.watchers(session=session, escalation_id=escalation.id):
@@ -122,7 +114,7 @@ def chase(ctx: Context, batch: int = 1000) -> ChaseReport:
                     dedupe_key=f"escalation:{escalation.id}:overdue",
                 )
                 report.late += 1
-            enqueue_many(session=session, messages=outgoing, now=now)
+            sends.post_many(session, outgoing, now)
         if len(due) < batch:
             break
     with session_scope(ctx.sessions) as session:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from bot.core.text import escape
 from bot.core.verdicts import format_date
 from bot.escalations.posting import escalate, reply_in_thread
-from bot.messages import escape, user, when
 from bot.roadmap.known import answer_for
 from bot.roadmap.matching import Candidate, MatchResult
+from bot.slack.wording import user, when
 from store.models import Escalation, Item, Question
 
 

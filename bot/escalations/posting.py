@@ -13,13 +13,16 @@ from bot.context import Context
 from bot.core.deadlines import answer_due, next_check
 from bot.core.parsing import find_date, normalise
 from bot.core.verdicts import format_date
-from bot.messages import escalation_blocks, money_total, user
+from bot.escalations.messages import escalation_blocks
 from bot.roadmap.facts import EscalationFacts
 from bot.roadmap.matching import MatchResult
 from bot.roadmap.matching import match as match_question
+from bot.slack import sends
+from bot.slack.blocks import Message
+from bot.slack.sends import EscalationPost
+from bot.slack.wording import money_total, user
 from store import questions as q
 from store.models import Area, Escalation, Item, Question
-from store.outbox import enqueue
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,17 @@ def route(*, session: Session, item: Item | None, text: str, triage_channel: str
     return Route(None, None, "none")
 
 
-def escalation_message_kwargs(
+def escalation_message(
     *,
     session: Session,
     escalation: Escalation,
     ctx: Context,
     candidates: list[tuple[str, str, float]],
     answered: str | None = None,
-) -> dict:
+) -> Message:
     first = q.watchers(session=session, escalation_id=escalation.id)[0]
     count, _, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
-    message = escalation_blocks(
+    return escalation_blocks(
         reps_waiting=count,
         deals_total=money_total(q.deals_of(session=session, escalation_id=escalation.id)),
         deal_currency=first.deal_currency,
@@ -82,7 +85,6 @@ def escalation_message_kwargs(
         tz=ctx.settings.tz,
         answered=answered,
     )
-    return message.as_kwargs()
 
 
 _FILLER = {
@@ -145,15 +147,12 @@ def reply_in_thread(
     *, session: Session, escalation: Escalation, dedupe_key: str, text: str, now: dt.datetime
 ) -> None:
     """A message under the escalation's PM thread (sent once the thread itself is posted)."""
-    enqueue(
-        session=session,
-        dedupe_key=dedupe_key,
-        method="chat.postMessage",
-        payload={
-            "channel": escalation.channel_id,
-            "thread_ts": {"$escalation_ts": escalation.id},
-            "text": text,
-        },
+    sends.post(
+        session,
+        key=dedupe_key,
+        channel=escalation.channel_id,
+        thread=EscalationPost(escalation.id),
+        message=text,
         now=now,
     )
 
@@ -224,18 +223,14 @@ def escalate(
     question.status = "escalated"
     session.flush()
     candidates = candidates_of(match)
-    enqueue(
-        session=session,
-        dedupe_key=f"escalation:{escalation.id}",
-        method="chat.postMessage",
-        payload={
-            "channel": channel_id,
-            "unfurl_links": False,
-            **escalation_message_kwargs(
-                session=session, escalation=escalation, ctx=ctx, candidates=candidates
-            ),
-        },
-        on_sent={"escalation_ts": escalation.id},
+    sends.post_escalation(
+        session,
+        key=f"escalation:{escalation.id}",
+        channel_id=channel_id,
+        escalation_id=escalation.id,
+        message=escalation_message(
+            session=session, escalation=escalation, ctx=ctx, candidates=candidates
+        ),
         now=now,
     )
     ctx.wake_delivery()
@@ -260,17 +255,14 @@ def update_post(
     if candidates is None:
         first = q.watchers(session=session, escalation_id=escalation.id)[0]
         candidates = candidates_of(match_question(first.text, session=session))
-    enqueue(
-        session=session,
-        dedupe_key=dedupe_key,
-        method="chat.update",
-        payload={
-            "channel": escalation.channel_id,
-            "ts": {"$escalation_ts": escalation.id},
-            **escalation_message_kwargs(
-                session=session, escalation=escalation, ctx=ctx, candidates=candidates
-            ),
-        },
+    sends.update(
+        session,
+        key=dedupe_key,
+        channel_id=escalation.channel_id,
+        ts=EscalationPost(escalation.id),
+        message=escalation_message(
+            session=session, escalation=escalation, ctx=ctx, candidates=candidates
+        ),
         now=ctx.now(),
     )
 

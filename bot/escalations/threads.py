@@ -20,10 +20,10 @@ from bot.escalations.answering import (
     relay_comment,
 )
 from bot.escalations.posting import ANSWER_EXAMPLES, parse_verdict_reply
+from bot.slack import sends
 from store.db import session_scope
 from store.events import first_time
 from store.models import Escalation
-from store.outbox import enqueue
 
 LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 # A PM can reply the moment Slack shows the escalation, before delivery has recorded its ts:
@@ -201,14 +201,18 @@ def _say_in_thread(
 ) -> None:
     """A line from the bot in the escalation thread, once per `key`; `only_to` makes it
     visible to that person alone."""
-    payload = {"channel": channel_id, "thread_ts": thread_ts, "text": text}
-    if only_to is not None:
-        payload["user"] = only_to
-    enqueue(
-        session=session,
-        dedupe_key=key,
-        method="chat.postEphemeral" if only_to is not None else "chat.postMessage",
-        now=ctx.now(),
-        payload=payload,
-    )
+    if only_to is None:
+        sends.post(
+            session, key=key, channel=channel_id, thread=thread_ts, message=text, now=ctx.now()
+        )
+    else:
+        sends.post_privately(
+            session,
+            key=key,
+            channel_id=channel_id,
+            user_id=only_to,
+            thread=thread_ts,
+            message=text,
+            now=ctx.now(),
+        )
     ctx.wake_delivery()

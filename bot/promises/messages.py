@@ -11,27 +11,20 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from slack_sdk.models.blocks import (
+from bot.core.text import escape
+from bot.core.verdicts import SafeDate, format_date
+from bot.roadmap.facts import ItemFacts
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    ActionId,
     ActionsBlock,
     Block,
     ButtonElement,
-)
-
-from bot.core.verdicts import SafeDate, format_date
-from bot.messages import (
-    MAX_BLOCKS,
-    STATUS_WORDS,
-    ActionId,
     Message,
     context_block,
-    escape,
-    item_link,
-    money,
-    quote,
     section_block,
-    user,
 )
-from bot.roadmap.facts import ItemFacts
+from bot.slack.wording import STATUS_WORDS, item_link, money, quote, user
 
 # what can put a promise at risk; "late" carries the new date: "late:2027-04-20"
 DECLINED = "declined"

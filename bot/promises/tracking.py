@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.core.truth import Record
 from bot.core.verdicts import VERDICT_LABELS, Verdict, format_date
-from bot.messages import Message, error_message
 from bot.promises.messages import (
     DECLINED,
     LATE,
@@ -43,13 +42,15 @@ from bot.promises.messages import (
     risk_alert,
 )
 from bot.questions.asking import facts_for
+from bot.questions.messages import error_message
 from bot.roadmap.facts import ItemFacts
 from bot.roadmap.known import answer_for, record_for
+from bot.slack import sends
+from bot.slack.blocks import Message
 from store import promises as store
 from store import questions as q
 from store.db import session_scope
 from store.models import Item, Promise, Question
-from store.outbox import enqueue
 
 
 @dataclass
@@ -255,15 +256,11 @@ def _tell_pm(
     channel = (item.area.channel_id if item.area else None) or ctx.settings.canwe_triage_channel
     if not channel:
         return
-    enqueue(
-        session=session,
-        dedupe_key=f"promise:{facts.promise_id}:risk:{risk}:{key}:pm",
-        method="chat.postMessage",
-        payload={
-            "channel": channel,
-            "unfurl_links": False,
-            **pm_risk_line(facts, outlook, risk, old_date, ctx.today()).as_kwargs(),
-        },
+    sends.post(
+        session,
+        key=f"promise:{facts.promise_id}:risk:{risk}:{key}:pm",
+        channel=channel,
+        message=pm_risk_line(facts, outlook, risk, old_date, ctx.today()),
         now=ctx.now(),
     )
 
@@ -311,16 +308,16 @@ def check_promises(
         facts = _facts(promise, item)
         audience = q.audience_of(session=session, channel_id=promise.channel_id)
         change = f"{int(item.revised_at.timestamp())}:{outlook.answer_id or 0}"
-        rep_dm = {"channel": {"$dm": promise.rep_id}, "unfurl_links": False}
+        rep_dm = sends.DirectMessage(promise.rep_id)
 
         if outlook.state == "shipped":
             promise.status = "closed"
             promise.closed_at = now
-            enqueue(
-                session=session,
-                dedupe_key=f"promise:{promise.id}:kept",
-                method="chat.postMessage",
-                payload={**rep_dm, **promise_kept(facts, audience, today).as_kwargs()},
+            sends.post(
+                session,
+                key=f"promise:{promise.id}:kept",
+                channel=rep_dm,
+                message=promise_kept(facts, audience, today),
                 now=now,
             )
             report.closed += 1
@@ -330,11 +327,11 @@ def check_promises(
         old_date = promise.known_date
         if risk is not None and risk != promise.alerted_state:
             message = risk_alert(facts, outlook, risk, old_date, audience, today)
-            enqueue(
-                session=session,
-                dedupe_key=f"promise:{promise.id}:risk:{risk}:{change}",
-                method="chat.postMessage",
-                payload={**rep_dm, **message.as_kwargs()},
+            sends.post(
+                session,
+                key=f"promise:{promise.id}:risk:{risk}:{change}",
+                channel=rep_dm,
+                message=message,
                 now=now,
             )
             _tell_pm(session, ctx, item, facts, outlook, risk, old_date, key=change)
@@ -342,14 +339,11 @@ def check_promises(
             promise.alerted_at = now
             report.alerts += 1
         elif risk is None and promise.alerted_state is not None:
-            enqueue(
-                session=session,
-                dedupe_key=f"promise:{promise.id}:ok:{change}",
-                method="chat.postMessage",
-                payload={
-                    **rep_dm,
-                    **back_on_track(facts, outlook, old_date, audience, today).as_kwargs(),
-                },
+            sends.post(
+                session,
+                key=f"promise:{promise.id}:ok:{change}",
+                channel=rep_dm,
+                message=back_on_track(facts, outlook, old_date, audience, today),
                 now=now,
             )
             promise.alerted_state = None

@@ -17,8 +17,8 @@ from bot.core.parsing import ParsedQuestion, clean_text, has_words, parse_questi
 from bot.core.requests import feature_words
 from bot.core.verdicts import Verdict, format_date
 from bot.escalations.posting import escalate
-from bot.messages import (
-    Message,
+from bot.questions.choosing import OFFERED, may_offer, offer, offer_again
+from bot.questions.messages import (
     answer_message,
     error_message,
     several_features_message,
@@ -27,13 +27,13 @@ from bot.messages import (
     what_feature_message,
     why_date_message,
 )
-from bot.questions.choosing import OFFERED, may_offer, offer, offer_again
 from bot.roadmap.facts import AnswerFacts, EscalationFacts, ItemFacts, PMAnswerFacts
 from bot.roadmap.known import answer_for
 from bot.roadmap.matching import MatchResult, match
+from bot.slack import sends
+from bot.slack.blocks import Message
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
-from store.outbox import enqueue
 
 DOUBLE_SUBMIT_WINDOW = dt.timedelta(minutes=2)
 ESCALATED_VERDICTS = (Verdict.unknown, Verdict.not_committed)
@@ -178,16 +178,12 @@ def ask(
     audience = q.audience_of(session=session, channel_id=channel_id)
     message = offered or answer_message(facts, audience, ctx.settings.tz)
     if reply_in_thread:
-        enqueue(
-            session=session,
-            dedupe_key=f"reply:{question.id}",
-            method="chat.postMessage",
-            payload={
-                "channel": channel_id,
-                "thread_ts": thread_ts,
-                "unfurl_links": False,
-                **message.as_kwargs(),
-            },
+        sends.post(
+            session,
+            key=f"reply:{question.id}",
+            channel=channel_id,
+            thread=thread_ts,
+            message=message,
             now=now,
         )
         ctx.wake_delivery()
@@ -248,16 +244,13 @@ def reply_privately(
 ) -> None:
     """An ephemeral reply to a mention (usage, a subcommand's answer): only the asker sees it,
     in the thread of the mention."""
-    enqueue(
-        session=session,
-        dedupe_key=f"private:{key}",  # one reply per request, however often Slack sends it
-        method="chat.postEphemeral",
-        payload={
-            "channel": channel_id,
-            "thread_ts": thread_ts,
-            "user": user_id,
-            **message.as_kwargs(),
-        },
+    sends.post_privately(
+        session,
+        key=f"private:{key}",  # one reply per request, however often Slack sends it
+        channel_id=channel_id,
+        user_id=user_id,
+        thread=thread_ts,
+        message=message,
         now=ctx.now(),
     )
     ctx.wake_delivery()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.messages import Message, error_message
+from bot.questions.messages import error_message
 from bot.roadmap.schema import Audience
+from bot.slack.blocks import MarkdownTextObject, Message, SectionBlock
 from store import questions as q
 
 AUDIENCE_HELP = {

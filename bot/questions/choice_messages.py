@@ -1,6 +1,6 @@
 """The "did you mean" reply: a few roadmap items as buttons, and "none of these, ask the PM".
 
-Built from plain facts like every other message (see bot.messages); everything anyone typed
+Built from plain facts like every other message (see bot.questions.messages); everything anyone typed
 (the question, roadmap titles and descriptions) is escaped.
 """
 
@@ -9,16 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from slack_sdk.models.blocks import (
+from bot.core.text import escape
+from bot.slack.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
     MarkdownTextObject,
+    Message,
     PlainTextObject,
     SectionBlock,
+    context_block,
+    section_block,
 )
-
-from bot.messages import STATUS_WORDS, Message, context_block, escape, quote, section_block, user
+from bot.slack.wording import STATUS_WORDS, quote, user
 
 # one line of an item's description: what fits on a phone without wrapping twice
 DESCRIPTION_CHARS = 140

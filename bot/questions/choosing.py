@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.core.verdicts import Verdict
-from bot.messages import Message
 from bot.questions.choice_messages import OfferedItem, did_you_mean_message
 from bot.roadmap.matching import MatchResult, match
+from bot.slack.blocks import Message
 from store import questions as q
 from store.models import Item, Question
 

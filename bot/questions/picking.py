@@ -18,13 +18,15 @@ from bot.core.parsing import parse_question
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import escalate
-from bot.messages import Message, answer_message, section_block, user
 from bot.questions.asking import decide
 from bot.questions.choosing import OFFERED
+from bot.questions.messages import answer_message
 from bot.roadmap.matching import MatchResult, match
+from bot.slack import sends
+from bot.slack.blocks import Message, section_block
+from bot.slack.wording import user
 from store import questions as q
 from store.models import Item, Question
-from store.outbox import enqueue
 from store.phrasings import add_phrasing
 
 
@@ -51,11 +53,12 @@ def _reply(
     the reply, retried until Slack has it. An ephemeral /canwe choice can only be replaced
     through the click's response_url, by the caller."""
     if question.source == "mention" and channel_id and message_ts:
-        enqueue(
-            session=session,
-            dedupe_key=f"picked:{question.id}",
-            method="chat.update",
-            payload={"channel": channel_id, "ts": message_ts, **message.as_kwargs()},
+        sends.update(
+            session,
+            key=f"picked:{question.id}",
+            channel_id=channel_id,
+            ts=message_ts,
+            message=message,
             now=ctx.now(),
         )
         ctx.wake_delivery()

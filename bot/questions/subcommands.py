@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.core.requests import LikelyTypo, Request, Subcommand
-from bot.messages import Message, did_you_mean_command_message, usage_message
 from bot.promises.tracking import list_promises
 from bot.questions.audiences import audience_command
+from bot.questions.messages import did_you_mean_command_message, usage_message
+from bot.slack.blocks import Message
 
 
 def request_reply(

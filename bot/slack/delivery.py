@@ -23,6 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from bot.slack.sends import (
+    DirectMessage,
+    EarlierMessage,
+    EscalationPost,
+    Joined,
+    Placeholder,
+    ThreadLink,
+    decode,
+)
 from store.db import session_scope
 from store.models import Escalation, OutboxMessage
 from store.outbox import claim_due, renew_leases
@@ -205,34 +214,39 @@ class Delivery:
                 )
 
     def _resolve(self, value: Any, session: Session) -> Any:
-        """Fill in what was unknown when the message was written: a parent's ts, a DM channel,
-        the ts of an earlier outbox message (`$outbox_ts`: its dedupe key), and links to
-        threads (`$permalink`) inside text (`$join`: parts concatenated)."""
+        """Fill in the placeholders of bot.slack.sends: what was unknown when the message was
+        written (a DM channel, the ts of a post, a link to a thread)."""
         if isinstance(value, dict):
-            if "$escalation_ts" in value:
-                escalation = session.get(Escalation, value["$escalation_ts"])
+            placeholder = decode(value)
+            if placeholder is None:
+                return {key: self._resolve(inner, session) for key, inner in value.items()}
+            return self._fill(placeholder, session)
+        if isinstance(value, list):
+            return [self._resolve(inner, session) for inner in value]
+        return value
+
+    def _fill(self, placeholder: Placeholder, session: Session) -> str:
+        match placeholder:
+            case DirectMessage(user_id):
+                return self._dm_channel(user_id)
+            case EscalationPost(escalation_id):
+                escalation = session.get(Escalation, escalation_id)
                 if escalation is None or escalation.message_ts is None:
                     raise NotReady()
                 return escalation.message_ts
-            if "$dm" in value:
-                return self._dm_channel(value["$dm"])
-            if "$outbox_ts" in value:  # a reply in the thread of another outbox message
+            case EarlierMessage(key):  # a reply in the thread of another outbox message
                 parent_ts = session.scalar(
-                    select(OutboxMessage.result_ts).where(
-                        OutboxMessage.dedupe_key == value["$outbox_ts"]
-                    )
+                    select(OutboxMessage.result_ts).where(OutboxMessage.dedupe_key == key)
                 )
                 if parent_ts is None:
                     raise NotReady()
                 return parent_ts
-            if "$join" in value:  # text with placeholders in it
-                return "".join(self._resolve(part, session) for part in value["$join"])
-            if "$permalink" in value:
-                return self._thread_link(session, **value["$permalink"])
-            return {key: self._resolve(inner, session) for key, inner in value.items()}
-        if isinstance(value, list):
-            return [self._resolve(inner, session) for inner in value]
-        return value
+            case ThreadLink(channel_id, escalation_id):
+                return self._thread_link(session, channel_id, escalation_id)
+            case Joined(parts):
+                return "".join(
+                    part if isinstance(part, str) else self._fill(part, session) for part in parts
+                )
 
     def _thread_link(self, session: Session, channel: str, escalation: int) -> str:
         """A link to an escalation's thread (chat.getPermalink); the channel when the thread

@@ -1,0 +1,48 @@
+"""What every `canwe` command shares: the clock its caller handed in, the settings, and the
+bot's context on the store the command uses."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+import click
+import typer
+from pydantic import ValidationError
+
+from bot.clock import Clock, real_now
+from bot.settings import Settings
+
+README_HINT = "see README.md, 'Configuration'"
+# set by the root group from click's `obj` (typer has its own click, so the commands cannot
+# read the root context through `click.get_current_context`)
+CLOCK: ContextVar[Clock] = ContextVar("canwe_cli_clock", default=real_now)
+DATABASE_URL_KEY = "canwe.database_url"  # click's context meta: the store this command uses
+
+
+def using(database_url: str) -> str:
+    """Remember which store this command uses, for the one-line error if it cannot."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[DATABASE_URL_KEY] = database_url
+    return database_url
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        typer.echo(f"canwe: bad configuration: {problems} ({README_HINT})", err=True)
+        raise typer.Exit(2) from error
+
+
+def command_context(settings: Settings, *, migrate: bool, serving: bool = False):
+    from bot.context import build_context
+    from store.migrate import upgrade
+
+    using(settings.database_url)
+    if migrate:
+        upgrade(settings.database_url)
+    return build_context(settings, clock=CLOCK.get(), request_timeouts=serving)
