@@ -182,6 +182,16 @@ def warm_up(ctx: Context) -> None:
         log.warning("could not warm up the matcher: %s", error)
 
 
+def socket_mode(app: App, settings: Settings, client: WebClient):
+    """Bolt's Socket Mode handler for the app (SLACK_APP_TOKEN set): Slack sends requests over
+    a WebSocket that apps.connections.open hands out, at SLACK_API_URL like every Web API
+    call. The socket's own calls may wait and retry: they are not inside a request."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    return SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=client)
+
+
 def serve(
     settings: Settings,
     ctx: Context,
@@ -201,16 +211,11 @@ def serve(
     web = web or build_web(ctx, app)
     try:
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             # /healthz still answers over HTTP while Slack talks to us over the socket
             config = uvicorn.Config(web, host=host, port=settings.port, log_level="warning")
             threading.Thread(target=uvicorn.Server(config).run, daemon=True).start()
             log.info("canwe in Socket Mode; health on :%s/healthz", settings.port)
-            # the socket's own calls (apps.connections.open) may wait and retry: not a request
-            SocketModeHandler(
-                app, settings.slack_app_token.get_secret_value(), web_client=client
-            ).start()
+            socket_mode(app, settings, client).start()
         else:
             log.info("canwe listening on :%s (POST /slack/events, GET /healthz)", settings.port)
             uvicorn.run(web, host=host, port=settings.port, log_level="warning")

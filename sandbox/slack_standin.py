@@ -36,7 +36,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from sandbox.blockkit import (
     SlackError,
@@ -140,8 +141,13 @@ class SlackStandIn:
         strict_channels: bool = False,
         clock: Callable[[], float] | None = None,
         http_timeout: float = 10.0,
+        app_token: str | None = None,
     ) -> None:
         self.signing_secret = signing_secret
+        # Socket Mode: the app-level token apps.connections.open takes (xapp-...)
+        self.app_token = app_token
+        self._sockets: list[_Socket] = []
+        self._socket_acks: dict[str, dict[str, Any]] = {}
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
@@ -220,6 +226,7 @@ class SlackStandIn:
                 Route("/api/{method}", self._http_api, methods=["GET", "POST"]),
                 Route("/response/{n:int}", self._http_response_url, methods=["POST"]),
                 Route("/archives/{channel}/{p}", self._http_permalink, methods=["GET"]),
+                WebSocketRoute("/socket-mode", self._socket_mode),
             ]
             from sandbox import page  # the browser page's routes (sandbox/page.py)
 
@@ -529,7 +536,11 @@ class SlackStandIn:
                 )
             if not token:
                 return self._record_and_answer(method, args, 200, "not_authed")
-            if self.bot_token is not None and token != self.bot_token:
+            if method == "apps.connections.open":
+                # Slack wants the app-level token here, and only that
+                if self.app_token is None or token != self.app_token:
+                    return self._record_and_answer(method, args, 200, "invalid_auth")
+            elif self.bot_token is not None and token != self.bot_token:
                 return self._record_and_answer(method, args, 200, "invalid_auth")
             handler = _API_METHODS.get(method)
             if handler is None:
@@ -1034,6 +1045,23 @@ class SlackStandIn:
             trigger = trigger_id or self._new_trigger(user_id, channel)
             if trigger_id and trigger_id not in self._state.triggers:
                 self._state.triggers[trigger_id] = _Trigger(user=user_id, channel=channel)
+        form = self._command_form(
+            user_id, user_name or user["name"], channel, command, text, response_url, trigger
+        )
+        response = self._send_form(form, "command")
+        self._show_ack(response, entry)
+        return response
+
+    def _command_form(
+        self,
+        user_id: str,
+        user_name: str,
+        channel: str,
+        command: str,
+        text: str,
+        response_url: str,
+        trigger: str,
+    ) -> dict[str, str]:
         form = {
             "token": "sandbox-verification-token",
             "team_id": self.team_id,
@@ -1041,7 +1069,7 @@ class SlackStandIn:
             "channel_id": channel,
             "channel_name": self.channels[channel]["name"],
             "user_id": user_id,
-            "user_name": user_name or user["name"],
+            "user_name": user_name,
             "command": command,
             "text": text,
             "api_app_id": self.app_id,
@@ -1051,9 +1079,80 @@ class SlackStandIn:
         }
         if channel.startswith("D"):
             form["channel_name"] = "directmessage"
-        response = self._send_form(form, "command")
-        self._show_ack(response, entry)
-        return response
+        return form
+
+    # ------------------------------------------------------------ Socket Mode
+
+    def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "ws" + self.base_url.removeprefix("http") + "/socket-mode"}
+
+    async def _socket_mode(self, websocket: WebSocket) -> None:
+        """One Socket Mode connection: hello, then the app's acks to what was sent."""
+        await websocket.accept()
+        socket = _Socket(websocket, asyncio.get_running_loop())
+        await websocket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        with self._cond:
+            self._sockets.append(socket)
+            self._changed()
+        try:
+            while True:
+                ack = await websocket.receive_json()
+                if isinstance(ack, dict) and isinstance(ack.get("envelope_id"), str):
+                    with self._cond:
+                        self._socket_acks[ack["envelope_id"]] = ack
+                        self._changed()
+        except (WebSocketDisconnect, ValueError):
+            pass
+        finally:
+            with self._cond:
+                self._sockets.remove(socket)
+                self._changed()
+
+    def wait_for_socket(self, timeout: float = 10.0) -> None:
+        """Wait until the app has connected in Socket Mode."""
+        self.wait_for(lambda: self._sockets, timeout=timeout)
+
+    def send_command_over_socket(
+        self, user_id: str, channel_id: str, text: str, command: str = "/canwe"
+    ) -> dict[str, Any]:
+        """A slash command sent as Slack sends it in Socket Mode: an envelope on the socket,
+        acked by the app with the envelope's id (a payload in the ack is shown as the reply).
+        Returns the ack."""
+        with self._cond:
+            user = self._user(user_id, None)
+            channel = self._ensure_channel(channel_id)
+            entry = _ResponseUrl(kind="command", channel=channel, user=user_id)
+            response_url = self._new_response_url(entry)
+            trigger = self._new_trigger(user_id, channel)
+            socket = self._sockets[-1] if self._sockets else None
+        if socket is None:
+            raise RuntimeError("no app is connected in Socket Mode")
+        envelope_id = str(uuid.uuid4())
+        form = self._command_form(
+            user_id, user["name"], channel, command, text, response_url, trigger
+        )
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": form,
+        }
+        asyncio.run_coroutine_threadsafe(socket.websocket.send_json(envelope), socket.loop).result(
+            timeout=5
+        )
+        ack = self.wait_for(lambda: self._socket_acks.get(envelope_id), timeout=5)
+        with self._cond:
+            self._state.sent.append(Sent("command", form, 200, json.dumps(ack)))
+            if isinstance(ack.get("payload"), dict) and ack["payload"]:
+                self._apply_response(entry, ack["payload"])
+            self._changed()
+        return ack
 
     def _show_ack(self, response: httpx.Response, entry: _ResponseUrl) -> None:
         if response.status_code != 200 or not response.content:
@@ -1400,8 +1499,15 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+@dataclass
+class _Socket:
+    websocket: WebSocket
+    loop: asyncio.AbstractEventLoop
+
+
 _API_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": SlackStandIn._api_auth_test,
+    "apps.connections.open": SlackStandIn._api_apps_connections_open,
     "chat.postMessage": SlackStandIn._api_chat_post_message,
     "chat.postEphemeral": SlackStandIn._api_chat_post_ephemeral,
     "chat.update": SlackStandIn._api_chat_update,
