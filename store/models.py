@@ -136,6 +136,7 @@ class Question(Base):
     needed_by: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), index=True)  # answered | escalated | closed
     verdict: Mapped[str] = mapped_column(String(20))
+    told_date: Mapped[dt.date | None] = mapped_column(Date)  # the date given with the verdict
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)

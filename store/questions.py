@@ -32,6 +32,22 @@ def recent_same_question(
     )
 
 
+def last_told(*, session: Session, asker_id: str, item_id: int, before_id: int) -> Question | None:
+    """The rep's latest earlier question about the item that was given a verdict."""
+    return session.scalar(
+        select(Question)
+        .where(
+            Question.asker_id == asker_id,
+            Question.item_id == item_id,
+            Question.id < before_id,
+            Question.answered_at.is_not(None),
+            Question.verdict != "unknown",
+        )
+        .order_by(Question.id.desc())
+        .limit(1)
+    )
+
+
 def audience_of(*, session: Session, channel_id: str) -> str:
     return session.scalar(select(Channel.audience).where(Channel.id == channel_id)) or "sales"
 

@@ -437,3 +437,39 @@ def test_a_casual_no_in_an_answered_thread_is_a_comment_not_a_new_answer(bot, sl
     bot.deliver()
     assert len(answers(bot.ctx)) == 1
     assert "Comment from" in dms(slack, REP)[-1] and "Updated answer" not in dms(slack, REP)[-1]
+
+
+# ------------------------------------------------------------------ one rep, two answers
+
+
+def test_an_answer_that_differs_from_what_the_rep_was_told_says_it_replaces_it(bot, slack):
+    """A rep told 'Mar 1' who asks again after the PM moved the date must not get 'Apr 1'
+    as if it were the first word on it."""
+    first = ask(slack, "SSO with Okta for Acme by March 15", user=REP)
+    assert "Mar 1, 2027" in first["text"]
+    root = exception_thread(bot, slack)
+    answer_through_modal(
+        slack, PM_IDENTITY, root, verdict="not_by_then", date="2027-04-01", applies_to="item"
+    )
+    bot.deliver()
+
+    again = message_text(ask(slack, "okta single sign-on for Acme by May 1", user=REP))
+    assert "can be promised from Apr 1, 2027" in again
+    assert "This replaces what you were told on Nov 27 (can be promised from Mar 1, 2027)" in again
+    # told the same since: nothing to replace, even for a date that turns the verdict
+    third = ask(slack, "okta SSO for Acme by March 20", user=REP)
+    assert third["text"].startswith("Not by then") and "replaces" not in message_text(third)
+    # another rep was never told Mar 1
+    assert "replaces" not in message_text(ask(slack, "okta sso for Hooli by May 1", user=REP3))
+
+
+def test_marketing_is_told_an_answer_changed_without_internal_dates(bot, slack):
+    ask(slack, "SSO with Okta", user=REP3, channel=SALES)
+    root = exception_thread(bot, slack)
+    answer_through_modal(slack, PM_IDENTITY, root, verdict="not_committed", applies_to="item")
+    bot.deliver()
+    set_audience = slack.send_command(ADMIN, "C0MARKETNG", "audience marketing")
+    assert "marketing" in message_text(set_audience.json())
+    later = message_text(ask(slack, "okta single sign-on", user=REP3, channel="C0MARKETNG"))
+    assert "This replaces what you were told on Nov 27." in later
+    assert "Mar 1" not in later

@@ -114,3 +114,27 @@ def pm(kind=Verdict.committed, earliest=JAN_8, scope=ITEM, customer=None, n=1, t
 def test_the_one_date_rule(record, facts, asked, verdict, date, overrides):
     truth = answer_question(record, facts, asked)
     assert (truth.verdict, truth.date, truth.overrides) == (Verdict(verdict), date, overrides)
+
+
+def test_what_a_rep_was_told_is_compared_whatever_date_they_needed():
+    from bot.core.truth import told_before
+
+    today = dt.date(2026, 11, 30)
+    mar1, apr1 = dt.date(2027, 3, 1), dt.date(2027, 4, 1)
+    # the same fact read against two needed-by dates is not a change
+    assert told_before((Verdict.committed, mar1), (Verdict.not_by_then, mar1), today) is None
+    assert (
+        told_before((Verdict.committed, mar1), (Verdict.committed, apr1), today)
+        == "can be promised from Mar 1, 2027"
+    )
+    assert told_before((Verdict.no, None), (Verdict.committed, apr1), today) == (
+        "no, it will not be built"
+    )
+    assert told_before((Verdict.not_committed, None), (Verdict.available, None), today) == (
+        "not committed"
+    )
+    # nothing was said, or nothing is said now: nothing to replace
+    assert told_before((Verdict.unknown, None), (Verdict.committed, apr1), today) is None
+    assert told_before((Verdict.committed, mar1), (Verdict.unknown, None), today) is None
+    # a yes stored before the date was kept says nothing comparable
+    assert told_before((Verdict.committed, None), (Verdict.committed, apr1), today) is None

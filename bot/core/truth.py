@@ -159,3 +159,25 @@ def _differs(record: Record, pm: PMFact) -> bool:
     if pm.kind == Verdict.not_committed:
         return record.date() is not None or record.status == "declined"
     return record.date() != pm.earliest
+
+
+def standing(verdict: Verdict, date: dt.date | None, today: dt.date | None = None) -> str | None:
+    """What an answer says about the item whatever date the rep needed ("can be promised from
+    Mar 1, 2027", "no"), or None when it says nothing comparable (unknown; a yes kept without
+    its date). Two answers for different needed-by dates can differ in verdict and still
+    agree here."""
+    if verdict in (Verdict.committed, Verdict.not_by_then):
+        return describe_fact(Verdict.committed, date, today) if date else None
+    if verdict == Verdict.available:
+        return "available today"
+    if verdict in (Verdict.no, Verdict.not_committed):
+        return describe_fact(verdict, None)
+    return None
+
+
+def told_before(
+    then: tuple[Verdict, dt.date | None], now: tuple[Verdict, dt.date | None], today: dt.date
+) -> str | None:
+    """What a rep was told earlier about an item, when the answer now says otherwise."""
+    before, after = standing(*then, today), standing(*now, today)
+    return before if before is not None and after is not None and before != after else None

@@ -17,7 +17,7 @@ from bot.core.verdicts import Verdict, format_date
 from bot.escalations.messages import answer_modal
 from bot.escalations.posting import escalation_message, reply_in_thread
 from bot.promises.tracking import check_promises
-from bot.questions.asking import facts_for
+from bot.questions.asking import facts_for, record_told
 from bot.questions.messages import relay_message
 from bot.roadmap.facts import PMAnswerFacts
 from bot.slack import sends
@@ -244,7 +244,7 @@ def record_answer(
             question.item_id = item.id
         session.flush()
         facts = replace(facts_for(session=session, ctx=ctx, question=question), updated_from=was)
-        question.verdict = facts.verdict.value
+        record_told(question, facts)
         audience = q.audience_of(session=session, channel_id=question.channel_id)
         send_to_watcher(
             session=session,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from bot.core.parsing import ParsedQuestion, clean_text, has_words, parse_question
 from bot.core.requests import feature_words
+from bot.core.truth import told_before
 from bot.core.verdicts import Verdict, format_date
 from bot.escalations.posting import escalate
 from bot.questions.choosing import OFFERED, may_offer, offer, offer_again
@@ -144,7 +145,8 @@ def ask(
     facts = decide(
         session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
     )
-    question.verdict = facts.verdict
+    record_told(question, facts)
+    facts = with_change_since(session=session, ctx=ctx, question=question, facts=facts)
     facts = replace(facts, reply_by_dm=source == "command")
     needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
     offered = None
@@ -333,6 +335,34 @@ def decide(
         can_ask_exception=truth.verdict == Verdict.not_by_then,
         **said,
     )
+
+
+def record_told(question: Question, facts: AnswerFacts) -> None:
+    """Keep what the rep is told: the verdict, and the date given with it."""
+    question.verdict = facts.verdict
+    dated = facts.verdict in (Verdict.committed, Verdict.not_by_then)
+    question.told_date = facts.date if dated else None
+
+
+def with_change_since(
+    *, session: Session, ctx: Context, question: Question, facts: AnswerFacts
+) -> AnswerFacts:
+    """An answer that differs from what this rep was told about the item before says that it
+    replaces it (a PM answered since, or the roadmap moved)."""
+    if question.item_id is None:
+        return facts
+    earlier = q.last_told(
+        session=session, asker_id=question.asker_id, item_id=question.item_id, before_id=question.id
+    )
+    if earlier is None or earlier.answered_at is None:
+        return facts
+    before = told_before(
+        (Verdict(earlier.verdict), earlier.told_date), (facts.verdict, facts.date), ctx.today()
+    )
+    if before is None:
+        return facts
+    told_on = earlier.answered_at.astimezone(ctx.settings.tz).date()
+    return replace(facts, told_before=before, told_on=told_on)
 
 
 def facts_for(*, session: Session, ctx: Context, question: Question) -> AnswerFacts:

@@ -211,6 +211,14 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
     blocks: list[Block] = [section_block(f"{emoji} *{label}* · {_headline(facts, audience)}")]
     if facts.date_notes:  # a past or unreadable date changes what the line above means
         blocks.append(section_block("\n".join(f":warning: {escape(n)}" for n in facts.date_notes)))
+    if facts.told_before and facts.told_on:  # never two answers that disagree unannounced
+        was = f" ({facts.told_before})" if internal else ""
+        blocks.append(
+            section_block(
+                f":arrows_counterclockwise: This replaces what you were told on "
+                f"{format_date(facts.told_on, facts.today)}{was}."
+            )
+        )
     asked = [f"You asked: “{quote(facts.question_text)}”"]
     if audience != "marketing":
         deal = deal_line(facts.customer, facts.deal_value, facts.needed_by, facts.deal_currency)

@@ -18,7 +18,7 @@ from bot.core.parsing import parse_question
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import escalate
-from bot.questions.asking import decide
+from bot.questions.asking import decide, record_told, with_change_since
 from bot.questions.choosing import OFFERED
 from bot.questions.messages import answer_message
 from bot.roadmap.matching import MatchResult, match
@@ -103,7 +103,8 @@ def pick_item(
         item=item,
         found=MatchResult(candidates=[], confidence=question.confidence, confident=True),
     )
-    question.verdict = facts.verdict
+    record_told(question, facts)
+    facts = with_change_since(session=session, ctx=ctx, question=question, facts=facts)
     question.status = "answered"
     question.answered_at = now
     # the rep's own words now name the item (see bot.roadmap.matching)

@@ -116,6 +116,10 @@ class AnswerFacts:
     )
     overrides: str | None = None  # the record a PM answer wins over, when they differ
     updated_from: str | None = None  # a relay replacing an earlier answer: what that one said
+    # an answer that differs from what this rep was told about the item before: what that
+    # was, and the day it was said
+    told_before: str | None = None
+    told_on: dt.date | None = None
     others: list[Candidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     date_notes: list[str] = field(default_factory=list)  # a past or unreadable date: said first
