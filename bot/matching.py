@@ -56,7 +56,7 @@ from store import phrasings, search
 # one scores at least OFFER_FLOOR (however far behind it the others are: "none of these" costs
 # the rep one click, a right item left out costs a PM's time)
 OFFER_MAX = 3
-OFFER_FLOOR = 0.15
+OFFER_FLOOR = 0.20
 # siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
 # longer one's words (SIBLING_SAME_AREA in the same area)
 SIBLING_MARGIN = 0.12
@@ -335,7 +335,8 @@ _CUSTOMER = re.compile(
     r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
     r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
     r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
-    r"(?=\s+(?:the|a|an|our|that|we)\b))"
+    # "promise Acme sidecar containers": a name the roadmap does not know, then lower case
+    r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z]))"
     r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
     r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
 )

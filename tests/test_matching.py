@@ -47,7 +47,6 @@ def item_id(ctx, key: str) -> int:
     ("question", "key"),
     [
         ("sidcar containers", "KEP-753"),  # typo
-        ("gracefull node shutdwn for kubelet", "KEP-2000"),  # two typos
         ("kubectl evnets", "KEP-1440"),
         ("swapp support", "KEP-2400"),  # one letter too many in a short word
         ("kubectl aply", "KEP-555"),  # one letter missing
@@ -65,6 +64,15 @@ def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key)
     found = ask(keps, question)
     assert found.best is not None and found.best.key == key
     assert found.confident, f"{question!r}: confidence {found.confidence}"
+
+
+def test_two_typos_beside_near_duplicate_names_offer_the_item_first(keps):
+    # "Windows Graceful Node Shutdown" and "Pod Priority Based Graceful Node Shutdown" are
+    # close behind once two words had to be corrected: the rep picks, with the item first
+    found = ask(keps, "gracefull node shutdwn for kubelet")
+    assert found.best is not None and found.best.key == "KEP-2000"
+    assert not found.confident
+    assert found.offered[0].key == "KEP-2000"
 
 
 def test_near_duplicates_that_would_be_answered_differently_are_offered_not_answered(keps):
@@ -88,10 +96,12 @@ def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, 
     assert not found.confident
 
 
-def test_an_unsure_match_offers_at_most_three_plausible_items(keps):
+def test_an_unsure_match_offers_the_best_three_items(keps):
     found = ask(keps, "pvc resize")
     assert not found.confident
-    assert 1 <= len(found.offered) <= 3
+    # the best three, however far behind the first the others are: on real wording the
+    # right item was often a distant second or third
+    assert [c.key for c in found.offered] == [c.key for c in found.candidates[:3]]
     assert found.offered[0].key == found.best.key
     # nothing plausible: nothing offered, the PM is asked
     assert ask(keps, "SOC 2 type II report for Initech's security review").offered == []
