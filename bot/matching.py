@@ -10,7 +10,8 @@
    are added.
 4. Every candidate is scored in Python the same way on both databases, against an in-memory
    copy of the roadmap's words (rebuilt when the store's match version changes): how much
-   of the question its names (title, aliases, phrasings PMs answered) explain, weighted by
+   of the question its names (title, aliases, phrasings PMs answered, and what other items'
+   descriptions call it: "KEP-1287 (In-place Resource Resize)") explain, weighted by
    how rare each word is, how much its whole text (with area and description) explains,
    how much of its name the question covers, and whole-string similarity; an item whose
    name says "Deprecate", "Remove" or "by default" when the question does not scores less.
@@ -24,8 +25,9 @@
    answered differently (names sharing most words, or one naming the other's key, with
    another status: an item and its fix, a declined one and its shipped successor), and a
    best item that shares only generic words ("pod", "api", "support") with the question.
-7. When not confident, up to three plausible items are offered (`MatchResult.offered`): the
-   rep picks one ("did you mean", see bot.choosing), or asks the PM.
+7. When not confident and the best item is plausible, the best three are offered
+   (`MatchResult.offered`): the rep picks one ("did you mean", see bot.choosing), or asks
+   the PM.
 
 A question a PM answered for an item, or worded so when a rep picked the item, becomes a
 phrasing of it (`add_phrasing`): later questions worded like it find the item even when the
@@ -698,6 +700,32 @@ def _covered(unit: _Unit, expanded: set[str]) -> bool:
 
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
+# another item named in a description with what it is called there: "This proposal enhances
+# KEP-1287 (In-place Resource Resize)", "building upon KEP-2837: Pod Level Resource
+# Specifications"
+_REFERENCE = re.compile(
+    r"\b([A-Za-z][A-Za-z0-9]*-\d+)(?:\s*\(([^()]{3,80})\)|:\s+([A-Z][^.,;:()]{2,80}))"
+)
+_REFERENCE_WORDS = 8  # longer than this, it is a sentence rather than a name
+
+
+def _names_used_elsewhere(documents: list[search.ItemDocument]) -> dict[str, list[str]]:
+    """What other items' descriptions call each item (by its key, lower case): the roadmap's
+    own other names for it, matched like its aliases. Real questions often use the name a
+    follow-up item gives its base feature ("in-place resize") rather than the base's title."""
+    keys = {document.key.lower() for document in documents}
+    out: dict[str, list[str]] = {}
+    for document in documents:
+        for m in _REFERENCE.finditer(document.description):
+            key, name = m.group(1).lower(), (m.group(2) or m.group(3)).strip()
+            if (
+                key in keys
+                and key != document.key.lower()
+                and 1 <= len(_words(name)) <= _REFERENCE_WORDS
+                and name not in out.get(key, [])
+            ):
+                out.setdefault(key, []).append(name)
+    return out
 
 
 def _content(text: str) -> str:
@@ -802,6 +830,7 @@ class _Index:
             )
             for document in documents
         ]
+        used_elsewhere = _names_used_elsewhere(documents)
         for pos, document in enumerate(documents):
             self.by_key[document.key.lower()] = pos
             # "CronJobs (previously ScheduledJobs)" is also just "CronJobs"
@@ -809,7 +838,7 @@ class _Index:
             titles = (
                 (document.title, short) if short and short != document.title else (document.title,)
             )
-            name_texts = (*titles, *document.aliases)
+            name_texts = (*titles, *document.aliases, *used_elsewhere.get(document.key.lower(), ()))
             names = [_name_tokens(t) for t in name_texts]
             phrasings = [_name_tokens(p) for p in document.phrasings]
             name_all = set().union(*names)

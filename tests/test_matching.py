@@ -96,6 +96,15 @@ def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, 
     assert not found.confident
 
 
+def test_what_another_item_calls_an_item_finds_it(keps):
+    # KEP-1287 is "In-place Update of Pod Resources"; KEP-5554's description calls it
+    # "KEP-1287 (In-place Resource Resize)": the roadmap's own other name for it
+    found = ask(keps, "in place resize of pods")
+    assert found.best is not None and found.best.key == "KEP-1287"
+    # ... and that name, as written there, names it outright
+    assert ask(keps, "In-place Resource Resize").confident
+
+
 def test_an_unsure_match_offers_the_best_three_items(keps):
     found = ask(keps, "pvc resize")
     assert not found.confident
