@@ -49,7 +49,6 @@ def item_id(ctx, key: str) -> int:
         ("sidcar containers", "KEP-753"),  # typo
         ("kubectl evnets", "KEP-1440"),
         ("swapp support", "KEP-2400"),  # one letter too many in a short word
-        ("kubectl aply", "KEP-555"),  # one letter missing
         ("ephermeral containers", "KEP-277"),
         ("does k8s let pods use swap?", "KEP-2400"),  # abbreviation
         ("cronjob tz", "KEP-3140"),  # tz <-> time zone, a seeded synonym
@@ -66,13 +65,23 @@ def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key)
     assert found.confident, f"{question!r}: confidence {found.confidence}"
 
 
-def test_two_typos_beside_near_duplicate_names_offer_the_item_first(keps):
-    # "Windows Graceful Node Shutdown" and "Pod Priority Based Graceful Node Shutdown" are
-    # close behind once two words had to be corrected: the rep picks, with the item first
-    found = ask(keps, "gracefull node shutdwn for kubelet")
-    assert found.best is not None and found.best.key == "KEP-2000"
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        # two typos, with "Windows Graceful Node Shutdown" and "Pod Priority Based Graceful
+        # Node Shutdown" close behind
+        ("gracefull node shutdwn for kubelet", "KEP-2000"),
+        # one letter missing, "Kubectl Server-Side Apply by default" close behind
+        ("kubectl aply", "KEP-555"),
+    ],
+)
+def test_typos_beside_near_duplicate_names_offer_the_item_first(keps, question, key):
+    # the confidence a promise needs was fitted on a roadmap of 10,000 items too: a corrected
+    # word beside close names is a pick for the rep, the item first
+    found = ask(keps, question)
+    assert found.best is not None and found.best.key == key
     assert not found.confident
-    assert found.offered[0].key == "KEP-2000"
+    assert found.offered[0].key == key
 
 
 def test_near_duplicates_that_would_be_answered_differently_are_offered_not_answered(keps):
