@@ -33,8 +33,9 @@ words, no stemming), with its confidence the relative gap between its first two 
 threshold the lowest that keeps its false-confident rate at or under 2% on the tuning
 questions, and its best three offered whenever it is not confident. `--fit` refits our
 calibration on the tuning questions (dev questions, even rows of questions.csv, two thirds
-of the real wording counted twice) and prints the constants and the threshold (see
-print_fit); the held-out questions are used for neither.
+of the real wording counted twice), asked of the KEP roadmap and of the 10,000 items (unless
+--no-synthetic), and prints the constants and the threshold (see print_fit); the held-out
+questions are used for neither. `--misses` lists wrong answers to the tuning questions only.
 """
 
 from __future__ import annotations
