@@ -59,6 +59,9 @@ from store import phrasings, search
 # the rep one click, a right item left out costs a PM's time)
 OFFER_MAX = 3
 OFFER_FLOOR = 0.20
+# ... and when no more than this share of the question (by weight) is in words the roadmap
+# never uses: "a dashboard of carbon emissions per seat" is about something it does not know
+OFFER_UNKNOWN_MAX = 0.6
 # siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
 # longer one's words (SIBLING_SAME_AREA in the same area)
 SIBLING_MARGIN = 0.12
@@ -172,7 +175,8 @@ def _plausible(ranked):
     the best three. On real wording the right item was often second or third a long way
     behind the first: cutting the runners-up by their distance to it lost more right items
     than it spared reps a wrong one."""
-    if ranked[0][0] < OFFER_FLOOR:
+    best, (_, _, unknown_share, *_), _ = ranked[0]
+    if best < OFFER_FLOOR or unknown_share > OFFER_UNKNOWN_MAX:
         return []
     return ranked[:OFFER_MAX]
 

@@ -123,6 +123,8 @@ def test_an_unsure_match_offers_the_best_three_items(keps):
     assert found.offered[0].key == found.best.key
     # nothing plausible: nothing offered, the PM is asked
     assert ask(keps, "SOC 2 type II report for Initech's security review").offered == []
+    # most of it in words the roadmap never uses: about something it does not know
+    assert ask(keps, "a dashboard of carbon emissions per seat").offered == []
 
 
 @pytest.mark.parametrize(
