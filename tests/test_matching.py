@@ -47,10 +47,8 @@ def item_id(ctx, key: str) -> int:
     ("question", "key"),
     [
         ("sidcar containers", "KEP-753"),  # typo
-        ("gracefull node shutdwn for kubelet", "KEP-2000"),  # two typos
         ("kubectl evnets", "KEP-1440"),
         ("swapp support", "KEP-2400"),  # one letter too many in a short word
-        ("kubectl aply", "KEP-555"),  # one letter missing
         ("ephermeral containers", "KEP-277"),
         ("does k8s let pods use swap?", "KEP-2400"),  # abbreviation
         ("cronjob tz", "KEP-3140"),  # tz <-> time zone, a seeded synonym
@@ -65,6 +63,25 @@ def test_typos_abbreviations_and_deal_context_find_the_item(keps, question, key)
     found = ask(keps, question)
     assert found.best is not None and found.best.key == key
     assert found.confident, f"{question!r}: confidence {found.confidence}"
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        # two typos, with "Windows Graceful Node Shutdown" and "Pod Priority Based Graceful
+        # Node Shutdown" close behind
+        ("gracefull node shutdwn for kubelet", "KEP-2000"),
+        # one letter missing, "Kubectl Server-Side Apply by default" close behind
+        ("kubectl aply", "KEP-555"),
+    ],
+)
+def test_typos_beside_near_duplicate_names_offer_the_item_first(keps, question, key):
+    # the confidence a promise needs was fitted on a roadmap of 10,000 items too: a corrected
+    # word beside close names is a pick for the rep, the item first
+    found = ask(keps, question)
+    assert found.best is not None and found.best.key == key
+    assert not found.confident
+    assert found.offered[0].key == key
 
 
 def test_near_duplicates_that_would_be_answered_differently_are_offered_not_answered(keps):
@@ -88,13 +105,26 @@ def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, 
     assert not found.confident
 
 
-def test_an_unsure_match_offers_at_most_three_plausible_items(keps):
+def test_what_another_item_calls_an_item_finds_it(keps):
+    # KEP-1287 is "In-place Update of Pod Resources"; KEP-5554's description calls it
+    # "KEP-1287 (In-place Resource Resize)": the roadmap's own other name for it
+    found = ask(keps, "in place resize of pods")
+    assert found.best is not None and found.best.key == "KEP-1287"
+    # ... and that name, as written there, names it outright
+    assert ask(keps, "In-place Resource Resize").confident
+
+
+def test_an_unsure_match_offers_the_best_three_items(keps):
     found = ask(keps, "pvc resize")
     assert not found.confident
-    assert 1 <= len(found.offered) <= 3
+    # the best three, however far behind the first the others are: on real wording the
+    # right item was often a distant second or third
+    assert [c.key for c in found.offered] == [c.key for c in found.candidates[:3]]
     assert found.offered[0].key == found.best.key
     # nothing plausible: nothing offered, the PM is asked
     assert ask(keps, "SOC 2 type II report for Initech's security review").offered == []
+    # most of it in words the roadmap never uses: about something it does not know
+    assert ask(keps, "a dashboard of carbon emissions per seat").offered == []
 
 
 @pytest.mark.parametrize(
