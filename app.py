@@ -15,6 +15,7 @@ import anyio.to_thread
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import Clock as SignatureClock
@@ -79,11 +80,18 @@ def build_app(ctx: Context, client: WebClient) -> App:
     inside a request use a short timeout and no retries (`for_requests`)."""
     secret = ctx.settings.slack_signing_secret
     request_client = for_requests(client)
+    if ctx.settings.installs_with_oauth and not ctx.settings.slack_bot_token:
+        from bot.slack.install import oauth_settings, request_authorize
+
+        oauth = oauth_settings(ctx.settings, ctx.engine)
+        authorization = {"oauth_settings": oauth, "authorize": request_authorize(oauth)}
+    else:  # answer even while Slack is unreachable
+        authorization = {"authorize": authorize_with(request_client)}
     app = App(
         client=request_client,
         signing_secret=secret.get_secret_value() if secret else None,
         process_before_response=True,
-        authorize=authorize_with(request_client),  # answer even while Slack is unreachable
+        **authorization,
     )
     register_listeners(app, ctx)
     return app
@@ -138,6 +146,30 @@ class SlackEndpoint:
         return hmac.compare_digest(expected, signature)
 
 
+class InstallEndpoint:
+    """ "Add to Slack" (GET /slack/install) and Slack's redirect back (GET
+    /slack/oauth_redirect), run by Bolt's OAuth flow on a worker thread: its state store and
+    installation store are database calls, never made on the event loop."""
+
+    def __init__(self, app: App):
+        self.flow = app.oauth_flow
+
+    async def start(self, request: Request) -> Response:
+        return await self._run(self.flow.handle_installation, request)
+
+    async def finish(self, request: Request) -> Response:
+        return await self._run(self.flow.handle_callback, request)
+
+    async def _run(self, step, request: Request) -> Response:
+        bolt_request = BoltRequest(
+            body="",
+            query=request.url.query,
+            headers={key: [value] for key, value in request.headers.items()},
+        )
+        response = await anyio.to_thread.run_sync(step, bolt_request)
+        return to_starlette_response(response)
+
+
 def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starlette:
     events = SlackEndpoint(app, ctx)
     # its own threads: a health check never queues behind Slack requests
@@ -159,6 +191,12 @@ def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starl
         Route("/slack/events", events.handle, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if app.oauth_flow is not None:
+        install = InstallEndpoint(app)
+        routes += [
+            Route(app.oauth_flow.install_path, install.start, methods=["GET"]),
+            Route(app.oauth_flow.redirect_uri_path, install.finish, methods=["GET"]),
+        ]
     return Starlette(routes=routes + (extra_routes or []))
 
 

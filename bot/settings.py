@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.roadmap.schema import Status
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 
 
 def _split_list(value):
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # OAuth install ("Add to Slack", bot/slack/install.py): both set turns it on, and then no
+    # SLACK_BOT_TOKEN is needed; the token comes with the install
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = None  # default: the one set in the app's settings
+    slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
     database_url: str = "sqlite:///canwe.db"
     port: int = 3000
 
@@ -130,10 +137,18 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown sync source {source!r}")
         return [name for name, value in wanted.items() if not value]
 
+    @property
+    def installs_with_oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
     def missing_slack_credentials(self) -> list[str]:
         """Names of the variables HTTP mode needs and does not have."""
         missing = []
-        if not self.slack_bot_token:
+        if self.slack_client_id and not self.slack_client_secret:
+            missing.append("SLACK_CLIENT_SECRET")
+        if self.slack_client_secret and not self.slack_client_id:
+            missing.append("SLACK_CLIENT_ID")
+        if not self.slack_bot_token and not self.installs_with_oauth:
             missing.append("SLACK_BOT_TOKEN")
         if not self.slack_signing_secret and not self.slack_app_token:
             missing.append("SLACK_SIGNING_SECRET")

@@ -18,6 +18,7 @@ holds.  ``fail`` injects HTTP errors, 429s with ``Retry-After`` or ``ok: false``
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import datetime as dt
 import hashlib
@@ -142,12 +143,18 @@ class SlackStandIn:
         clock: Callable[[], float] | None = None,
         http_timeout: float = 10.0,
         app_token: str | None = None,
+        oauth_client: tuple[str, str] | None = None,
     ) -> None:
         self.signing_secret = signing_secret
         # Socket Mode: the app-level token apps.connections.open takes (xapp-...)
         self.app_token = app_token
         self._sockets: list[_Socket] = []
         self._socket_acks: dict[str, dict[str, Any]] = {}
+        # OAuth install: the app's (client id, client secret), and the codes handed out by
+        # the authorize page, each good once: code -> (team id, redirect_uri, scopes)
+        self.oauth_client = oauth_client
+        self.oauth_redirect_uri: str | None = None  # the app settings' redirect URL
+        self._oauth_codes: dict[str, tuple[str, str, str]] = {}
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
@@ -227,6 +234,7 @@ class SlackStandIn:
                 Route("/response/{n:int}", self._http_response_url, methods=["POST"]),
                 Route("/archives/{channel}/{p}", self._http_permalink, methods=["GET"]),
                 WebSocketRoute("/socket-mode", self._socket_mode),
+                Route("/oauth/v2/authorize", self._http_oauth_authorize, methods=["GET"]),
             ]
             from sandbox import page  # the browser page's routes (sandbox/page.py)
 
@@ -534,9 +542,13 @@ class SlackStandIn:
                 return self._record_and_answer(
                     method, args, rule.status, rule.error, retry_after=rule.retry_after
                 )
-            if not token:
+            if method == "oauth.v2.access":
+                # the app's client id and secret (HTTP Basic, as slack_sdk sends them)
+                if not self._oauth_client_matches(request.headers.get("authorization"), args):
+                    return self._record_and_answer(method, args, 200, "invalid_client_id")
+            elif not token:
                 return self._record_and_answer(method, args, 200, "not_authed")
-            if method == "apps.connections.open":
+            elif method == "apps.connections.open":
                 # Slack wants the app-level token here, and only that
                 if self.app_token is None or token != self.app_token:
                     return self._record_and_answer(method, args, 200, "invalid_auth")
@@ -1081,6 +1093,58 @@ class SlackStandIn:
             form["channel_name"] = "directmessage"
         return form
 
+    # ------------------------------------------------------------ OAuth install
+
+    async def _http_oauth_authorize(self, request: Request) -> Response:
+        """Slack's "Allow" page, answered at once: back to the app's redirect_uri with a code
+        (`team` picks the workspace, as on Slack's page; default this stand-in's)."""
+        query = request.query_params
+        if self.oauth_client is None or query.get("client_id") != self.oauth_client[0]:
+            return PlainTextResponse("invalid_client_id", status_code=400)
+        redirect_uri = query.get("redirect_uri") or self.oauth_redirect_uri
+        if not redirect_uri:
+            return PlainTextResponse("bad_redirect_uri", status_code=400)
+        code = uuid.uuid4().hex
+        with self._cond:
+            self._oauth_codes[code] = (
+                query.get("team") or self.team_id,
+                redirect_uri,
+                query.get("scope", ""),
+            )
+        state = query.get("state", "")
+        return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+
+    def _oauth_client_matches(self, authorization: str | None, args: dict[str, Any]) -> bool:
+        if self.oauth_client is None:
+            return False
+        client_id, secret = args.get("client_id"), args.get("client_secret")
+        if authorization and authorization.lower().startswith("basic "):
+            try:
+                decoded = base64.b64decode(authorization[6:].strip()).decode()
+            except ValueError:
+                return False
+            client_id, _, secret = decoded.partition(":")
+        return (client_id, secret) == self.oauth_client
+
+    def _api_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self._oauth_codes.pop(str(args.get("code")), None)
+        if found is None:
+            raise SlackError("invalid_code")
+        team_id, redirect_uri, scopes = found
+        if args.get("redirect_uri") and args["redirect_uri"] != redirect_uri:
+            raise SlackError("bad_redirect_uri")
+        return {
+            "app_id": self.app_id,
+            "authed_user": {"id": "U0INSTALLR"},
+            "scope": scopes,
+            "token_type": "bot",
+            "access_token": self.bot_token or "xoxb-standin-installed",
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id, "name": self.team_domain},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     # ------------------------------------------------------------ Socket Mode
 
     def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -1508,6 +1572,7 @@ class _Socket:
 _API_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": SlackStandIn._api_auth_test,
     "apps.connections.open": SlackStandIn._api_apps_connections_open,
+    "oauth.v2.access": SlackStandIn._api_oauth_v2_access,
     "chat.postMessage": SlackStandIn._api_chat_post_message,
     "chat.postEphemeral": SlackStandIn._api_chat_post_ephemeral,
     "chat.update": SlackStandIn._api_chat_update,

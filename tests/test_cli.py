@@ -162,6 +162,19 @@ def test_a_malformed_database_url_is_one_line(url, reason):
     assert "pw@" not in result.output
 
 
+def test_half_an_oauth_configuration_names_what_is_missing(tmp_path):
+    result = run_cli(
+        ["serve"],
+        env={
+            "SLACK_CLIENT_ID": "1234.5678",
+            "SLACK_SIGNING_SECRET": "s",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
+    )
+    assert result.exit_code == 2
+    assert "SLACK_CLIENT_SECRET is not set" in result.output
+
+
 def test_tick_without_a_bot_token_sends_nothing(tmp_path):
     result = run_cli(["tick"], env={"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"})
     assert result.exit_code == 2

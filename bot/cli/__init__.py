@@ -242,7 +242,11 @@ def serve(
         settings = settings.model_copy(update={"port": port})
     missing = settings.missing_slack_credentials()
     nothing_set = not (
-        settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token
+        settings.slack_bot_token
+        or settings.slack_signing_secret
+        or settings.slack_app_token
+        or settings.slack_client_id
+        or settings.slack_client_secret
     )
     if sandbox or nothing_set:
         _refuse_a_sandbox_on_another_store(settings)  # before anything else is touched
@@ -264,7 +268,7 @@ def serve(
         raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
-    run_server(settings, ctx, make_client(settings))
+    run_server(settings, ctx, make_client(settings, engine=ctx.engine))
 
 
 def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
@@ -454,11 +458,11 @@ def tick() -> None:
     from bot.workers import tick as run_tick
 
     settings = load_settings()
-    if not settings.slack_bot_token:
+    if not settings.slack_bot_token and not settings.installs_with_oauth:
         typer.echo(f"canwe tick: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
     ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
-    report = run_tick(ctx, Delivery(ctx, make_client(settings)))
+    report = run_tick(ctx, Delivery(ctx, make_client(settings, engine=ctx.engine)))
     typer.echo(report.summary())
 
 
@@ -504,11 +508,11 @@ def digest(
     from bot.slack.client import make_client
     from bot.slack.delivery import Delivery
 
-    if not settings.slack_bot_token:
+    if not settings.slack_bot_token and not settings.installs_with_oauth:
         typer.echo(f"canwe digest --post: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
     report = run_digests(ctx, channel=channel)
-    delivery = Delivery(ctx, make_client(settings)).drain()
+    delivery = Delivery(ctx, make_client(settings, engine=ctx.engine)).drain()
     if report.digests or report.already:
         queued = (
             f"queued {report.digests} digest(s) in {report.posts} post(s); "

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from sqlalchemy import Engine
 
 from bot.settings import Settings
 
@@ -33,10 +34,12 @@ class ShortRateLimitRetry(RateLimitErrorRetryHandler):
         return str(wait).isdigit() and int(wait) <= SHORT_RETRY_AFTER_SECONDS
 
 
-def make_client(settings: Settings, timeout: int = WORKER_TIMEOUT_SECONDS) -> WebClient:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
-        token=token,
+def make_client(
+    settings: Settings, timeout: int = WORKER_TIMEOUT_SECONDS, engine: Engine | None = None
+) -> WebClient:
+    """The workers' client: SLACK_BOT_TOKEN's, or with an OAuth install (and the store's
+    `engine`) the installed workspace's token, read at each call."""
+    options = dict(
         base_url=settings.slack_api_url,
         timeout=timeout,
         retry_handlers=[
@@ -44,6 +47,12 @@ def make_client(settings: Settings, timeout: int = WORKER_TIMEOUT_SECONDS) -> We
             ShortRateLimitRetry(max_retry_count=1),
         ],
     )
+    if settings.installs_with_oauth and not settings.slack_bot_token and engine is not None:
+        from bot.slack.install import InstalledWorkspaceClient, installation_store
+
+        return InstalledWorkspaceClient(installation_store(settings, engine), **options)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(token=token, **options)
 
 
 def for_requests(client: WebClient) -> WebClient:
