@@ -83,7 +83,7 @@ def build_app(ctx: Context, client: WebClient) -> App:
     if ctx.settings.installs_with_oauth and not ctx.settings.slack_bot_token:
         from bot.slack.install import oauth_settings, request_authorize
 
-        oauth = oauth_settings(ctx.settings, ctx.engine)
+        oauth = oauth_settings(ctx.settings, ctx.engine, ctx.now)
         authorization = {"oauth_settings": oauth, "authorize": request_authorize(oauth)}
     else:  # answer even while Slack is unreachable
         authorization = {"authorize": authorize_with(request_client)}
@@ -94,6 +94,10 @@ def build_app(ctx: Context, client: WebClient) -> App:
         **authorization,
     )
     register_listeners(app, ctx)
+    if app.oauth_flow is not None:
+        # app_uninstalled and tokens_revoked delete the workspace's install: the workers stop
+        # sending (their messages wait in the outbox) until canwe is installed again
+        app.enable_token_revocation_listeners()
     return app
 
 

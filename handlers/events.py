@@ -87,3 +87,14 @@ def register(app: App, ctx: Context) -> None:
         )
         if outcome:
             log.info("thread reply %s in %s: %s", event_id, said.channel, outcome)
+
+    if app.oauth_flow is None:  # with an OAuth install, Bolt's own listeners delete it
+
+        @app.event("app_uninstalled")
+        @app.event("tokens_revoked")
+        def uninstalled(event: dict) -> None:
+            log.warning(
+                "Slack says canwe was uninstalled or its token revoked (%s): SLACK_BOT_TOKEN "
+                "no longer works; messages wait in the outbox until a new token is set",
+                str(event.get("type"))[:40],
+            )

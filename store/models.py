@@ -344,3 +344,16 @@ class DigestClaim(Base):
     day: Mapped[dt.date] = mapped_column(Date, index=True)
     claimed_at: Mapped[dt.datetime]
     posts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Workspace(Base):
+    """The Slack workspace this store's data belongs to, recorded by the first OAuth install
+    and kept when canwe is uninstalled: the roadmap and questions do not carry a workspace
+    yet, so an install into any other workspace is refused (bot/slack/install.py)."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[dt.datetime]

@@ -11,8 +11,10 @@ from html import unescape
 import httpx
 import pytest
 from pydantic import SecretStr
+from slack_sdk.errors import SlackRequestError
 
 from bot.questions.asking import ask
+from bot.slack.client import make_client
 from bot.slack.install import installation_store
 from store.db import session_scope
 from tests.conftest import SIGNING_SECRET, serve_in_thread
@@ -136,3 +138,22 @@ def test_the_redirect_with_a_forged_state_installs_nothing(installer, oauth_slac
     assert forged.status_code >= 400
     assert installation_store(ctx.settings, ctx.engine).installed_team() is None
     assert oauth_slack.calls("oauth.v2.access") == []
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"bot": ["UCANWEBOT"]}}],
+)
+def test_uninstalling_deletes_the_install_and_the_workers_stop(installer, oauth_slack, event):
+    ctx, browser, delivery = installer
+    assert add_to_slack(browser).status_code == 200
+    store = installation_store(ctx.settings, ctx.engine)
+    assert store.bot_token() == INSTALLED_TOKEN
+    assert oauth_slack.send_event(event).status_code == 200
+    assert store.bot_token() is None
+    with pytest.raises(SlackRequestError, match="not installed"):
+        make_client(ctx.settings, engine=ctx.engine).auth_test()
+    # the store still holds this workspace's roadmap and questions: no other may install
+    assert add_to_slack(browser, team="T0OTHERWS").status_code == 403
+    assert add_to_slack(browser).status_code == 200
+    assert store.bot_token() == INSTALLED_TOKEN

@@ -315,3 +315,10 @@ def test_two_helps_in_one_thread_get_two_replies(bot, slack):
     replies = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
     assert [r["thread_ts"] for r in replies] == [thread_ts] * 3  # all in the one thread
     assert "Did you mean" in block_text(replies[-1]["blocks"])
+
+
+@pytest.mark.parametrize("kind", ["app_uninstalled", "tokens_revoked"])
+def test_an_uninstall_in_single_token_mode_is_acknowledged_and_logged(bot, slack, caplog, kind):
+    with caplog.at_level("WARNING"):
+        assert slack.send_event({"type": kind}).status_code == 200
+    assert "SLACK_BOT_TOKEN no longer works" in caplog.text

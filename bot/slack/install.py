@@ -7,8 +7,9 @@ states live in the store, in slack_sdk's SQLAlchemy stores; their tables are cre
 the alembic migration 0009, never by the stores' own `create_tables()`.
 
 One workspace per deployment, for now: the roadmap, questions and answers do not carry a
-workspace yet, so a second workspace would see the first one's data. An install into a
-second workspace is refused (Bolt shows Slack's failure page) until rows carry their team.
+workspace yet, so a second workspace would see the first one's data. The first install
+records the store's workspace (`workspaces`, kept when canwe is uninstalled); an install
+into any other is refused with a page that says why, until rows carry their team.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
+from store.models import Workspace
 
 log = logging.getLogger("canwe.install")
 
@@ -68,19 +72,29 @@ class OneWorkspaceInstallationStore(SQLAlchemyInstallationStore):
     """slack_sdk's store, refusing an install into a workspace other than the installed one
     (reinstalling into the same workspace, say with new scopes, is fine)."""
 
+    def __init__(self, *, clock: Clock = real_now, **kwargs):
+        super().__init__(**kwargs)
+        self.clock = clock
+
     def save(self, installation: Installation) -> None:
-        installed = self.installed_team()
-        if installed is not None and installed != (
-            installation.enterprise_id,
-            installation.team_id,
-        ):
-            log.warning(
-                "refused an install into workspace %s: canwe serves %s (one workspace per "
-                "deployment for now)",
-                installation.team_id,
-                installed[1],
-            )
-            raise AnotherWorkspace(installation.team_id)
+        with Session(self.engine) as session, session.begin():
+            # the store's one workspace, recorded by the first install and kept after an
+            # uninstall (its roadmap and questions stay); locked, so two installs at once
+            # cannot both be first
+            owner = session.scalar(select(Workspace).with_for_update())
+            team = (installation.enterprise_id, installation.team_id)
+            if owner is None:
+                session.add(
+                    Workspace(enterprise_id=team[0], team_id=team[1], installed_at=self.clock())
+                )
+            elif (owner.enterprise_id, owner.team_id) != team:
+                log.warning(
+                    "refused an install into workspace %s: this store holds %s's data (one "
+                    "workspace per deployment for now)",
+                    installation.team_id,
+                    owner.team_id,
+                )
+                raise AnotherWorkspace(installation.team_id)
         super().save(installation)
 
     def installed_team(self) -> tuple[str | None, str | None] | None:
@@ -103,12 +117,16 @@ class OneWorkspaceInstallationStore(SQLAlchemyInstallationStore):
         return bot.bot_token if bot else None
 
 
-def installation_store(settings: Settings, engine: Engine) -> OneWorkspaceInstallationStore:
+def installation_store(
+    settings: Settings, engine: Engine, clock: Clock = real_now
+) -> OneWorkspaceInstallationStore:
     assert settings.slack_client_id is not None
-    return OneWorkspaceInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    return OneWorkspaceInstallationStore(
+        client_id=settings.slack_client_id, engine=engine, clock=clock
+    )
 
 
-def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+def oauth_settings(settings: Settings, engine: Engine, clock: Clock = real_now) -> OAuthSettings:
     """Bolt's OAuth settings, on the store's tables."""
     assert settings.slack_client_id and settings.slack_client_secret
     return OAuthSettings(
@@ -119,7 +137,7 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         authorization_url=settings.slack_authorize_url,
-        installation_store=installation_store(settings, engine),
+        installation_store=installation_store(settings, engine, clock),
         callback_options=CallbackOptions(
             success=lambda args: args.default.success(args), failure=_failure
         ),

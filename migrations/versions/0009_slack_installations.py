@@ -7,6 +7,9 @@ The tables slack_sdk's SQLAlchemy installation and state stores read and write, 
 columns and indexes as slack_sdk defines them (slack_installations, slack_bots,
 slack_oauth_states). Written out here rather than left to the stores' create_tables(), so
 every schema change goes through alembic.
+
+- workspaces: the workspace the store's data belongs to, recorded by the first install and
+  kept when canwe is uninstalled (an install into another workspace is refused).
 """
 
 import sqlalchemy as sa
@@ -82,8 +85,17 @@ def upgrade() -> None:
         sa.Column("expire_at", sa.DateTime(), nullable=False),
     )
 
+    op.create_table(
+        "workspaces",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("enterprise_id", sa.String(32)),
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("installed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("workspaces")
     op.drop_table("slack_oauth_states")
     op.drop_index("slack_bots_idx", table_name="slack_bots")
     op.drop_table("slack_bots")
