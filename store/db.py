@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,11 @@ class _Watchdog:
         event.listen(engine, "rollback", self._arm_connection)
         event.listen(engine.pool, "reset", self._arm_reset)
         event.listen(engine.pool, "checkin", self._disarm_checkin)
+        # code that goes straight to the driver (store/search.py) finds the watchdog here
+        event.listen(engine.pool, "connect", self._remember)
+
+    def _remember(self, _dbapi_connection, record) -> None:
+        record.info[_WATCHDOG] = self
 
     def _before_execute(self, conn, _cursor, _statement, _parameters, _context, _many) -> None:
         self._arm(conn.connection.dbapi_connection)
@@ -201,6 +206,30 @@ class _Watchdog:
                     self._arm(conn)
                 else:
                     _cut_off(conn)
+
+
+_WATCHDOG = "canwe_watchdog"
+
+
+@contextmanager
+def watched(connection: Connection) -> Iterator[object]:
+    """The DB-API connection under `connection`, for statements run on it directly: they
+    skip SQLAlchemy's events, so the watchdog is armed around them here. A connection the
+    watchdog cut off is invalidated, so the pool drops it as it would after its own call."""
+    dbapi_connection = connection.connection.dbapi_connection
+    watchdog = connection.info.get(_WATCHDOG)
+    if watchdog is None:  # SQLite, or no request timeouts: nothing to watch
+        yield dbapi_connection
+        return
+    watchdog._arm(dbapi_connection)
+    try:
+        yield dbapi_connection
+    except Exception as error:
+        if getattr(dbapi_connection, "closed", False):
+            connection.invalidate(error)
+        raise
+    finally:
+        watchdog._disarm(dbapi_connection)
 
 
 def _answered(dbapi_connection) -> bool:

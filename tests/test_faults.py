@@ -145,6 +145,25 @@ def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack
     assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))
 
 
+def test_a_partition_in_the_middle_of_the_full_text_search_fails_fast(faulty, slack):
+    # matching's full-text queries go straight to the driver (store/search.py): the
+    # watchdog must cover them as it covers every statement SQLAlchemy runs
+    assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))  # warm: pooled
+    faulty.proxy.blackhole_on(b"match_documents")
+
+    asked, result = _in_thread(slack.send_command, REP, SALES, EXPLORING)
+    asked.join(timeout=10)
+    assert faulty.proxy.mode == "blackhole", "the search reached the database"
+    assert result.get("seconds", 99) < 3.0, "answered within Slack's 3 seconds"
+    assert "not saved" in _ack_text(result["response"])
+    status, health_seconds = faulty.healthz()
+    assert status == 503 and health_seconds < 1.0
+
+    faulty.proxy.forward()
+    assert "yubikey" in _ack_text(slack.send_command(REP, SALES, EXPLORING)).lower()
+    assert len(questions(faulty.ctx)) == 2  # the one cut off was not half-kept
+
+
 def test_a_hanging_auth_test_holds_up_only_the_request_that_asked(faulty, slack):
     slack.hang("auth.test", seconds=3)  # longer than the request client waits
     first, asked = _in_thread(slack.send_command, REP, SALES, QUESTION)
