@@ -218,18 +218,31 @@ def watched(connection: Connection) -> Iterator[object]:
     watchdog cut off is invalidated, so the pool drops it as it would after its own call."""
     dbapi_connection = connection.connection.dbapi_connection
     watchdog = connection.info.get(_WATCHDOG)
-    if watchdog is None:  # SQLite, or no request timeouts: nothing to watch
-        yield dbapi_connection
-        return
-    watchdog._arm(dbapi_connection)
+    if watchdog is not None:  # None: SQLite, or no request timeouts
+        watchdog._arm(dbapi_connection)
     try:
         yield dbapi_connection
-    except Exception as error:
-        if getattr(dbapi_connection, "closed", False):
+    except connection.dialect.loaded_dbapi.Error as error:
+        lost = bool(getattr(dbapi_connection, "closed", False))
+        if lost:
             connection.invalidate(error)
-        raise
+        raise driver_error(connection, error, invalidated=lost) from error
     finally:
-        watchdog._disarm(dbapi_connection)
+        if watchdog is not None:
+            watchdog._disarm(dbapi_connection)
+
+
+def driver_error(connection: Connection, error: Exception, *, invalidated: bool = False):
+    """A DB-API error raised by the driver directly, as SQLAlchemy would have raised it:
+    callers catch SQLAlchemyError (sync, say) whether or not SQLAlchemy ran the statement."""
+    return exc.DBAPIError.instance(
+        None,
+        None,
+        error,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=connection.dialect,
+    )
 
 
 def _answered(dbapi_connection) -> bool:
