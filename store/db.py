@@ -23,6 +23,10 @@ CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest connect_timeout
 STATEMENT_TIMEOUT_SECONDS = 1.5
 POOL_TIMEOUT_SECONDS = 1.0  # waiting for a free connection
 PING_TIMEOUT_SECONDS = 0.5  # a reused connection's "SELECT 1" before a request uses it
+# ... when it has been idle this long: under load connections come back within milliseconds,
+# and a ping on each checkout was a round trip in every request (a tenth of a /canwe's time);
+# a connection that died meanwhile fails its first statement, cut off by the watchdog
+PING_AFTER_IDLE_SECONDS = 2.0
 # connections per process: request threads (REQUEST_THREADS) plus the workers and /healthz
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
@@ -163,11 +167,15 @@ class _Watchdog:
     def _arm_reset(self, dbapi_connection, _record, _state=None) -> None:
         self._arm(dbapi_connection)
 
-    def _disarm_checkin(self, dbapi_connection, _record) -> None:
+    def _disarm_checkin(self, dbapi_connection, record) -> None:
         if dbapi_connection is not None:
             self._disarm(dbapi_connection)
+            record.info[_CHECKED_IN] = time.monotonic()
 
-    def _ping_on_checkout(self, dbapi_connection, _record, _proxy) -> None:
+    def _ping_on_checkout(self, dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
         self._arm(dbapi_connection, PING_TIMEOUT_SECONDS)
         try:
             cursor = dbapi_connection.cursor()
@@ -209,6 +217,7 @@ class _Watchdog:
 
 
 _WATCHDOG = "canwe_watchdog"
+_CHECKED_IN = "canwe_checked_in"  # when the pool last got the connection back (monotonic)
 
 
 @contextmanager
