@@ -128,6 +128,27 @@ class StalledRequest:
         self.engine.dispose()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (where the benchmark's database runs)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            if entry.isdigit() and Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                found.append(int(entry))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -184,6 +205,7 @@ def run(url: str, options) -> None:
         events = f"http://127.0.0.1:{port}/slack/events"
         try:
             load(events, 100, options.concurrency)  # warm up: caches, pool, auth
+            before = cpu_seconds([process.pid]), cpu_seconds(postgres_pids())
             if label == "canwe serve" and not options.no_stall:
                 with StalledRequest(url, events) as stalled:
                     rate, samples, errors = load(events, options.requests, options.concurrency)
@@ -200,6 +222,15 @@ def run(url: str, options) -> None:
             else:
                 rate, samples, errors = load(events, options.requests, options.concurrency)
                 extra = ""
+            used = {
+                "server": (cpu_seconds([process.pid]) - before[0]) / options.requests,
+                "postgres": (cpu_seconds(postgres_pids()) - before[1]) / options.requests,
+            }
+            # where the time goes: the server's own CPU against the database's, per request
+            extra += (
+                f"\n{'':20s} CPU per request: server {used['server'] * 1000:.1f} ms, "
+                f"PostgreSQL {used['postgres'] * 1000:.1f} ms (all of it, not only this run)"
+            )
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -121,6 +121,7 @@ class _State:
     failures: dict[str, list[_FailRule]] = field(default_factory=dict)
     response_urls: dict[int, _ResponseUrl] = field(default_factory=dict)
     triggers: dict[str, _Trigger] = field(default_factory=dict)
+    holding: dict[str, int] = field(default_factory=dict)  # calls held by `hang`, by method
     version: int = 0
 
 
@@ -461,6 +462,11 @@ class SlackStandIn:
             rule = _FailRule(status=200, times=times, retry_after=None, error=None, delay=seconds)
             self._state.failures.setdefault(method, []).append(rule)
 
+    def holding(self, method: str) -> int:
+        """How many calls to ``method`` are being held by ``hang`` right now (in flight)."""
+        with self._cond:
+            return self._state.holding.get(method, 0)
+
     def clear_failures(self) -> None:
         with self._cond:
             self._state.failures.clear()
@@ -535,7 +541,14 @@ class SlackStandIn:
         with self._cond:
             rule = self._take_failure(method)
         if rule is not None and rule.delay:
-            await asyncio.sleep(rule.delay)  # then answer as usual
+            with self._cond:
+                self._state.holding[method] = self._state.holding.get(method, 0) + 1
+                self._changed()
+            try:
+                await asyncio.sleep(rule.delay)  # then answer as usual
+            finally:
+                with self._cond:
+                    self._state.holding[method] -= 1
             rule = None
         with self._cond:
             if rule is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,10 @@ CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest connect_timeout
 STATEMENT_TIMEOUT_SECONDS = 1.5
 POOL_TIMEOUT_SECONDS = 1.0  # waiting for a free connection
 PING_TIMEOUT_SECONDS = 0.5  # a reused connection's "SELECT 1" before a request uses it
+# ... when it has been idle this long: under load connections come back within milliseconds,
+# and a ping on each checkout was a round trip in every request (a tenth of a /canwe's time);
+# a connection that died meanwhile fails its first statement, cut off by the watchdog
+PING_AFTER_IDLE_SECONDS = 2.0
 # connections per process: request threads (REQUEST_THREADS) plus the workers and /healthz
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
@@ -133,6 +137,11 @@ class _Watchdog:
         event.listen(engine, "rollback", self._arm_connection)
         event.listen(engine.pool, "reset", self._arm_reset)
         event.listen(engine.pool, "checkin", self._disarm_checkin)
+        # code that goes straight to the driver (store/search.py) finds the watchdog here
+        event.listen(engine.pool, "connect", self._remember)
+
+    def _remember(self, _dbapi_connection, record) -> None:
+        record.info[_WATCHDOG] = self
 
     def _before_execute(self, conn, _cursor, _statement, _parameters, _context, _many) -> None:
         self._arm(conn.connection.dbapi_connection)
@@ -158,11 +167,15 @@ class _Watchdog:
     def _arm_reset(self, dbapi_connection, _record, _state=None) -> None:
         self._arm(dbapi_connection)
 
-    def _disarm_checkin(self, dbapi_connection, _record) -> None:
+    def _disarm_checkin(self, dbapi_connection, record) -> None:
         if dbapi_connection is not None:
             self._disarm(dbapi_connection)
+            record.info[_CHECKED_IN] = time.monotonic()
 
-    def _ping_on_checkout(self, dbapi_connection, _record, _proxy) -> None:
+    def _ping_on_checkout(self, dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
         self._arm(dbapi_connection, PING_TIMEOUT_SECONDS)
         try:
             cursor = dbapi_connection.cursor()
@@ -201,6 +214,44 @@ class _Watchdog:
                     self._arm(conn)
                 else:
                     _cut_off(conn)
+
+
+_WATCHDOG = "canwe_watchdog"
+_CHECKED_IN = "canwe_checked_in"  # when the pool last got the connection back (monotonic)
+
+
+@contextmanager
+def watched(connection: Connection) -> Iterator[object]:
+    """The DB-API connection under `connection`, for statements run on it directly: they
+    skip SQLAlchemy's events, so the watchdog is armed around them here. A connection the
+    watchdog cut off is invalidated, so the pool drops it as it would after its own call."""
+    dbapi_connection = connection.connection.dbapi_connection
+    watchdog = connection.info.get(_WATCHDOG)
+    if watchdog is not None:  # None: SQLite, or no request timeouts
+        watchdog._arm(dbapi_connection)
+    try:
+        yield dbapi_connection
+    except connection.dialect.loaded_dbapi.Error as error:
+        lost = bool(getattr(dbapi_connection, "closed", False))
+        if lost:
+            connection.invalidate(error)
+        raise driver_error(connection, error, invalidated=lost) from error
+    finally:
+        if watchdog is not None:
+            watchdog._disarm(dbapi_connection)
+
+
+def driver_error(connection: Connection, error: Exception, *, invalidated: bool = False):
+    """A DB-API error raised by the driver directly, as SQLAlchemy would have raised it:
+    callers catch SQLAlchemyError (sync, say) whether or not SQLAlchemy ran the statement."""
+    return exc.DBAPIError.instance(
+        None,
+        None,
+        error,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=connection.dialect,
+    )
 
 
 def _answered(dbapi_connection) -> bool:

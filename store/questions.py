@@ -48,11 +48,22 @@ def last_told(*, session: Session, asker_id: str, item_id: int, before_id: int) 
     )
 
 
+_AUDIENCES = "canwe_audiences"  # in session.info: channel id -> audience, for one request
+
+
 def audience_of(*, session: Session, channel_id: str) -> str:
-    return session.scalar(select(Channel.audience).where(Channel.id == channel_id)) or "sales"
+    """The channel's audience (sales when not set). Remembered for the session's life (one
+    Slack request): a /canwe asked it twice, a database round trip each time."""
+    known = session.info.setdefault(_AUDIENCES, {})
+    if channel_id not in known:
+        known[channel_id] = (
+            session.scalar(select(Channel.audience).where(Channel.id == channel_id)) or "sales"
+        )
+    return known[channel_id]
 
 
 def set_audience(*, session: Session, channel_id: str, audience: str) -> None:
+    session.info.get(_AUDIENCES, {}).pop(channel_id, None)
     channel = session.get(Channel, channel_id)
     if channel is None:
         session.add(Channel(id=channel_id, audience=audience))

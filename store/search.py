@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from store.db import watched
 from store.models import Area, Item, Phrasing, Synonym
 
 _TERM = re.compile(r"[a-z0-9]+")
@@ -50,18 +51,21 @@ def match_version(*, session: Session) -> int | None:
 
     None if the state row is missing (a table emptied by hand): then nothing may be cached.
     """
-    row = _driver(session).execute("SELECT version FROM match_state WHERE id = 1").fetchone()
+    with _driver(session) as driver:
+        row = driver.execute("SELECT version FROM match_state WHERE id = 1").fetchone()
     return row[0] if row else None
 
 
 def _driver(session: Session):
-    """The session's own DB-API connection, in its transaction.
+    """The session's own DB-API connection, in its transaction, under the request timeouts.
 
     Matching runs these two statements on every question, and SQLAlchemy's statement
     handling costs several times what SQLite takes to run them; the SQL here is fixed and
-    its only parameters are bound, so nothing is lost by going straight to the driver.
+    its only parameters are bound, so nothing is lost by going straight to the driver. What
+    SQLAlchemy's events would do is done by `watched`: the watchdog (store/db.py) cuts off
+    a statement the server never answers, as it does for every other statement.
     """
-    return session.connection().connection.driver_connection
+    return watched(session.connection())
 
 
 def load_documents(*, session: Session) -> list[ItemDocument]:
@@ -141,11 +145,11 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
             f"SELECT rowid FROM match_fts WHERE match_fts MATCH ?"
             f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), rowid LIMIT ?"
         )
-    driver = _driver(session)
-    ids = [row[0] for row in driver.execute(found, (query, limit + 1)).fetchall()]
-    if len(ids) <= limit:
-        return ids
-    return [row[0] for row in driver.execute(ranked, (query, limit)).fetchall()]
+    with _driver(session) as driver:
+        ids = [row[0] for row in driver.execute(found, (query, limit + 1)).fetchall()]
+        if len(ids) <= limit:
+            return ids
+        return [row[0] for row in driver.execute(ranked, (query, limit)).fetchall()]
 
 
 def optimize_index(*, session: Session) -> None:

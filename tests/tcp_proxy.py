@@ -13,6 +13,8 @@ class TcpProxy:
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
         self.mode = "forward"  # forward | blackhole | refuse
+        self._trigger: bytes | None = None  # blackhole when a client sends this
+        self._clients: set[socket.socket] = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
@@ -28,7 +30,13 @@ class TcpProxy:
         """Existing and new connections stay open, and nothing is forwarded either way."""
         self.mode = "blackhole"
 
+    def blackhole_on(self, marker: bytes) -> None:
+        """Blackhole as soon as a client sends `marker` (a table name in a statement, say),
+        without forwarding it: the partition starts in the middle of that very call."""
+        self._trigger = marker
+
     def forward(self) -> None:
+        self._trigger = None
         self.mode = "forward"
 
     def close(self) -> None:
@@ -65,6 +73,9 @@ class TcpProxy:
                 if not chunk:
                     self._drop(selector, source, peer)
                     continue
+                if self._trigger and source in self._clients and self._trigger in chunk:
+                    self.mode = "blackhole"  # the chunk is lost: the server never sees it
+                    continue
                 try:
                     peer.sendall(chunk)
                 except OSError:
@@ -87,6 +98,7 @@ class TcpProxy:
             sock.setblocking(True)
         with self._lock:
             self._sockets += [client, upstream]
+            self._clients.add(client)
         selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
 

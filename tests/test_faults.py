@@ -8,6 +8,7 @@ which can hang, 429 or 500 (sandbox/slack_standin.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -143,6 +144,25 @@ def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack
     faulty.proxy.forward()
     assert faulty.healthz()[0] == 200
     assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))
+
+
+def test_a_partition_in_the_middle_of_the_full_text_search_fails_fast(faulty, slack):
+    # matching's full-text queries go straight to the driver (store/search.py): the
+    # watchdog must cover them as it covers every statement SQLAlchemy runs
+    assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))  # warm: pooled
+    faulty.proxy.blackhole_on(b"match_documents")
+
+    asked, result = _in_thread(slack.send_command, REP, SALES, EXPLORING)
+    asked.join(timeout=10)
+    assert faulty.proxy.mode == "blackhole", "the search reached the database"
+    assert result.get("seconds", 99) < 3.0, "answered within Slack's 3 seconds"
+    assert "not saved" in _ack_text(result["response"])
+    status, health_seconds = faulty.healthz()
+    assert status == 503 and health_seconds < 1.0
+
+    faulty.proxy.forward()
+    assert "yubikey" in _ack_text(slack.send_command(REP, SALES, EXPLORING)).lower()
+    assert len(questions(faulty.ctx)) == 2  # the one cut off was not half-kept
 
 
 def test_a_hanging_auth_test_holds_up_only_the_request_that_asked(faulty, slack):
@@ -460,13 +480,165 @@ def test_a_dead_process_s_claims_are_taken_over_in_seconds_and_sent_once(faulty,
     slack.send_command(REP, SALES, EXPLORING)
     dead = Delivery(faulty.ctx, make_client(faulty.ctx.settings))
     claimed = dead.claim()  # ... and the process is killed (-9) before it sends anything
-    assert len(claimed.rows) == 1 and LEASE.total_seconds() <= 15
+    assert len(claimed.rows) == 1 and LEASE.total_seconds() <= 5
 
     assert faulty.delivery.run_once().sent == 0  # the lease holds while it may be alive
     clock.advance(seconds=LEASE.total_seconds() + 1)
     assert faulty.delivery.run_once().sent == 1  # taken over, seconds later
     # had it only stalled, it finds its lease gone and does not send a second copy
     assert dead.send(claimed).sent == 0
+    assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1 and unsent(faulty.ctx) == 0
+
+
+def _serve(database_url: str, slack, log_path):
+    """`canwe serve` as its own process (what kill -9 kills), its Web API calls going to the
+    stand-in; returned once it answers /healthz."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import BOT_TOKEN, ROOT, SIGNING_SECRET
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+    }
+    log = open(log_path, "w")  # noqa: SIM115 (the process writes to it until it dies)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("canwe")), "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"canwe serve did not start:\n{log_path.read_text()}")
+
+
+def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
+    pg_url, slack, tmp_path
+):
+    import datetime as dt
+    import os
+    import signal
+
+    from sqlalchemy import select, text
+
+    from bot.slack.delivery import LEASE
+    from store.db import make_engine, make_session_factory, session_scope
+    from store.models import OutboxMessage
+    from store.outbox import enqueue
+    from tests.helpers import posts
+
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    queued = dt.datetime(2020, 1, 6, 9, 0, tzinfo=dt.UTC)  # long due by any clock
+    with session_scope(sessions) as session:
+        enqueue(
+            session=session,
+            dedupe_key="kill-9",
+            method="chat.postMessage",
+            payload={"channel": SALES, "text": "the answer the rep is waiting for"},
+            now=queued,
+        )
+
+    def sent_at():
+        with session_scope(sessions) as session:
+            return session.scalar(
+                select(OutboxMessage.sent_at).where(OutboxMessage.dedupe_key == "kill-9")
+            )
+
+    # Slack takes the call and answers after the dead process's timeout: it may count it
+    slack.hang("chat.postMessage", seconds=8)
+    first = _serve(pg_url, slack, tmp_path / "first.log")
+    second = None
+    try:
+        slack.wait_for(lambda: slack.holding("chat.postMessage") == 1, timeout=15)
+        os.kill(first.pid, signal.SIGKILL)  # mid-delivery: the message is in flight
+        killed = time.monotonic()
+        first.wait(timeout=10)
+        assert sent_at() is None  # the dead process never recorded it
+        with session_scope(sessions) as session:  # by the database's clock
+            lease_left = session.scalar(
+                text(
+                    "SELECT EXTRACT(EPOCH FROM locked_until - now()) FROM outbox"
+                    " WHERE dedupe_key = 'kill-9'"
+                )
+            )
+        assert 0 < lease_left <= LEASE.total_seconds(), "claimed, for seconds only"
+
+        second = _serve(pg_url, slack, tmp_path / "second.log")
+        second_up = time.monotonic() - killed  # starting canwe takes seconds on a busy machine
+        deadline = killed + 30
+        while sent_at() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        taken_over = time.monotonic() - killed
+    finally:
+        for server in (first, second):
+            if server is not None and server.poll() is None:
+                server.terminate()
+                server.wait(timeout=20)
+        engine.dispose()
+
+    assert sent_at() is not None, (tmp_path / "second.log").read_text()
+    # the second process took the message over as soon as the dead one's lease ran out
+    # (or as soon as it was up, if that was later): within its first passes
+    assert taken_over < max(float(lease_left), second_up) + 3, (taken_over, second_up)
+    delivered = posts(slack, channel=SALES)
+    assert delivered and all(p["text"] == "the answer the rep is waiting for" for p in delivered)
+    assert len(delivered) <= 2  # at least once: the dead process's call may have landed too
+
+
+def test_a_live_process_keeps_its_lease_while_slack_is_slow(faulty, slack, clock):
+    from sqlalchemy import func, select
+
+    from bot.slack.client import make_client
+    from bot.slack.delivery import LEASE, RENEW_EVERY_SECONDS, Delivery
+    from store.db import session_scope
+    from store.models import OutboxMessage
+    from tests.conftest import START
+    from tests.helpers import IDENTITY_CHANNEL, posts, unsent
+
+    def lease_end():
+        with session_scope(faulty.ctx.sessions) as session:
+            return session.scalar(
+                select(func.max(OutboxMessage.locked_until)).where(OutboxMessage.sent_at.is_(None))
+            )
+
+    slack.send_command(REP, SALES, EXPLORING)
+    slack.hang("chat.postMessage", seconds=RENEW_EVERY_SECONDS * 2.5)  # within the timeout
+    sending, result = _in_thread(faulty.delivery.run_once)
+    other = Delivery(faulty.ctx, make_client(faulty.ctx.settings))
+    slack.wait_for(lambda: slack.holding("chat.postMessage") == 1)
+    while sending.is_alive():
+        held_until = lease_end()
+        if held_until is None:  # sent
+            break
+        # moments before this lease runs out, another process finds nothing to take...
+        clock.set(max(clock(), held_until - dt.timedelta(milliseconds=500)))
+        assert other.run_once().sent == 0, "taken from a process that is still sending"
+        # ... because the one sending renews it while Slack has not answered
+        deadline = time.monotonic() + RENEW_EVERY_SECONDS * 3
+        while lease_end() == held_until and sending.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    sending.join(timeout=10)
+    # renewed at least once: the clock went past the first lease, and nothing was lost
+    assert result["response"].sent >= 1 and clock() - START > LEASE
     assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1 and unsent(faulty.ctx) == 0
 
 

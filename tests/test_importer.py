@@ -235,3 +235,37 @@ def test_a_kep_csv_with_a_bad_target_date_names_its_line(tmp_path):
     with pytest.raises(RoadmapFileError) as error:
         load_file(sheet, TODAY)
     assert "keps.csv: line 2 (KEP-1), field target_date" in str(error.value)
+
+
+OVER_PG_PARAMETERS = 66_000  # PostgreSQL takes at most 65,535 parameters in one statement
+
+
+@pytest.mark.postgres
+def test_a_roadmap_of_more_items_than_postgresql_takes_parameters_imports(pg_url, tmp_path):
+    from sqlalchemy import func
+
+    from store.db import make_engine, make_session_factory
+    from store.models import Estimate
+    from store.search import search_items
+
+    path = tmp_path / "roadmap.csv"
+    rows = ["key,title,status,aliases,estimate_team,estimate_likely"]
+    rows += [
+        f"BIG-{n},Generated feature {n},planned,gen {n},Platform,{n % 20 + 1}"
+        for n in range(OVER_PG_PARAMETERS)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+
+    result = run_cli(["import", str(path)], env={"DATABASE_URL": pg_url})
+    assert result.exit_code == 0, result.output
+    assert f"{OVER_PG_PARAMETERS} items" in result.output
+
+    engine = make_engine(pg_url)
+    with session_scope(make_session_factory(engine)) as session:
+        assert session.scalar(select(func.count(Item.id))) == OVER_PG_PARAMETERS
+        assert session.scalar(select(func.count(Estimate.id))) == OVER_PG_PARAMETERS
+        last = session.scalar(select(Item).where(Item.key == f"BIG-{OVER_PG_PARAMETERS - 1}"))
+        assert last.aliases == [f"gen {OVER_PG_PARAMETERS - 1}"]
+        # bulk writes fire the triggers that index items for matching, as row by row did
+        assert search_items(session=session, terms=[last.aliases[0]], limit=5) == [last.id]
+    engine.dispose()

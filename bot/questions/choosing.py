@@ -3,6 +3,7 @@ them to pick from (see bot.questions.picking for the pick)."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.verdicts import Verdict
@@ -17,21 +18,30 @@ OFFERED = "offered"
 
 
 def offered_items(*, session: Session, found: MatchResult) -> list[OfferedItem]:
-    items = []
-    for candidate in found.offered:
-        item = session.get(Item, candidate.item_id)
-        if item is not None:
-            items.append(
-                OfferedItem(
-                    item_id=item.id,
-                    key=item.key,
-                    title=item.title,
-                    status=item.status,
-                    description=item.description or "",
-                    url=item.url,
-                )
+    ids = [candidate.item_id for candidate in found.offered]
+    if not ids:
+        return []
+    # one query for all of them: one round trip an item was a fifth of a /canwe under load
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(Item.id, Item.key, Item.title, Item.status, Item.description, Item.url).where(
+                Item.id.in_(ids)
             )
-    return items
+        )
+    }
+    return [
+        OfferedItem(
+            item_id=row.id,
+            key=row.key,
+            title=row.title,
+            status=row.status,
+            description=row.description or "",
+            url=row.url,
+        )
+        for row in (rows.get(item_id) for item_id in ids)
+        if row is not None
+    ]
 
 
 def may_offer(*, session: Session, question: Question, found: MatchResult) -> bool:

@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.roadmap.schema import EstimateIn, HistoryIn, ItemIn, RoadmapIn
+from store.bulk import ids_by, insert_rows
 from store.models import Area, Channel, Estimate, FinishedWork, Item
 
 BATCH = 1000  # rows per statement in bulk reads and writes
@@ -393,21 +394,33 @@ def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> 
     for start in range(0, len(keys), BATCH):  # PostgreSQL takes at most 65,535 parameters
         chunk = keys[start : start + BATCH]
         existing.update(
-            (item.key, item) for item in session.scalars(select(Item).where(Item.key.in_(chunk)))
+            (item.key, item)
+            for item in session.scalars(
+                # each item's estimate is compared: loaded with it, not one query an item
+                select(Item).where(Item.key.in_(chunk)).options(selectinload(Item.estimates))
+            )
         )
-    for index, item_in in enumerate(roadmap.items, start=1):
+    changed = [item_in for item_in in roadmap.items if item_in.key in existing]
+    for index, item_in in enumerate(changed, start=1):
         upsert_item(
             item_in,
             session=session,
             now=now,
             areas=areas,
-            existing=existing.get(item_in.key),
+            existing=existing[item_in.key],
             report=report,
             flush=False,
         )
         if index % BATCH == 0:
-            session.flush()  # new items go in as multi-row inserts, BATCH at a time
+            session.flush()
     session.flush()
+    _insert_new_items(
+        [item_in for item_in in roadmap.items if item_in.key not in existing],
+        session=session,
+        now=now,
+        areas=areas,
+        report=report,
+    )
 
     for channel_in in roadmap.channels:
         channel = session.get(Channel, channel_in.id)
@@ -427,6 +440,64 @@ def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> 
             report.unchanged += 1
     session.flush()
     return report
+
+
+def _insert_new_items(
+    new: list[ItemIn],
+    *,
+    session: Session,
+    now: dt.datetime,
+    areas: dict[str, Area],
+    report: ImportReport,
+) -> None:
+    """Insert items not yet in the store, and their estimates, as bulk writes: one ORM
+    object per row cost an import of 66,000 items about a millisecond an item."""
+    for name in dict.fromkeys(item_in.area for item_in in new if item_in.area):
+        if name not in areas:
+            areas[name] = Area(name=name, keywords=[])
+            session.add(areas[name])
+            report.created["areas"] += 1
+    session.flush()
+    insert_rows(
+        session=session,
+        table=Item.__table__,
+        rows=[
+            {
+                "key": item_in.key,
+                "title": item_in.title,
+                "description": item_in.description,
+                "area_id": areas[item_in.area].id if item_in.area else None,
+                "status": item_in.status.value,
+                "target_date": item_in.target,
+                "public": item_in.public,
+                "aliases": item_in.aliases,
+                "url": item_in.url,
+                "updated_at": now,
+                "revised_at": now,
+            }
+            for item_in in new
+        ],
+    )
+    report.created["items"] += len(new)
+    estimated = [item_in for item_in in new if item_in.estimate is not None]
+    ids = ids_by(session=session, column=Item.key, values=[i.key for i in estimated])
+    insert_rows(
+        session=session,
+        table=Estimate.__table__,
+        rows=[
+            {
+                "item_id": ids[item_in.key],
+                "team": item_in.estimate.team,
+                "optimistic": item_in.estimate.optimistic,
+                "likely": item_in.estimate.likely,
+                "pessimistic": item_in.estimate.pessimistic,
+                "recorded_at": now,
+            }
+            for item_in in estimated
+            if item_in.estimate is not None
+        ],
+    )
+    report.created["estimates"] += len(estimated)
 
 
 def upsert_item(

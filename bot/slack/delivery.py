@@ -5,8 +5,9 @@ waits for Retry-After, a 5xx or network error backs off, and nothing is ever dro
 
 At least once, not exactly once: a process that dies after Slack took a message but before
 it recorded that, sends it again on restart (or another process does). The window is one
-Web API call. Leases are short and renewed before each send, so a dead process's claimed
-messages are taken over within LEASE, while a live one keeps what it is sending.
+Web API call. Leases are short (LEASE) and renewed before each send and while a call is in
+flight, so a dead process's claimed messages are taken over within seconds, while a live
+one keeps what it is sending.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +41,11 @@ from store.outbox import claim_due, renew_leases
 
 log = logging.getLogger(__name__)
 
-# longer than one Web API call (bot/slack/client.py: 5 s timeout, one retry), short enough
-# that another process takes over a dead one's messages within seconds
-LEASE = dt.timedelta(seconds=15)
+# short, so another process takes over a dead one's messages within seconds; a live one
+# renews it every RENEW_EVERY while a Web API call is in flight (5 s timeout, one retry:
+# longer than the lease), so it keeps what it is sending
+LEASE = dt.timedelta(seconds=5)
+RENEW_EVERY_SECONDS = LEASE.total_seconds() / 3
 WAITING_FOR_PARENT = dt.timedelta(seconds=2)
 MAX_BACKOFF = dt.timedelta(minutes=30)
 # errors that another try will not fix: keep the message, retry rarely, log loudly
@@ -78,6 +83,54 @@ class DeliveryReport:
     waiting: int = 0
 
 
+class _Lease:
+    """This process's leases on the messages it claimed, renewed before each message and,
+    from a thread, while a message's Web API call is in flight. A renewal succeeds only
+    while `locked_until` is still what this process set (renew_leases): a message another
+    process took over after a stall is not sent here again."""
+
+    def __init__(self, ctx: Context, ids: list[int], held_until: dt.datetime):
+        self.ctx = ctx
+        self.ids = ids
+        self.held_until = held_until
+        self._lock = threading.Lock()
+
+    def renew(self) -> set[int]:
+        with self._lock:
+            until = self.ctx.now() + LEASE
+            with session_scope(self.ctx.sessions) as session:
+                held = renew_leases(
+                    session=session, ids=self.ids, held_until=self.held_until, until=until
+                )
+            self.held_until = until
+            self.ids = [i for i in self.ids if i in held]
+            return held
+
+    def release(self, message_id: int) -> None:
+        """Sent or rescheduled: no longer this process's to renew."""
+        with self._lock:
+            self.ids = [i for i in self.ids if i != message_id]
+
+    @contextmanager
+    def kept_alive(self) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(RENEW_EVERY_SECONDS):
+                try:
+                    self.renew()
+                except Exception as error:  # the database is away: the next beat retries
+                    log.warning("outbox: could not renew leases (%s)", error)
+
+        thread = threading.Thread(target=beat, name="canwe-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=2 ** min(attempts, 11)), MAX_BACKOFF)
 
@@ -110,20 +163,15 @@ class Delivery:
         """Send what `claim` leased, renewing the leases of the rest before each message; a
         message whose lease ran out and went to another process is left to that process."""
         report = DeliveryReport()
-        remaining = [row[0] for row in claimed.rows]
-        held_until = claimed.held_until
+        lease = _Lease(self.ctx, [row[0] for row in claimed.rows], claimed.held_until)
         for message_id, method, payload, on_sent, attempts in claimed.rows:
-            until = self.ctx.now() + LEASE
-            with session_scope(self.ctx.sessions) as session:
-                held = renew_leases(
-                    session=session, ids=remaining, held_until=held_until, until=until
-                )
-            held_until = until
-            remaining = [other for other in remaining if other in held and other != message_id]
+            held = lease.renew()
             if message_id not in held:
                 log.warning("outbox %s: lease lost to another process; not sending", message_id)
                 continue
-            self._deliver(message_id, method, payload, on_sent, attempts, report)
+            with lease.kept_alive():
+                self._deliver(message_id, method, payload, on_sent, attempts, report)
+            lease.release(message_id)
         return report
 
     def drain(self, max_passes: int = 50) -> DeliveryReport:
