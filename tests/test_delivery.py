@@ -45,3 +45,31 @@ def test_two_workers_racing_on_postgres_send_each_message_once(pg_url, slack, cl
     assert unsent(ctx) == 0
     for context in (ctx, *workers):
         context.engine.dispose()
+
+
+def test_every_placeholder_is_stored_as_json_and_read_back_as_itself():
+    import json
+
+    from bot.slack.sends import (
+        DirectMessage,
+        EarlierMessage,
+        EscalationPost,
+        Joined,
+        ThreadLink,
+        decode,
+        encode,
+    )
+
+    placeholders = [
+        DirectMessage("U0REP00001"),
+        EscalationPost(7),
+        EarlierMessage("digest:channel:C1:2026-11-30:0"),
+        ThreadLink("C0PMIDENT1", 7),
+        Joined(("see ", ThreadLink("C0PMIDENT1", 7), " now")),
+    ]
+    for placeholder in placeholders:
+        stored = json.loads(json.dumps(encode({"channel": placeholder})))
+        assert decode(stored["channel"]) == placeholder
+    # the rows written before the typed senders keep their meaning
+    assert decode({"$dm": "U0REP00001"}) == DirectMessage("U0REP00001")
+    assert decode({"channel": "C1", "text": "x"}) is None

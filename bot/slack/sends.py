@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -95,7 +95,8 @@ def decode(value: dict[str, Any]) -> Placeholder | None:
     if tag == "$permalink":
         return ThreadLink(inner["channel"], int(inner["escalation"]))
     if tag == "$join":
-        return Joined(tuple(decode(p) if isinstance(p, dict) else p for p in inner))  # type: ignore[misc]
+        # parts are text, or the stored form of a ThreadLink
+        return Joined(tuple(p if isinstance(p, str) else decode(p) for p in inner))  # type: ignore[misc]
     return None
 
 
@@ -108,7 +109,6 @@ class Post:
     message: Message | str
     thread: Thread | None = None
     links: bool = False  # turn thread_link markers in the text into links when sent
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         body = _body(self.message)
@@ -117,7 +117,7 @@ class Post:
         payload: dict[str, Any] = {"channel": self.channel, "unfurl_links": False, **body}
         if self.thread is not None:
             payload["thread_ts"] = self.thread
-        return encode({**payload, **self.extra})
+        return encode(payload)
 
 
 def post(
@@ -138,7 +138,13 @@ def post(
 
 
 def post_escalation(
-    session: Session, *, key: str, channel_id: str, escalation_id: int, message: Message, now
+    session: Session,
+    *,
+    key: str,
+    channel_id: str,
+    escalation_id: int,
+    message: Message,
+    now: dt.datetime,
 ) -> None:
     """Post an escalation to its PM channel; once sent, its ts becomes the escalation's."""
     one = Post(key=key, channel=channel_id, message=message)
