@@ -27,6 +27,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, real_now
@@ -77,25 +78,34 @@ class OneWorkspaceInstallationStore(SQLAlchemyInstallationStore):
         self.clock = clock
 
     def save(self, installation: Installation) -> None:
+        team = (installation.enterprise_id, installation.team_id)
+        try:
+            owner = self._owner(claim=team)
+        except IntegrityError:  # another install claimed the store at the same moment
+            owner = self._owner(claim=team)
+        if owner != team:
+            log.warning(
+                "refused an install into workspace %s: this store holds %s's data (one "
+                "workspace per deployment for now)",
+                installation.team_id,
+                owner[1],
+            )
+            raise AnotherWorkspace(installation.team_id)
+        super().save(installation)
+
+    def _owner(self, claim: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+        """The workspace the store's data belongs to: the one row of `workspaces` (id 1, so
+        two first installs at once cannot both insert it), written by the first install."""
         with Session(self.engine) as session, session.begin():
-            # the store's one workspace, recorded by the first install and kept after an
-            # uninstall (its roadmap and questions stay); locked, so two installs at once
-            # cannot both be first
-            owner = session.scalar(select(Workspace).with_for_update())
-            team = (installation.enterprise_id, installation.team_id)
+            owner = session.get(Workspace, 1)
             if owner is None:
                 session.add(
-                    Workspace(enterprise_id=team[0], team_id=team[1], installed_at=self.clock())
+                    Workspace(
+                        id=1, enterprise_id=claim[0], team_id=claim[1], installed_at=self.clock()
+                    )
                 )
-            elif (owner.enterprise_id, owner.team_id) != team:
-                log.warning(
-                    "refused an install into workspace %s: this store holds %s's data (one "
-                    "workspace per deployment for now)",
-                    installation.team_id,
-                    owner.team_id,
-                )
-                raise AnotherWorkspace(installation.team_id)
-        super().save(installation)
+                return claim
+            return (owner.enterprise_id, owner.team_id)
 
     def installed_team(self) -> tuple[str | None, str | None] | None:
         """(enterprise id, team id) of the installed workspace, or None."""
