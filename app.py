@@ -151,7 +151,7 @@ class SlackEndpoint:
 
 
 class InstallEndpoint:
-    """ "Add to Slack" (GET /slack/install) and Slack's redirect back (GET
+    """The install page (GET /slack/install, "Add to Slack") and Slack's redirect back (GET
     /slack/oauth_redirect), run by Bolt's OAuth flow on a worker thread: its state store and
     installation store are database calls, never made on the event loop."""
 
