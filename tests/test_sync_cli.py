@@ -63,12 +63,13 @@ class JiraSite:
 
 @pytest.fixture
 def jira(monkeypatch, tmp_path):
-    with JiraSite() as site:
-        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-        monkeypatch.setenv("JIRA_BASE_URL", site.url)
-        monkeypatch.setenv("JIRA_EMAIL", "pm@acme.example")
-        monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-        monkeypatch.setenv("JIRA_JQL", '{"Identity": "project = ID"}')
+    site = JiraSite()  # its address is known before its thread starts
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("JIRA_BASE_URL", site.url)
+    monkeypatch.setenv("JIRA_EMAIL", "pm@acme.example")
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    monkeypatch.setenv("JIRA_JQL", '{"Identity": "project = ID"}')
+    with site:
         yield site
 
 
