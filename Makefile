@@ -38,7 +38,9 @@ test: install
 # must pass exactly as today. The browser tests are left out: Chromium under libfaketime is
 # slow and they add nothing about dates that the rest does not. The monotonic clock stays
 # real (faking it hangs lock time-outs); tests/faketime works around libfaketime's sleep.
-FAKETIME_RUN = FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=tests/faketime faketime -f
+# FAKETIME_DONT_RESET: a `canwe serve` a test starts goes on from the test's moment instead
+# of starting the fake day again, so processes that share a store share a clock, as in life.
+FAKETIME_RUN = FAKETIME_DONT_RESET=1 FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=tests/faketime faketime -f
 test-any-day: install
 	TZ=Asia/Tokyo $(FAKETIME_RUN) "@2027-12-05 04:30:00" $(PY) -m pytest -q -m "not browser"
 	TZ=America/New_York $(FAKETIME_RUN) "@2027-03-15 08:30:00" $(PY) -m pytest -q -m "not browser"
