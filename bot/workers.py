@@ -13,6 +13,7 @@ from bot.promises.tracking import check_after_sync
 from bot.roadmap.sync.runner import configured_sources, sync_configured
 from bot.slack.client import WebClient
 from bot.slack.delivery import Delivery, DeliveryReport
+from bot.workspaces import every_workspace
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,20 @@ class TickReport:
 
 
 def tick(ctx: Context, delivery: Delivery) -> TickReport:
-    """One pass: chase due escalations, queue the day's digests when due, then deliver."""
+    """One pass: chase due escalations and queue the day's digests when due, in every
+    workspace, then deliver."""
     report = TickReport()
-    report.chase = chase(ctx)
-    report.digest = due_digests(ctx)
+    for workspace in every_workspace(ctx):
+        _add(report.chase, chase(workspace))
+        _add(report.digest, due_digests(workspace))
     report.delivery = delivery.drain()
     return report
+
+
+def _add(total, part) -> None:
+    """Adds one workspace's report to the total (counts add up, lists are joined)."""
+    for name, value in vars(part).items():
+        setattr(total, name, getattr(total, name) + value)
 
 
 class Workers:
@@ -94,14 +103,23 @@ class Workers:
     def _schedule(self) -> None:
         while not self._stop.wait(self.ctx.settings.canwe_tick_seconds):
             try:
-                report = chase(self.ctx)
-                if report.reminders or report.late:
-                    log.info("chased: %s reminders, %s late", report.reminders, report.late)
+                workspaces = every_workspace(self.ctx)
             except Exception:
-                log.exception("scheduler pass failed; retrying at the next tick")
-            try:
-                digests = due_digests(self.ctx)
-                if digests.digests:
-                    log.info("digests: %s queued, %s posts", digests.digests, digests.posts)
-            except Exception:
-                log.exception("digest pass failed; retrying at the next tick")
+                log.exception("could not list the workspaces; retrying at the next tick")
+                continue
+            for workspace in workspaces:  # one workspace failing holds up no other
+                self._pass(workspace)
+
+    def _pass(self, ctx: Context) -> None:
+        try:
+            report = chase(ctx)
+            if report.reminders or report.late:
+                log.info("chased: %s reminders, %s late", report.reminders, report.late)
+        except Exception:
+            log.exception("scheduler pass failed; retrying at the next tick")
+        try:
+            digests = due_digests(ctx)
+            if digests.digests:
+                log.info("digests: %s queued, %s posts", digests.digests, digests.posts)
+        except Exception:
+            log.exception("digest pass failed; retrying at the next tick")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from bot.context import Context
 from bot.escalations.answering import answer_form
 from bot.escalations.exceptions import ask_for_exception
 from bot.escalations.messages import details_modal
@@ -21,6 +20,7 @@ from bot.questions.choice_messages import ChoiceAction
 from bot.questions.picking import Picked, pick_item, pick_none
 from bot.slack.blocks import ActionId
 from handlers.payloads import ButtonClick, DetailsClick
+from handlers.workspaces import workspace_context
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,10 @@ SLACK_BUSY = (
 )
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App) -> None:
     @app.action(re.compile(rf"^{ActionId.answer}:"))
-    def answer_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def answer_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)  # malformed: a 400 (handlers/errors.py)
         escalation_id, verdict = click.answer()
         ack()
@@ -58,7 +59,8 @@ def register(app: App, ctx: Context) -> None:
                 _tell(client, click.channel_id or form.channel_id, user_id, SLACK_BUSY)
 
     @app.action(ActionId.ask_exception)
-    def exception_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def exception_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
@@ -86,7 +88,8 @@ def register(app: App, ctx: Context) -> None:
             log.warning("views.push of the details for %s failed: %s", form.escalation, error)
 
     @app.action(ActionId.why_date)
-    def why_date_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def why_date_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
@@ -95,7 +98,8 @@ def register(app: App, ctx: Context) -> None:
         _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
 
     @app.action(ActionId.mark_promised)
-    def promised_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def promised_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
@@ -108,7 +112,8 @@ def register(app: App, ctx: Context) -> None:
             _tell(client, click.channel_id, click.user.id, **message.as_kwargs())
 
     @app.action(re.compile(rf"^{ChoiceAction.pick}:"))
-    def pick_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def pick_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)
         question_id, item_id = click.pick()
         ack()
@@ -125,7 +130,8 @@ def register(app: App, ctx: Context) -> None:
         _show(picked, body, click, client)
 
     @app.action(ChoiceAction.none)
-    def none_button(ack: Ack, body: dict, client: WebClient) -> None:
+    def none_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()

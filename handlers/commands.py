@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
-from bot.context import Context
 from bot.core.requests import FeatureQuestion, Usage, read_request
 from bot.questions.asking import ask
 from bot.questions.messages import usage_message
 from bot.questions.subcommands import request_reply
 from handlers.payloads import SlashCommand
+from handlers.workspaces import workspace_context
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App) -> None:
     @app.command("/canwe")
-    def canwe(ack: Ack, command: dict) -> None:
+    def canwe(ack: Ack, command: dict, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         asked = SlashCommand.model_validate(command)  # malformed: a 400 (handlers/errors.py)
         text = asked.text.strip()
         request = read_request(text)

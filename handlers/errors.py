@@ -9,14 +9,13 @@ import uuid
 from pydantic import ValidationError
 from slack_bolt import App, BoltResponse
 
-from bot.context import Context
 from bot.questions.messages import error_message
 from handlers.payloads import MalformedRequest, one_line
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App) -> None:
     @app.error
     def on_error(error: Exception, body: dict) -> BoltResponse | None:
         if isinstance(error, (ValidationError, MalformedRequest)):

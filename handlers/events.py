@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
-from bot.context import Context
 from bot.core.requests import FeatureQuestion, read_request
 from bot.escalations.threads import escalation_thread, reply_in_thread
 from bot.questions.asking import ask, reply_privately
 from bot.questions.subcommands import request_reply
 from handlers.payloads import EventCallback, Mention, ThreadMessage
+from handlers.workspaces import workspace_context
 from store.db import session_scope
 from store.events import first_time
 
@@ -20,9 +20,10 @@ log = logging.getLogger(__name__)
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App) -> None:
     @app.event("app_mention")
-    def mention(event: dict, body: dict) -> None:
+    def mention(event: dict, body: dict, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         said = Mention.model_validate(event)  # malformed: a 400 (handlers/errors.py)
         event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
         with session_scope(ctx.sessions) as session:
@@ -69,7 +70,8 @@ def register(app: App, ctx: Context) -> None:
         log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 
     @app.event("message")
-    def message(event: dict, body: dict) -> None:
+    def message(event: dict, body: dict, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, bots: none of them is a reply to read
         said = ThreadMessage.model_validate(event)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.context import Context
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import (
     AnswerInput,
@@ -27,6 +26,7 @@ from handlers.payloads import (
     MalformedRequest,
     Submitter,
 )
+from handlers.workspaces import workspace_context
 from store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,10 @@ def _update(client: WebClient, view_id: str, view) -> None:
         log.warning("views.update of the answer form %s failed: %s", view_id, error)
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App) -> None:
     @app.view(ModalId.answer)
-    def answer_submitted(ack: Ack, body: dict, view: dict) -> None:
+    def answer_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+        ctx = workspace_context(context)
         # malformed (not a form canwe opened): a 400 (handlers/errors.py)
         submitted = AnswerSubmission.model_validate(view)
         form = submitted.form()
@@ -128,7 +129,10 @@ def register(app: App, ctx: Context) -> None:
         ack()
 
     @app.view(ModalId.answer_details)
-    def details_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+    def details_submitted(
+        ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
+    ) -> None:
+        ctx = workspace_context(context)
         submitted = DetailsSubmission.model_validate(view)
         escalation_id, parent_view_id, verdict = submitted.parent()
         user_id = Submitter.model_validate(body).user.id

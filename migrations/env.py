@@ -46,6 +46,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # batch mode rebuilds a table by dropping it: with foreign keys enforced the drop would
+        # delete (or refuse) the rows that refer to it. Only settable outside a transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # else alembic would run inside this transaction and never commit
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -55,6 +61,12 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"the migration left rows that refer to nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -69,6 +69,7 @@ class Call:
     at: float
     status: int = 200
     error: str | None = None
+    team: str | None = None  # whose token made it (None: the stand-in's own workspace)
 
     @property
     def ok(self) -> bool:
@@ -156,6 +157,9 @@ class SlackStandIn:
         self.oauth_client = oauth_client
         self.oauth_redirect_uri: str | None = None  # the app settings' redirect URL
         self._oauth_codes: dict[str, tuple[str, str, str]] = {}
+        # other workspaces the app can be installed into: team id -> the bot token an install
+        # there hands out (a call with it is that workspace's; see Call.team)
+        self.team_tokens: dict[str, str] = {}
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
@@ -565,16 +569,23 @@ class SlackStandIn:
                 # Slack wants the app-level token here, and only that
                 if self.app_token is None or token != self.app_token:
                     return self._record_and_answer(method, args, 200, "invalid_auth")
-            elif self.bot_token is not None and token != self.bot_token:
+            elif (
+                self.bot_token is not None
+                and token != self.bot_token
+                and token not in self.team_tokens.values()
+            ):
                 return self._record_and_answer(method, args, 200, "invalid_auth")
+            team = next((t for t, known in self.team_tokens.items() if known == token), None)
             handler = _API_METHODS.get(method)
             if handler is None:
                 return self._record_and_answer(method, args, 200, "unknown_method")
             try:
                 result = handler(self, args)
+                if method == "auth.test" and team is not None:
+                    result = {**result, "team_id": team}
             except SlackError as e:
                 return self._record_and_answer(method, args, 200, e.code, extra=e.extra)
-            self._state.calls.append(Call(method, args, self._clock()))
+            self._state.calls.append(Call(method, args, self._clock(), team=team))
             self._changed()
         return JSONResponse({"ok": True, **result})
 
@@ -1060,8 +1071,10 @@ class SlackStandIn:
         command: str = "/canwe",
         user_name: str | None = None,
         trigger_id: str | None = None,
+        team_id: str | None = None,
     ) -> httpx.Response:
-        """Send a slash command; a body in the bot's ack is shown as Slack shows it."""
+        """Send a slash command (from `team_id`'s workspace, by default the stand-in's own);
+        a body in the bot's ack is shown as Slack shows it."""
         with self._cond:
             user = self._user(user_id, user_name)
             channel = self._ensure_channel(channel_id)
@@ -1073,6 +1086,8 @@ class SlackStandIn:
         form = self._command_form(
             user_id, user_name or user["name"], channel, command, text, response_url, trigger
         )
+        if team_id is not None:
+            form["team_id"] = team_id
         response = self._send_form(form, "command")
         self._show_ack(response, entry)
         return response
@@ -1151,7 +1166,9 @@ class SlackStandIn:
             "authed_user": {"id": "U0INSTALLR"},
             "scope": scopes,
             "token_type": "bot",
-            "access_token": self.bot_token or "xoxb-standin-installed",
+            "access_token": self.team_tokens.get(team_id)
+            or self.bot_token
+            or "xoxb-standin-installed",
             "bot_user_id": self.bot_user_id,
             "team": {"id": team_id, "name": self.team_domain},
             "enterprise": None,

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Table, insert, select
 from sqlalchemy.orm import Session
 
 from store.db import watched
+from store.tenancy import workspace_of
 
 BATCH = 1000  # rows per statement where rows go as parameters (SQLite; reads by key)
 
@@ -23,6 +24,9 @@ def insert_rows(*, session: Session, table: Table, rows: Sequence[dict]) -> None
     """
     if not rows:
         return
+    if "workspace_id" in table.c:  # plain rows pass no ORM hook: stamp them here
+        workspace_id = workspace_of(session)
+        rows = [{**row, "workspace_id": workspace_id} for row in rows]
     columns = list(rows[0])
     if session.get_bind().dialect.name != "postgresql":
         for start in range(0, len(rows), BATCH):
@@ -43,14 +47,16 @@ def insert_rows(*, session: Session, table: Table, rows: Sequence[dict]) -> None
 
 
 def ids_by(*, session: Session, column, values: Iterable) -> dict:
-    """`column`'s value -> the row's id, for the rows whose `column` is among `values`."""
+    """`column`'s value -> the row's id, for the rows of the session's workspace whose
+    `column` is among `values`."""
     values = list(values)
     table = column.table
+    mine = table.c.workspace_id == workspace_of(session)
     found = {}
     for start in range(0, len(values), BATCH):  # PostgreSQL takes at most 65,535 parameters
         found.update(
             session.execute(
-                select(column, table.c.id).where(column.in_(values[start : start + BATCH]))
+                select(column, table.c.id).where(mine, column.in_(values[start : start + BATCH]))
             ).all()
         )
     return found

@@ -315,8 +315,12 @@ def _password(url: str) -> str | None:
     return credentials.partition(":")[2] or None
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, workspace_id: int | None = None) -> sessionmaker[Session]:
+    """Sessions for one workspace's rows (store/tenancy.py); by default the first workspace,
+    which is the only one of a single-token deployment."""
+    from store.tenancy import DEFAULT_WORKSPACE, session_factory
+
+    return session_factory(engine, DEFAULT_WORKSPACE if workspace_id is None else workspace_id)
 
 
 @contextmanager

@@ -39,25 +39,48 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
 
 
-class Area(Base):
-    __tablename__ = "areas"
+class Workspace(Base):
+    """A Slack workspace (or an Enterprise Grid org, for an org-wide install) whose data this
+    store holds. Row 1 is the workspace of a single-token deployment, and the first one an
+    OAuth install records; every other install adds a row. Kept when canwe is uninstalled."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_workspaces_team"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[dt.datetime | None]  # None: not installed through OAuth (yet)
+
+
+class WorkspaceOwned:
+    """A row that belongs to one workspace. Sessions see and write only their workspace's
+    rows (store/tenancy.py), so no query has to remember to filter."""
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+
+
+class Area(WorkspaceOwned, Base):
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_areas_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
     pm_user_id: Mapped[str | None] = mapped_column(String(40))
     backup_user_id: Mapped[str | None] = mapped_column(String(40))
     channel_id: Mapped[str | None] = mapped_column(String(40))
     keywords: Mapped[list[str]] = mapped_column(default=list)
 
 
-class Item(Base):
+class Item(WorkspaceOwned, Base):
     """A roadmap item. `revised_at` moves only when status, target or estimate change:
     answers given before it no longer hold."""
 
     __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("workspace_id", "key", name="uq_items_workspace_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
+    key: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
@@ -80,7 +103,7 @@ class Item(Base):
         return self.estimates[-1] if self.estimates else None
 
 
-class Estimate(Base):
+class Estimate(WorkspaceOwned, Base):
     """Remaining work in working days, as the team estimated it at `recorded_at`."""
 
     __tablename__ = "estimates"
@@ -96,10 +119,13 @@ class Estimate(Base):
     item: Mapped[Item] = relationship(back_populates="estimates")
 
 
-class FinishedWork(Base):
+class FinishedWork(WorkspaceOwned, Base):
     """History of finished work per team: the evidence behind promise dates."""
 
     __tablename__ = "finished_work"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source_key", name="uq_finished_work_workspace_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team: Mapped[str] = mapped_column(String(200), index=True)
@@ -107,24 +133,31 @@ class FinishedWork(Base):
     actual: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(10), default="days")
     finished: Mapped[dt.date] = mapped_column(Date)
-    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_key: Mapped[str | None] = mapped_column(String(200))
 
 
-class Channel(Base):
+class Channel(WorkspaceOwned, Base):
+    """A channel's settings. Keyed with its workspace: a Slack Connect channel has one id in
+    every workspace that shares it."""
+
     __tablename__ = "channels"
 
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     audience: Mapped[str] = mapped_column(String(20), default="sales")
 
 
-class Question(Base):
+class Question(WorkspaceOwned, Base):
     """A rep's question, stored before anything else happens."""
 
     __tablename__ = "questions"
-    __table_args__ = (Index("ix_questions_asker_channel", "asker_id", "channel_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_questions_asker_channel", "asker_id", "channel_id", "created_at"),
+        UniqueConstraint("workspace_id", "request_key", name="uq_questions_workspace_request"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_key: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     asker_id: Mapped[str] = mapped_column(String(40))
     channel_id: Mapped[str] = mapped_column(String(40), index=True)
@@ -147,7 +180,7 @@ class Question(Base):
     item: Mapped[Item | None] = relationship()
 
 
-class Escalation(Base):
+class Escalation(WorkspaceOwned, Base):
     """One open question thread in a PM channel; every question asking it is a watcher."""
 
     __tablename__ = "escalations"
@@ -156,6 +189,7 @@ class Escalation(Base):
         # at the same moment fails this insert and joins the thread (see bot.escalations.posting)
         Index(
             "uq_escalations_open_key",
+            "workspace_id",
             "open_key",
             unique=True,
             sqlite_where=text("status = 'open'"),
@@ -186,7 +220,7 @@ class Escalation(Base):
     area: Mapped[Area | None] = relationship()
 
 
-class Answer(Base):
+class Answer(WorkspaceOwned, Base):
     """A PM's answer, stored as a fact about the item, never as a verdict against one
     rep's date: `verdict` is committed (can be promised from `promise_date`), not_committed
     or no. `scope` "item" holds for every deal; "deal" only for the escalation's own reps
@@ -194,6 +228,9 @@ class Answer(Base):
     has not been revised since, and no later answer to the same escalation replaced it."""
 
     __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source_key", name="uq_answers_workspace_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
@@ -205,7 +242,7 @@ class Answer(Base):
     replaced_at: Mapped[dt.datetime | None]
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
     # the submission it came from ("view:V1:hash", "event:Ev1"): the same one twice is one answer
-    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_key: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
     cost_note: Mapped[str] = mapped_column(Text, default="")
     scope_note: Mapped[str] = mapped_column(Text, default="")
@@ -220,13 +257,16 @@ class Answer(Base):
     replaces: Mapped[Answer | None] = relationship(remote_side=[id])
 
 
-class OutboxMessage(Base):
+class OutboxMessage(WorkspaceOwned, Base):
     """A Slack Web API call to make, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dedupe_key", name="uq_outbox_workspace_dedupe_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]]
     # what to record once sent, e.g. {"escalation_ts": 12}: the ts Slack gives back
@@ -249,17 +289,18 @@ class HandledEvent(Base):
     received_at: Mapped[dt.datetime]
 
 
-class SyncCursor(Base):
+class SyncCursor(WorkspaceOwned, Base):
     """Per tracker: the newest `updated` time applied by the last successful sync."""
 
     __tablename__ = "sync_cursors"
 
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
     source: Mapped[str] = mapped_column(String(20), primary_key=True)
     cursor: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
 
-class SyncRun(Base):
+class SyncRun(WorkspaceOwned, Base):
     """One `canwe sync` (or periodic) run: what it read, what it changed, why it stopped."""
 
     __tablename__ = "sync_runs"
@@ -278,7 +319,7 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class Phrasing(Base):
+class Phrasing(WorkspaceOwned, Base):
     """Another way of naming an item: a question a PM answered for it. Used by matching."""
 
     __tablename__ = "phrasings"
@@ -289,17 +330,18 @@ class Phrasing(Base):
     created_at: Mapped[dt.datetime]
 
 
-class Synonym(Base):
+class Synonym(WorkspaceOwned, Base):
     """A term and what it means (`sso` means `single sign-on`); PMs edit these. Both ways."""
 
     __tablename__ = "synonyms"
+    __table_args__ = (UniqueConstraint("workspace_id", "term", name="uq_synonyms_workspace_term"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    term: Mapped[str] = mapped_column(String(200), unique=True)
+    term: Mapped[str] = mapped_column(String(200))
     means: Mapped[str] = mapped_column(String(500))
 
 
-class Promise(Base):
+class Promise(WorkspaceOwned, Base):
     """A rep told a customer "yes, by this date": watched until the item ships.
 
     `known_date` is the item's date when last checked (the "old" date of the next alert);
@@ -331,12 +373,16 @@ class Promise(Base):
     item: Mapped[Item] = relationship()
 
 
-class DigestClaim(Base):
+class DigestClaim(WorkspaceOwned, Base):
     """A digest taken for one channel (or one PM's DM) on one local day: the row that makes it
     exactly once. Inserted in the same transaction as the digest's outbox rows."""
 
     __tablename__ = "digest_claims"
-    __table_args__ = (UniqueConstraint("kind", "target", "day"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "kind", "target", "day", name="uq_digest_claims_workspace"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # channel | personal
@@ -344,16 +390,3 @@ class DigestClaim(Base):
     day: Mapped[dt.date] = mapped_column(Date, index=True)
     claimed_at: Mapped[dt.datetime]
     posts: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class Workspace(Base):
-    """The Slack workspace this store's data belongs to, recorded by the first OAuth install
-    and kept when canwe is uninstalled: the roadmap and questions do not carry a workspace
-    yet, so an install into any other workspace is refused (bot/slack/install.py)."""
-
-    __tablename__ = "workspaces"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    team_id: Mapped[str | None] = mapped_column(String(32))
-    installed_at: Mapped[dt.datetime]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import OutboxMessage
+from store.tenancy import workspace_of
 
 
 def enqueue(
@@ -53,8 +55,16 @@ def enqueue_many(*, session: Session, messages: list[dict[str, Any]], now: dt.da
                 )
             )
         )
+    workspace_id = workspace_of(session)  # a bulk insert of dicts passes no ORM hook
     fresh = [
-        {"on_sent": None, **m, "created_at": now, "next_attempt_at": now, "attempts": 0}
+        {
+            "on_sent": None,
+            **m,
+            "workspace_id": workspace_id,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
         for m in {m["dedupe_key"]: m for m in messages}.values()
         if m["dedupe_key"] not in existing
     ]
@@ -66,24 +76,32 @@ def enqueue_many(*, session: Session, messages: list[dict[str, Any]], now: dt.da
 def claim_due(
     *, session: Session, now: dt.datetime, lease: dt.timedelta, limit: int = 50
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` unsent messages that are due, oldest first.
+    """Lease up to `limit` unsent messages that are due: an equal share of each workspace's,
+    oldest first, taken in turn (one workspace after another), so a workspace with
+    thousands waiting does not hold up another's one.
 
     On PostgreSQL rows another process holds are skipped (FOR UPDATE SKIP LOCKED), and the
     lease keeps them from being sent twice if that process dies before marking them sent.
     """
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    due = (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    messages = list(session.scalars(query))
+    workspaces = list(session.scalars(select(OutboxMessage.workspace_id).where(*due).distinct()))
+    share = max(1, limit // max(1, len(workspaces)))
+    each: list[list[OutboxMessage]] = []
+    for workspace_id in sorted(workspaces):
+        query = (
+            select(OutboxMessage)
+            .where(*due, OutboxMessage.workspace_id == workspace_id)
+            .order_by(OutboxMessage.id)
+            .limit(share)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        each.append(list(session.scalars(query)))
+    messages = [m for turn in itertools.zip_longest(*each) for m in turn if m is not None]
     if messages:
         session.execute(
             update(OutboxMessage)

@@ -64,7 +64,7 @@ def audience_of(*, session: Session, channel_id: str) -> str:
 
 def set_audience(*, session: Session, channel_id: str, audience: str) -> None:
     session.info.get(_AUDIENCES, {}).pop(channel_id, None)
-    channel = session.get(Channel, channel_id)
+    channel = session.scalar(select(Channel).where(Channel.id == channel_id))
     if channel is None:
         session.add(Channel(id=channel_id, audience=audience))
     else:

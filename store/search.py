@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from store.db import watched
 from store.models import Area, Item, Phrasing, Synonym
+from store.tenancy import workspace_of
 
 _TERM = re.compile(r"[a-z0-9]+")
 
@@ -130,26 +131,30 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
         limit *= _TS_RANK_CD_SLACK
         query = " | ".join(f"({p.replace(' ', ' <-> ')})" for p in phrases)
         found = (
-            "SELECT item_id FROM match_documents"
-            " WHERE document @@ to_tsquery('english', %s) LIMIT %s"
+            "SELECT d.item_id FROM match_documents d JOIN items i ON i.id = d.item_id"
+            " WHERE d.document @@ to_tsquery('english', %s) AND i.workspace_id = %s LIMIT %s"
         )
         ranked = (
-            "SELECT item_id FROM match_documents, to_tsquery('english', %s) AS query"
-            " WHERE document @@ query ORDER BY ts_rank_cd(document, query) DESC, item_id"
-            " LIMIT %s"
+            "SELECT d.item_id FROM match_documents d JOIN items i ON i.id = d.item_id,"
+            " to_tsquery('english', %s) AS query"
+            " WHERE d.document @@ query AND i.workspace_id = %s"
+            " ORDER BY ts_rank_cd(d.document, query) DESC, d.item_id LIMIT %s"
         )
     else:
         query = " OR ".join(f'"{p}"' for p in phrases)
-        found = "SELECT rowid FROM match_fts WHERE match_fts MATCH ? LIMIT ?"
+        mine = "rowid IN (SELECT id FROM items WHERE workspace_id = ?)"
+        found = f"SELECT rowid FROM match_fts WHERE match_fts MATCH ? AND {mine} LIMIT ?"
         ranked = (
-            f"SELECT rowid FROM match_fts WHERE match_fts MATCH ?"
+            f"SELECT rowid FROM match_fts WHERE match_fts MATCH ? AND {mine}"
             f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), rowid LIMIT ?"
         )
+    # the index holds every workspace's items: only the session's own are found
+    workspace_id = workspace_of(session)
     with _driver(session) as driver:
-        ids = [row[0] for row in driver.execute(found, (query, limit + 1)).fetchall()]
+        ids = [row[0] for row in driver.execute(found, (query, workspace_id, limit + 1)).fetchall()]
         if len(ids) <= limit:
             return ids
-        return [row[0] for row in driver.execute(ranked, (query, limit)).fetchall()]
+        return [row[0] for row in driver.execute(ranked, (query, workspace_id, limit)).fetchall()]
 
 
 def optimize_index(*, session: Session) -> None:

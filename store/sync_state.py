@@ -13,13 +13,17 @@ from store.models import SyncCursor, SyncRun
 MAX_SKIPPED_KEPT = 100
 
 
+def _cursor_row(session: Session, source: str) -> SyncCursor | None:
+    return session.scalar(select(SyncCursor).where(SyncCursor.source == source))
+
+
 def get_cursor(*, session: Session, source: str) -> dt.datetime | None:
-    row = session.get(SyncCursor, source)
+    row = _cursor_row(session, source)
     return row.cursor if row else None
 
 
 def set_cursor(*, session: Session, source: str, cursor: dt.datetime, now: dt.datetime) -> None:
-    row = session.get(SyncCursor, source)
+    row = _cursor_row(session, source)
     if row is None:
         session.add(SyncCursor(source=source, cursor=cursor, updated_at=now))
     else:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.context import Context
@@ -74,13 +78,23 @@ def _truncate_postgres(url: str) -> None:
         tables = connection.execute(
             text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                # kept: the schema version, and matching's seeded synonyms and index version
-                " AND tablename NOT IN ('alembic_version', 'synonyms', 'match_state')"
+                # kept: the schema version, matching's seeded synonyms and index version, and
+                # the first workspace (the seeded synonyms are its own), as migrations left them
+                " AND tablename NOT IN"
+                " ('alembic_version', 'synonyms', 'match_state', 'workspaces')"
             )
         ).scalars()
         names = ", ".join(f'"{name}"' for name in tables)
         if names:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        connection.execute(text("DELETE FROM synonyms WHERE workspace_id <> 1"))
+        connection.execute(text("DELETE FROM workspaces WHERE id <> 1"))
+        connection.execute(
+            text(
+                "UPDATE workspaces SET enterprise_id = NULL, team_id = NULL, installed_at = NULL;"
+                " SELECT setval(pg_get_serial_sequence('workspaces', 'id'), 1)"
+            )
+        )
     engine.dispose()
 
 
@@ -263,3 +277,66 @@ def bot(roadmap, slack) -> Iterator[ServedBot]:
     yield ServedBot(ctx=ctx, url=url, delivery=Delivery(ctx, client))
     server.should_exit = True
     thread.join(timeout=5)
+
+
+# ------------------------------------------------------------------ OAuth installs
+
+CLIENT_ID, CLIENT_SECRET = "1234.5678", "standin-client-secret"
+INSTALLED_TOKEN = "xoxb-installed-by-oauth"
+
+
+@pytest.fixture
+def oauth_slack():
+    from sandbox.slack_standin import SlackStandIn
+
+    standin = SlackStandIn(
+        signing_secret=SIGNING_SECRET,
+        bot_token=INSTALLED_TOKEN,  # what the install hands out, and all the stand-in accepts
+        oauth_client=(CLIENT_ID, CLIENT_SECRET),
+    )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def installer(roadmap, oauth_slack):
+    """`canwe serve` with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and no SLACK_BOT_TOKEN."""
+    from app import build_app, build_web
+    from bot.slack.client import make_client
+    from bot.slack.delivery import Delivery
+
+    ctx = roadmap
+    ctx.settings = ctx.settings.model_copy(
+        update={
+            "slack_api_url": oauth_slack.api_url,
+            "slack_bot_token": None,
+            "slack_client_id": CLIENT_ID,
+            "slack_client_secret": SecretStr(CLIENT_SECRET),
+            "slack_authorize_url": oauth_slack.base_url + "/oauth/v2/authorize",
+        }
+    )
+    client = make_client(ctx.settings, engine=ctx.engine)
+    (server, thread), url = serve_in_thread(build_web(ctx, build_app(ctx, client)))
+    oauth_slack.events_url = f"{url}/slack/events"
+    oauth_slack.oauth_redirect_uri = f"{url}/slack/oauth_redirect"  # as set in the app's settings
+    with httpx.Client(base_url=url, timeout=10) as browser:
+        yield ctx, browser, Delivery(ctx, client)
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def add_to_slack(browser: httpx.Client, team: str | None = None) -> httpx.Response:
+    """What a browser does: the install page, Slack's authorize page, the redirect back."""
+    page = browser.get("/slack/install")
+    assert page.status_code == 200, page.text
+    link = unescape(re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)[1])
+    assert f"client_id={CLIENT_ID}" in link and "chat:write" in link
+    if team:
+        link += f"&team={team}"
+    back = httpx.get(link)  # Slack's page
+    assert back.status_code in (302, 307), back.text
+    # the state cookie Bolt set is Secure (canwe runs behind https): this test's http browser
+    # hands it back itself, as a browser on https would
+    state_cookie = page.headers["set-cookie"].split(";")[0]
+    return browser.get(back.headers["location"], headers={"cookie": state_cookie})

@@ -19,6 +19,7 @@ from bot.cli.common import (
     CLOCK,
     DATABASE_URL_KEY,
     README_HINT,
+    TEAM,
     command_context,
     load_settings,
     using,
@@ -90,6 +91,20 @@ app = typer.Typer(
     # a traceback must not print local variables: they hold the settings and their secrets
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _root(
+    team: Annotated[
+        str | None,
+        typer.Option(
+            "--team",
+            help="The Slack workspace (team id, T…; an enterprise id for an org-wide install) "
+            "whose data the command works on. Needed only when the store serves several.",
+        ),
+    ] = None,
+) -> None:
+    TEAM.set(team)
 
 
 def _revisions(database_url: str) -> set[str]:

@@ -423,7 +423,7 @@ def apply_roadmap(roadmap: RoadmapIn, *, session: Session, now: dt.datetime) -> 
     )
 
     for channel_in in roadmap.channels:
-        channel = session.get(Channel, channel_in.id)
+        channel = session.scalar(select(Channel).where(Channel.id == channel_in.id))
         if channel is None:
             session.add(Channel(id=channel_in.id, audience=channel_in.audience.value))
             report.created["channels"] += 1

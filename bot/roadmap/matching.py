@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import parsing
 from store import phrasings, search
+from store.tenancy import workspace_of
 
 # "Did you mean": when not confident, the best OFFER_MAX candidates are offered if the best
 # one scores at least OFFER_FLOOR (however far behind it the others are: "none of these" costs
@@ -1258,9 +1259,10 @@ class _Query:
 # --- cache ----------------------------------------------------------------------------------
 
 _cache_lock = threading.Lock()
-_cache: OrderedDict[int, tuple[int, _Index]] = OrderedDict()  # per engine, most recent last
-_CACHED_ENGINES = 4
-_build_locks: dict[int, threading.Lock] = {}  # per engine: one rebuild at a time
+# per engine and workspace, most recent last
+_cache: OrderedDict[tuple[int, int], tuple[int, _Index]] = OrderedDict()
+_CACHED_INDEXES = 16
+_build_locks: dict[tuple[int, int], threading.Lock] = {}  # one rebuild of each at a time
 
 
 def _index_for(session: Session) -> _Index:
@@ -1270,7 +1272,7 @@ def _index_for(session: Session) -> _Index:
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
     version = search.match_version(session=session)
-    key = id(engine)
+    key = (id(engine), workspace_of(session))
     with _cache_lock:
         cached = _cache.get(key)
         if cached and version is not None and cached[0] == version:
@@ -1288,6 +1290,6 @@ def _index_for(session: Session) -> _Index:
             with _cache_lock:
                 _cache[key] = (version, index)
                 _cache.move_to_end(key)
-                while len(_cache) > _CACHED_ENGINES:
+                while len(_cache) > _CACHED_INDEXES:
                     _cache.popitem(last=False)
     return index

@@ -35,9 +35,10 @@ from bot.slack.sends import (
     ThreadLink,
     decode,
 )
-from store.db import session_scope
+from store.db import make_session_factory, session_scope
 from store.models import Escalation, OutboxMessage
 from store.outbox import claim_due, renew_leases
+from store.tenancy import ALL_WORKSPACES
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class NotReady(Exception):
 
 @dataclass
 class Claimed:
-    rows: list[tuple]  # (id, method, payload, on_sent, attempts)
+    rows: list[tuple]  # (id, method, payload, on_sent, attempts, workspace_id)
     held_until: dt.datetime  # the lease this process set: proof the rows are still its own
 
 
@@ -90,7 +91,7 @@ class _Lease:
     process took over after a stall is not sent here again."""
 
     def __init__(self, ctx: Context, ids: list[int], held_until: dt.datetime):
-        self.ctx = ctx
+        self.ctx = ctx  # its sessions see every workspace's messages
         self.ids = ids
         self.held_until = held_until
         self._lock = threading.Lock()
@@ -131,17 +132,46 @@ class _Lease:
             thread.join()
 
 
+@dataclass(frozen=True)
+class _Sending:
+    """Whose message is being sent, and the client that speaks for that workspace."""
+
+    workspace_id: int
+    client: WebClient
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=2 ** min(attempts, 11)), MAX_BACKOFF)
 
 
 class Delivery:
+    """Sends every workspace's messages, each with its workspace's client (`client`, or what
+    `client.for_workspace(id)` gives with OAuth installs).
+
+    Fair between workspaces, since Slack's rate limits are per workspace and method: each
+    pass claims a share of every workspace's due messages (store/outbox.py) and sends them
+    in turn, and a 429 pauses that workspace's calls of that method only, until its
+    Retry-After: the other workspaces' messages go on."""
+
     def __init__(self, ctx: Context, client: WebClient):
         self.ctx = ctx
+        # claiming, leases and marking sent work across workspaces (by message id)
+        self.everywhere = Context(
+            settings=ctx.settings,
+            engine=ctx.engine,
+            sessions=make_session_factory(ctx.engine, ALL_WORKSPACES),
+            clock=ctx.clock,
+            workspace_id=ALL_WORKSPACES,
+        )
         self.client = client
         self._wake = threading.Event()
-        self._dm_channels: dict[str, str] = {}
-        self._permalinks: dict[tuple[str, str], str] = {}
+        self._dm_channels: dict[tuple[int, str], str] = {}
+        self._permalinks: dict[tuple[int, str, str], str] = {}
+        self._paused: dict[tuple[int, str], dt.datetime] = {}  # (workspace, method): until
+
+    def client_for(self, workspace_id: int) -> WebClient:
+        for_workspace = getattr(self.client, "for_workspace", None)
+        return for_workspace(workspace_id) if for_workspace else self.client
 
     def wake(self) -> None:
         self._wake.set()
@@ -152,9 +182,9 @@ class Delivery:
     def claim(self, limit: int = 200) -> Claimed:
         """Lease up to `limit` due messages for this process."""
         now = self.ctx.now()
-        with session_scope(self.ctx.sessions) as session:
+        with session_scope(self.everywhere.sessions) as session:
             rows = [
-                (m.id, m.method, m.payload, m.on_sent, m.attempts)
+                (m.id, m.method, m.payload, m.on_sent, m.attempts, m.workspace_id)
                 for m in claim_due(session=session, now=now, lease=LEASE, limit=limit)
             ]
         return Claimed(rows=rows, held_until=now + LEASE)
@@ -163,14 +193,28 @@ class Delivery:
         """Send what `claim` leased, renewing the leases of the rest before each message; a
         message whose lease ran out and went to another process is left to that process."""
         report = DeliveryReport()
-        lease = _Lease(self.ctx, [row[0] for row in claimed.rows], claimed.held_until)
-        for message_id, method, payload, on_sent, attempts in claimed.rows:
+        lease = _Lease(self.everywhere, [row[0] for row in claimed.rows], claimed.held_until)
+        for message_id, method, payload, on_sent, attempts, workspace_id in claimed.rows:
             held = lease.renew()
             if message_id not in held:
                 log.warning("outbox %s: lease lost to another process; not sending", message_id)
                 continue
-            with lease.kept_alive():
-                self._deliver(message_id, method, payload, on_sent, attempts, report)
+            paused_until = self._paused.get((workspace_id, method))
+            if paused_until is not None and paused_until > self.ctx.now():
+                # Slack asked this workspace to slow down on this method: wait, untried
+                self._reschedule(message_id, paused_until, None, count_attempt=False)
+                report.retried += 1
+            else:
+                with lease.kept_alive():
+                    self._deliver(
+                        _Sending(workspace_id, self.client_for(workspace_id)),
+                        message_id,
+                        method,
+                        payload,
+                        on_sent,
+                        attempts,
+                        report,
+                    )
             lease.release(message_id)
         return report
 
@@ -187,12 +231,13 @@ class Delivery:
         return total
 
     def _deliver(
-        self, message_id, method, payload, on_sent, attempts, report: DeliveryReport
+        self, sending: _Sending, message_id, method, payload, on_sent, attempts, report
     ) -> None:
         try:
-            with session_scope(self.ctx.sessions) as session:
-                resolved = self._resolve(payload, session)
-            response = self.client.api_call(method, json=resolved)
+            # placeholders are filled from the message's own workspace's rows
+            with session_scope(self.ctx.for_workspace(sending.workspace_id).sessions) as session:
+                resolved = self._resolve(payload, session, sending)
+            response = sending.client.api_call(method, json=resolved)
         except NotReady:
             self._reschedule(
                 message_id, self.ctx.now() + WAITING_FOR_PARENT, None, count_attempt=False
@@ -209,6 +254,7 @@ class Delivery:
                     )
                 )
                 delay = dt.timedelta(seconds=retry_after)
+                self._paused[(sending.workspace_id, method)] = self.ctx.now() + delay
             elif code in PERMANENT_ERRORS:
                 delay = MAX_BACKOFF
                 log.error(
@@ -232,7 +278,7 @@ class Delivery:
             report.retried += 1
             return
         ts = response.get("ts") or response.get("message_ts")
-        with session_scope(self.ctx.sessions) as session:
+        with session_scope(self.everywhere.sessions) as session:
             message = session.get(OutboxMessage, message_id)
             message.sent_at = self.ctx.now()
             message.result_ts = ts
@@ -246,7 +292,7 @@ class Delivery:
     def _reschedule(
         self, message_id: int, when: dt.datetime, error: str | None, *, count_attempt: bool
     ) -> None:
-        with session_scope(self.ctx.sessions) as session:
+        with session_scope(self.everywhere.sessions) as session:
             message = session.get(OutboxMessage, message_id)
             message.next_attempt_at = when
             message.locked_until = None
@@ -261,22 +307,22 @@ class Delivery:
                     when.isoformat(timespec="seconds"),
                 )
 
-    def _resolve(self, value: Any, session: Session) -> Any:
+    def _resolve(self, value: Any, session: Session, sending: _Sending) -> Any:
         """Fill in the placeholders of bot.slack.sends: what was unknown when the message was
         written (a DM channel, the ts of a post, a link to a thread)."""
         if isinstance(value, dict):
             placeholder = decode(value)
             if placeholder is None:
-                return {key: self._resolve(inner, session) for key, inner in value.items()}
-            return self._fill(placeholder, session)
+                return {key: self._resolve(inner, session, sending) for key, inner in value.items()}
+            return self._fill(placeholder, session, sending)
         if isinstance(value, list):
-            return [self._resolve(inner, session) for inner in value]
+            return [self._resolve(inner, session, sending) for inner in value]
         return value
 
-    def _fill(self, placeholder: Placeholder, session: Session) -> str:
+    def _fill(self, placeholder: Placeholder, session: Session, sending: _Sending) -> str:
         match placeholder:
             case DirectMessage(user_id):
-                return self._dm_channel(user_id)
+                return self._dm_channel(sending, user_id)
             case EscalationPost(escalation_id):
                 escalation = session.get(Escalation, escalation_id)
                 if escalation is None or escalation.message_ts is None:
@@ -290,35 +336,40 @@ class Delivery:
                     raise NotReady()
                 return parent_ts
             case ThreadLink(channel_id, escalation_id):
-                return self._thread_link(session, channel_id, escalation_id)
+                return self._thread_link(session, sending, channel_id, escalation_id)
             case Joined(parts):
                 return "".join(
-                    part if isinstance(part, str) else self._fill(part, session) for part in parts
+                    part if isinstance(part, str) else self._fill(part, session, sending)
+                    for part in parts
                 )
 
-    def _thread_link(self, session: Session, channel: str, escalation: int) -> str:
+    def _thread_link(
+        self, session: Session, sending: _Sending, channel: str, escalation: int
+    ) -> str:
         """A link to an escalation's thread (chat.getPermalink); the channel when the thread
         is not posted yet or Slack cannot find it, rather than holding the message back."""
         row = session.get(Escalation, escalation)
         ts = row.message_ts if row is not None else None
         if ts is None:
             return f"<#{channel}>"
-        if (channel, ts) not in self._permalinks:
+        known = (sending.workspace_id, channel, ts)
+        if known not in self._permalinks:
             try:
-                response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+                response = sending.client.chat_getPermalink(channel=channel, message_ts=ts)
             except SlackApiError as error:
                 data = error.response.data
                 if not isinstance(data, dict) or data.get("error") not in PERMANENT_ERRORS:
                     raise  # retried with the message, like any Slack error
                 return f"<#{channel}>"
-            self._permalinks[(channel, ts)] = response["permalink"]
-        return f"<{self._permalinks[(channel, ts)]}|thread>"
+            self._permalinks[known] = response["permalink"]
+        return f"<{self._permalinks[known]}|thread>"
 
-    def _dm_channel(self, user_id: str) -> str:
-        if user_id not in self._dm_channels:
-            response = self.client.conversations_open(users=user_id)
-            self._dm_channels[user_id] = response["channel"]["id"]
-        return self._dm_channels[user_id]
+    def _dm_channel(self, sending: _Sending, user_id: str) -> str:
+        known = (sending.workspace_id, user_id)
+        if known not in self._dm_channels:
+            response = sending.client.conversations_open(users=user_id)
+            self._dm_channels[known] = response["channel"]["id"]
+        return self._dm_channels[known]
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         while not stop.is_set():
