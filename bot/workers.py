@@ -6,14 +6,13 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from bot.context import Context
+from bot.context import Context, every_workspace
 from bot.digest.daily import DigestReport, due_digests
 from bot.escalations.chasing import ChaseReport, chase
 from bot.promises.tracking import check_after_sync
 from bot.roadmap.sync.runner import configured_sources, sync_configured
 from bot.slack.client import WebClient
 from bot.slack.delivery import Delivery, DeliveryReport
-from bot.workspaces import every_workspace
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ import logging
 
 from slack_bolt import App, BoltContext, BoltResponse
 
-from bot.context import Context
-from bot.workspaces import WorkspaceDirectory
+from bot.context import Context, WorkspaceDirectory
 
 log = logging.getLogger(__name__)
 _KEY = "canwe"

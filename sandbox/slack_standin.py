@@ -1270,16 +1270,19 @@ class SlackStandIn:
         event_id: str | None = None,
         retry_num: int | None = None,
         retry_reason: str | None = None,
+        team_id: str | None = None,
     ) -> httpx.Response:
-        """Send an Events API ``event_callback`` (with ``X-Slack-Retry-Num`` for a retry)."""
+        """Send an Events API ``event_callback`` (with ``X-Slack-Retry-Num`` for a retry),
+        from `team_id`'s workspace (by default the stand-in's own)."""
+        team_id = team_id or self.team_id
         with self._cond:
             event = dict(event)
             event.setdefault("event_ts", event.get("ts") or self._new_ts())
             eid = event_id or f"Ev{self._next():010d}"
         envelope = {
             "token": "sandbox-verification-token",
-            "team_id": self.team_id,
-            "context_team_id": self.team_id,
+            "team_id": team_id,
+            "context_team_id": team_id,
             "api_app_id": self.app_id,
             "event": event,
             "type": "event_callback",
@@ -1288,7 +1291,7 @@ class SlackStandIn:
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": self.team_id,
+                    "team_id": team_id,
                     "user_id": self.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
@@ -1400,10 +1403,11 @@ class SlackStandIn:
         *,
         ts: str | None = None,
         retry_num: int | None = None,
+        team_id: str | None = None,
     ) -> httpx.Response:
         """A user posts a message (a thread reply with ``thread_ts``), sent as ``message``."""
         event = self._human_message("message", user_id, channel_id, text, thread_ts, ts)
-        return self.send_event(event, event_id=event_id, retry_num=retry_num)
+        return self.send_event(event, event_id=event_id, retry_num=retry_num, team_id=team_id)
 
     def send_block_action(
         self,

@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from bot.roadmap.matching import add_phrasing, match
 from store.db import make_engine, make_session_factory, session_scope
@@ -282,17 +282,13 @@ def test_matching_works_straight_after_migrating_an_existing_store(tmp_path):
     upgrade(url, before.down_revision)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    import datetime as dt
-
-    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
-    with session_scope(sessions) as session:
-        session.add(
-            Item(
-                key="OLD-1",
-                title="Sidecar containers",
-                status="planned",
-                updated_at=now,
-                revised_at=now,
+    # written as the schema of then had it (today's model has columns that came later)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, title, description, status, public, aliases,"
+                " updated_at, revised_at) VALUES ('OLD-1', 'Sidecar containers', '',"
+                " 'planned', 0, '[]', '2026-11-27 00:00:00', '2026-11-27 00:00:00')"
             )
         )
     upgrade(url)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackRequestError
 
+from bot.context import slack_team
 from bot.questions.asking import ask
 from bot.slack.client import make_client
 from bot.slack.install import installation_store
-from bot.workspaces import slack_team
 from store.db import session_scope
 from tests.conftest import INSTALLED_TOKEN, add_to_slack
 from tests.helpers import IDENTITY_CHANNEL, REP, SALES, posts, questions, unsent
