@@ -59,6 +59,8 @@ class SlackRequest:
     content_type: str
     kind: str  # "command" or "app_mention"
     key: str  # the question's request key in the store: command:<trigger_id>, event:<event_id>
+    team_id: str
+    user_id: str  # who sent it: a member of the workspace, as Slack knows them
 
 
 def slash_command(
@@ -86,6 +88,8 @@ def slash_command(
         "application/x-www-form-urlencoded",
         "command",
         f"command:{trigger_id}",
+        team_id,
+        user_id,
     )
 
 
@@ -129,8 +133,20 @@ def app_mention(
         "is_ext_shared_channel": False,
     }
     return SlackRequest(
-        json.dumps(envelope).encode(), "application/json", "app_mention", f"event:{event_id}"
+        json.dumps(envelope).encode(),
+        "application/json",
+        "app_mention",
+        f"event:{event_id}",
+        team_id,
+        user_id,
     )
+
+
+def add_members(slack, requests: Iterable[SlackRequest]) -> None:
+    """Make everyone who sends `requests` a member of the stand-in's workspace, as Slack
+    knows everyone who types in it (a private reply to an unknown user is user_not_found)."""
+    for user in sorted({r.user_id for r in requests} - set(slack.users)):
+        slack.add_user(user, user.lower())
 
 
 # ------------------------------------------------------------------ sending load
@@ -345,6 +361,7 @@ class Haproxy:
 def start_haproxy(backends: dict[str, int], work_dir: Path) -> Haproxy:
     """HAProxy in the foreground, from deploy/haproxy.cfg, in front of `backends` (name:
     port); returned once it listens and sees every backend up."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     stats_socket = work_dir / "haproxy.sock"
     config = work_dir / "haproxy.cfg"

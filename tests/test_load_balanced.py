@@ -33,6 +33,7 @@ from tests.cluster import (
     HAPROXY,
     ROOT,
     SlackRequest,
+    add_members,
     app_mention,
     retried,
     send_all,
@@ -175,6 +176,7 @@ def test_three_processes_behind_haproxy_one_killed_halfway(pg_url, slack, tmp_pa
         "CANWE_SYNC_MINUTES": "0",
     }
     requests = workspace_requests(TEAM, COMMANDS, MENTIONS)
+    add_members(slack, requests)
     servers = start_canwe(PROCESSES, env, tmp_path)
     victim = servers[1]
     proxy = None
