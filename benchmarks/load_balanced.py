@@ -118,11 +118,16 @@ def measure(slack, url, run, count, concurrency, pids: dict[str, list[int]]) -> 
     add_members(slack, warm + timed)
     send_all(warm, send, concurrency=concurrency)  # caches, pool, the bot's identity
     # "client": this process, the load generator and the Slack stand-in
-    components = {**pids, "PostgreSQL": postgres_pids(), "client": [os.getpid()]}
-    before = {name: cpu_seconds(ids) for name, ids in components.items()}
+    components = {**pids, "client": [os.getpid()]}
+    before = {pid: cpu_seconds([pid]) for ids in components.values() for pid in ids}
+    before.update({pid: cpu_seconds([pid]) for pid in postgres_pids()})
     outcomes, seconds = send_all(timed, send, concurrency=concurrency)
+    # PostgreSQL's processes are listed again: a connection opened during the run counts
+    # in full, one closed during it is lost (an undercount, never a negative figure)
+    components["PostgreSQL"] = postgres_pids()
     cpu_ms = {
-        name: (cpu_seconds(ids) - before[name]) * 1000 / count for name, ids in components.items()
+        name: sum(max(0.0, cpu_seconds([pid]) - before.get(pid, 0.0)) for pid in ids) * 1000 / count
+        for name, ids in components.items()
     }
     failed = sum(o.status != 200 for o in outcomes)
     return Measured(count / seconds, [o.milliseconds for o in outcomes], failed, cpu_ms)
