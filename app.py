@@ -81,10 +81,11 @@ def build_app(ctx: Context, client: WebClient) -> App:
     secret = ctx.settings.slack_signing_secret
     request_client = for_requests(client)
     if ctx.settings.installs_with_oauth and not ctx.settings.slack_bot_token:
-        from bot.slack.install import oauth_settings, request_authorize
+        from bot.slack.install import WorkspaceAuthorize, oauth_settings, workspace_tokens
 
         oauth = oauth_settings(ctx.settings, ctx.engine, ctx.now)
-        authorization = {"oauth_settings": oauth, "authorize": request_authorize(oauth)}
+        tokens = workspace_tokens(ctx.settings, ctx.engine, ctx.now)
+        authorization = {"oauth_settings": oauth, "authorize": WorkspaceAuthorize(tokens)}
     else:  # answer even while Slack is unreachable
         authorization = {"authorize": authorize_with(request_client)}
     app = App(
@@ -94,10 +95,6 @@ def build_app(ctx: Context, client: WebClient) -> App:
         **authorization,
     )
     register_listeners(app, ctx)
-    if app.oauth_flow is not None:
-        # app_uninstalled and tokens_revoked delete the workspace's install: the workers stop
-        # sending (their messages wait in the outbox) until canwe is installed again
-        app.enable_token_revocation_listeners()
     return app
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     slack_redirect_uri: str | None = None  # default: the one set in the app's settings
     slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
+    # a workspace that uninstalled canwe keeps its data this long (a reinstall picks it up
+    # again), then it is deleted
+    canwe_forget_uninstalled_days: int = Field(default=30, ge=0)
     database_url: str = "sqlite:///canwe.db"
     port: int = 3000
 

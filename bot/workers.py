@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from bot.promises.tracking import check_after_sync
 from bot.roadmap.sync.runner import configured_sources, sync_configured
 from bot.slack.client import WebClient
 from bot.slack.delivery import Delivery, DeliveryReport
+from store.db import session_scope
+from store.tenancy import forget_workspace, to_forget
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +25,7 @@ class TickReport:
     chase: ChaseReport = field(default_factory=ChaseReport)
     digest: DigestReport = field(default_factory=DigestReport)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    forgotten: list[int] = field(default_factory=list)  # workspaces whose data was deleted
 
     def summary(self) -> str:
         return (
@@ -36,11 +40,30 @@ def tick(ctx: Context, delivery: Delivery) -> TickReport:
     """One pass: chase due escalations and queue the day's digests when due, in every
     workspace, then deliver."""
     report = TickReport()
+    report.forgotten = forget_uninstalled(ctx)
     for workspace in every_workspace(ctx):
         _add(report.chase, chase(workspace))
         _add(report.digest, due_digests(workspace))
     report.delivery = delivery.drain()
     return report
+
+
+def forget_uninstalled(ctx: Context) -> list[int]:
+    """Delete the data of the workspaces that uninstalled canwe more than
+    CANWE_FORGET_UNINSTALLED_DAYS ago (each in its own transaction); their ids."""
+    grace = dt.timedelta(days=ctx.settings.canwe_forget_uninstalled_days)
+    with session_scope(ctx.sessions) as session:
+        due = to_forget(session, uninstalled_before=ctx.now() - grace)
+    for workspace_id in due:
+        with session_scope(ctx.sessions) as session:
+            deleted = forget_workspace(session, workspace_id, ctx.now())
+        log.warning(
+            "deleted the data of canwe workspace %s, uninstalled over %s days ago: %s rows",
+            workspace_id,
+            grace.days,
+            sum(deleted.values()),
+        )
+    return due
 
 
 def _add(total, part) -> None:
@@ -101,6 +124,10 @@ class Workers:
 
     def _schedule(self) -> None:
         while not self._stop.wait(self.ctx.settings.canwe_tick_seconds):
+            try:
+                forget_uninstalled(self.ctx)
+            except Exception:
+                log.exception("deleting uninstalled workspaces' data failed; retrying later")
             try:
                 workspaces = every_workspace(self.ctx)
             except Exception:

@@ -6,12 +6,14 @@ import logging
 import re
 
 from slack_bolt import App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from bot.core.requests import FeatureQuestion, read_request
 from bot.escalations.threads import escalation_thread, reply_in_thread
 from bot.questions.asking import ask, reply_privately
 from bot.questions.subcommands import request_reply
-from handlers.payloads import EventCallback, Mention, ThreadMessage
+from bot.slack.install import workspace_gone
+from handlers.payloads import EventCallback, Mention, ThreadMessage, TokensRevoked
 from handlers.workspaces import workspace_context
 from store.db import session_scope
 from store.events import first_time
@@ -90,7 +92,23 @@ def register(app: App) -> None:
         if outcome:
             log.info("thread reply %s in %s: %s", event_id, said.channel, outcome)
 
-    if app.oauth_flow is None:  # with an OAuth install, Bolt's own listeners delete it
+    if app.oauth_flow is not None:
+        # Bolt's listeners delete the install; canwe stops the workspace's work and, after
+        # a grace period, deletes its data (bot/workers.py)
+        installs = TokenRevocationListeners(app.installation_store)
+
+        @app.event("app_uninstalled")
+        def app_uninstalled(context: BoltContext) -> None:
+            installs.handle_app_uninstalled_events(context)
+            workspace_gone(workspace_context(context), "canwe was uninstalled")
+
+        @app.event("tokens_revoked")
+        def tokens_revoked(event: dict, context: BoltContext) -> None:
+            installs.handle_tokens_revoked_events(event, context)
+            if TokensRevoked.model_validate(event).tokens.bot:
+                workspace_gone(workspace_context(context), "its bot token was revoked")
+
+    else:
 
         @app.event("app_uninstalled")
         @app.event("tokens_revoked")

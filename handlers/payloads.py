@@ -123,6 +123,17 @@ class ThreadMessage(_Part):
     bot_id: str | None = None
 
 
+class _RevokedTokens(_Part):
+    oauth: list[str] = []
+    bot: list[str] = []
+
+
+class TokensRevoked(_Part):
+    """tokens_revoked: the user ids whose user tokens, and bot ids whose tokens, are gone."""
+
+    tokens: _RevokedTokens
+
+
 class EventCallback(_Part):
     event_id: str | None = Field(default=None, max_length=200)
 

@@ -93,6 +93,7 @@ class _FailRule:
     retry_after: int | None
     error: str | None
     delay: float = 0.0  # seconds before answering (hang)
+    team: str | None = None  # only calls with this workspace's token (None: every call)
 
 
 @dataclass
@@ -160,6 +161,11 @@ class SlackStandIn:
         # other workspaces the app can be installed into: team id -> the bot token an install
         # there hands out (a call with it is that workspace's; see Call.team)
         self.team_tokens: dict[str, str] = {}
+        # token rotation: installs hand out tokens that expire and refresh tokens good once
+        self.token_rotation = False
+        self.token_lifetime_seconds = 12 * 3600
+        self._rotated_tokens: dict[str, str] = {}  # access token -> team
+        self._refresh_tokens: dict[str, str] = {}  # unused refresh token -> team
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
@@ -447,8 +453,10 @@ class SlackStandIn:
         times: int | None = 1,
         retry_after: int | None = None,
         error: str | None = None,
+        team: str | None = None,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` with a failure (None: until reset).
+        """Answer the next ``times`` calls to ``method`` with a failure (None: until reset),
+        only those made with `team`'s token when it is given (see `team_tokens`).
 
         ``status`` alone gives that HTTP status (429 carries ``Retry-After`` when given);
         ``error`` gives HTTP 200 with ``{"ok": false, "error": error}``.
@@ -456,7 +464,9 @@ class SlackStandIn:
         if status is None:
             status = 200 if error else 500
         with self._cond:
-            rule = _FailRule(status=status, times=times, retry_after=retry_after, error=error)
+            rule = _FailRule(
+                status=status, times=times, retry_after=retry_after, error=error, team=team
+            )
             self._state.failures.setdefault(method, []).append(rule)
 
     def hang(self, method: str, seconds: float, times: int | None = 1) -> None:
@@ -475,19 +485,27 @@ class SlackStandIn:
         with self._cond:
             self._state.failures.clear()
 
-    def _take_failure(self, method: str) -> _FailRule | None:
+    def _take_failure(self, method: str, team: str | None) -> _FailRule | None:
         rules = self._state.failures.get(method) or []
-        while rules:
-            rule = rules[0]
+        for rule in list(rules):
+            if rule.team is not None and rule.team != team:
+                continue  # another workspace's failure
             if rule.times is None:
                 return rule
             if rule.times > 0:
                 rule.times -= 1
                 if rule.times == 0:
-                    rules.pop(0)
+                    rules.remove(rule)
                 return rule
-            rules.pop(0)
+            rules.remove(rule)
         return None
+
+    def _team_of(self, token: str | None) -> str | None:
+        """Whose token this is: a team of `team_tokens`, or of a rotated token."""
+        if token is None:
+            return None
+        found = next((t for t, known in self.team_tokens.items() if known == token), None)
+        return found or self._rotated_tokens.get(token)
 
     # -------------------------------------------------------------- id makers
 
@@ -543,7 +561,8 @@ class SlackStandIn:
                     return self._record_and_answer(method, args, 200, "invalid_" + key)
         token = _bearer(request.headers.get("authorization")) or args.pop("token", None)
         with self._cond:
-            rule = self._take_failure(method)
+            team = self._team_of(token)
+            rule = self._take_failure(method, team)
         if rule is not None and rule.delay:
             with self._cond:
                 self._state.holding[method] = self._state.holding.get(method, 0) + 1
@@ -569,13 +588,8 @@ class SlackStandIn:
                 # Slack wants the app-level token here, and only that
                 if self.app_token is None or token != self.app_token:
                     return self._record_and_answer(method, args, 200, "invalid_auth")
-            elif (
-                self.bot_token is not None
-                and token != self.bot_token
-                and token not in self.team_tokens.values()
-            ):
+            elif self.bot_token is not None and token != self.bot_token and team is None:
                 return self._record_and_answer(method, args, 200, "invalid_auth")
-            team = next((t for t, known in self.team_tokens.items() if known == token), None)
             handler = _API_METHODS.get(method)
             if handler is None:
                 return self._record_and_answer(method, args, 200, "unknown_method")
@@ -1155,13 +1169,15 @@ class SlackStandIn:
         return (client_id, secret) == self.oauth_client
 
     def _api_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("grant_type") == "refresh_token":
+            return self._refreshed(str(args.get("refresh_token")))
         found = self._oauth_codes.pop(str(args.get("code")), None)
         if found is None:
             raise SlackError("invalid_code")
         team_id, redirect_uri, scopes = found
         if args.get("redirect_uri") and args["redirect_uri"] != redirect_uri:
             raise SlackError("bad_redirect_uri")
-        return {
+        answer = {
             "app_id": self.app_id,
             "authed_user": {"id": "U0INSTALLR"},
             "scope": scopes,
@@ -1173,6 +1189,37 @@ class SlackStandIn:
             "team": {"id": team_id, "name": self.team_domain},
             "enterprise": None,
             "is_enterprise_install": False,
+        }
+        if self.token_rotation:
+            answer.update(self._new_rotated_token(team_id))
+        return answer
+
+    def _new_rotated_token(self, team_id: str) -> dict[str, Any]:
+        """With token rotation on, Slack hands out a token that expires and a refresh token
+        that can be used once."""
+        n = self._next()
+        access, refresh = f"xoxe.xoxb-{team_id}-{n}", f"xoxe-1-{team_id}-{n}"
+        self._rotated_tokens[access] = team_id
+        self._refresh_tokens[refresh] = team_id
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": self.token_lifetime_seconds,
+        }
+
+    def _refreshed(self, refresh_token: str) -> dict[str, Any]:
+        team_id = self._refresh_tokens.pop(refresh_token, None)
+        if team_id is None:  # used already: a second refresher is locked out
+            raise SlackError("invalid_refresh_token")
+        return {
+            "app_id": self.app_id,
+            "token_type": "bot",
+            "scope": ",".join(["commands", "chat:write"]),
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team_id, "name": self.team_domain},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            **self._new_rotated_token(team_id),
         }
 
     # ------------------------------------------------------------ Socket Mode

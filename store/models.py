@@ -51,6 +51,9 @@ class Workspace(Base):
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     team_id: Mapped[str | None] = mapped_column(String(32))
     installed_at: Mapped[dt.datetime | None]  # None: not installed through OAuth (yet)
+    # Slack said canwe was uninstalled (or its token no longer works): no work is done for it
+    uninstalled_at: Mapped[dt.datetime | None]
+    forgotten_at: Mapped[dt.datetime | None]  # its data deleted, a grace period after that
 
 
 class WorkspaceOwned:

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import OutboxMessage
-from store.tenancy import workspace_of
+from store.tenancy import uninstalled_workspaces, workspace_of
 
 
 def enqueue(
@@ -87,6 +87,8 @@ def claim_due(
         OutboxMessage.sent_at.is_(None),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+        # an uninstalled workspace's messages wait: a reinstall sends them
+        OutboxMessage.workspace_id.not_in(uninstalled_workspaces()),
     )
     workspaces = list(session.scalars(select(OutboxMessage.workspace_id).where(*due).distinct()))
     share = max(1, limit // max(1, len(workspaces)))

@@ -16,10 +16,10 @@ Statements sent to the driver directly (store/search.py) and bulk inserts of pla
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, Select, delete, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
-from store.models import Synonym, Workspace, WorkspaceOwned
+from store.models import Base, OutboxMessage, Synonym, Workspace, WorkspaceOwned
 
 DEFAULT_WORKSPACE = 1  # the workspace of a single-token deployment (migration 0011)
 ALL_WORKSPACES = 0  # no workspace row has id 0
@@ -93,7 +93,50 @@ def find_workspace(
 
 
 def workspace_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+    """The workspaces canwe works for: all but those that uninstalled it."""
+    return list(
+        session.scalars(
+            select(Workspace.id).where(Workspace.uninstalled_at.is_(None)).order_by(Workspace.id)
+        )
+    )
+
+
+def uninstalled_workspaces() -> Select:
+    """The ids of workspaces that uninstalled canwe (their messages wait, unsent)."""
+    return select(Workspace.id).where(Workspace.uninstalled_at.is_not(None))
+
+
+def mark_uninstalled(session: Session, workspace_id: int, now) -> bool:
+    """Record that a workspace uninstalled canwe (or its token stopped working); True the
+    first time. Its data stays until `forget_workspace`, for a reinstall to pick up."""
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None or workspace.uninstalled_at is not None:
+        return False
+    workspace.uninstalled_at = now
+    return True
+
+
+def to_forget(session: Session, uninstalled_before) -> list[int]:
+    """Workspaces uninstalled before then whose data is still kept."""
+    return list(
+        session.scalars(
+            select(Workspace.id).where(
+                Workspace.uninstalled_at < uninstalled_before, Workspace.forgotten_at.is_(None)
+            )
+        )
+    )
+
+
+def forget_workspace(session: Session, workspace_id: int, now) -> dict[str, int]:
+    """Delete every row of a workspace's data, dependent rows first; the workspace row
+    stays (a later install into it starts afresh). Rows deleted per table."""
+    deleted = {}
+    for table in reversed(Base.metadata.sorted_tables):
+        if "workspace_id" in table.c and table.name != Workspace.__tablename__:
+            result = session.execute(delete(table).where(table.c.workspace_id == workspace_id))
+            deleted[table.name] = result.rowcount
+    session.get_one(Workspace, workspace_id).forgotten_at = now
+    return deleted
 
 
 def record_install(session: Session, *, enterprise_id: str | None, team_id: str | None, now) -> int:
@@ -122,5 +165,13 @@ def record_install(session: Session, *, enterprise_id: str | None, team_id: str 
         session.add_all(
             Synonym(workspace_id=known, term=term, means=means) for term, means in SEED_SYNONYMS
         )
-    session.get_one(Workspace, known).installed_at = now
+    workspace = session.get_one(Workspace, known)
+    workspace.installed_at = now
+    workspace.uninstalled_at = workspace.forgotten_at = None  # installed again
+    # what waited for the install goes out now
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.workspace_id == known, OutboxMessage.sent_at.is_(None))
+        .values(next_attempt_at=now)
+    )
     return known

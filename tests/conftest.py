@@ -316,7 +316,7 @@ def installer(roadmap, oauth_slack):
             "slack_authorize_url": oauth_slack.base_url + "/oauth/v2/authorize",
         }
     )
-    client = make_client(ctx.settings, engine=ctx.engine)
+    client = make_client(ctx.settings, engine=ctx.engine, clock=ctx.clock)
     (server, thread), url = serve_in_thread(build_web(ctx, build_app(ctx, client)))
     oauth_slack.events_url = f"{url}/slack/events"
     oauth_slack.oauth_redirect_uri = f"{url}/slack/oauth_redirect"  # as set in the app's settings

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackRequestError
 from bot.context import slack_team
 from bot.questions.asking import ask
 from bot.slack.client import make_client
-from bot.slack.install import installation_store
+from bot.slack.install import workspace_tokens
 from store.db import session_scope
 from tests.conftest import INSTALLED_TOKEN, add_to_slack
 from tests.helpers import IDENTITY_CHANNEL, REP, SALES, posts, questions, unsent
@@ -20,7 +20,7 @@ from tests.helpers import IDENTITY_CHANNEL, REP, SALES, posts, questions, unsent
 
 def test_add_to_slack_installs_and_the_install_answers_and_delivers(installer, oauth_slack, clock):
     ctx, browser, delivery = installer
-    store = installation_store(ctx.settings, ctx.engine)
+    store = workspace_tokens(ctx.settings, ctx.engine, ctx.now)
     assert store.bot_token() is None
     # Slack sends nothing from a workspace that has not installed canwe: Bolt refuses it
     oauth_slack.send_command(REP, SALES, "SSO with Okta for Acme by March 15")
@@ -60,7 +60,7 @@ def test_the_redirect_with_a_forged_state_installs_nothing(installer, oauth_slac
     ctx, browser, _ = installer
     forged = browser.get("/slack/oauth_redirect", params={"code": "x", "state": "forged"})
     assert forged.status_code >= 400
-    assert installation_store(ctx.settings, ctx.engine).bot_token() is None
+    assert workspace_tokens(ctx.settings, ctx.engine, ctx.now).bot_token() is None
     assert slack_team(ctx) == (None, None)
     assert oauth_slack.calls("oauth.v2.access") == []
 
@@ -72,12 +72,12 @@ def test_the_redirect_with_a_forged_state_installs_nothing(installer, oauth_slac
 def test_uninstalling_deletes_the_install_and_the_workers_stop(installer, oauth_slack, event):
     ctx, browser, delivery = installer
     assert add_to_slack(browser).status_code == 200
-    store = installation_store(ctx.settings, ctx.engine)
+    store = workspace_tokens(ctx.settings, ctx.engine, ctx.now)
     assert store.bot_token() == INSTALLED_TOKEN
     assert oauth_slack.send_event(event).status_code == 200
     assert store.bot_token() is None
     with pytest.raises(SlackRequestError, match="not installed"):
-        make_client(ctx.settings, engine=ctx.engine).auth_test()
+        make_client(ctx.settings, engine=ctx.engine, clock=ctx.clock).auth_test()
     # the store still holds this workspace's roadmap and questions, for a reinstall
     assert slack_team(ctx) == (None, oauth_slack.team_id)
     assert add_to_slack(browser).status_code == 200

@@ -3,11 +3,15 @@ roadmap, questions, answers, digests and token, and nothing of one reaches the o
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import delete, func, select, text, update
 
 from bot.context import every_workspace
 from bot.roadmap.matching import match
+from bot.slack.install import workspace_tokens
 from bot.workers import tick
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import (
@@ -20,8 +24,9 @@ from store.models import (
     Synonym,
     Workspace,
 )
+from store.outbox import enqueue_many
 from store.tenancy import ALL_WORKSPACES, NoWorkspace
-from tests.conftest import add_to_slack, load_roadmap, run_cli
+from tests.conftest import INSTALLED_TOKEN, add_to_slack, load_roadmap, make_settings, run_cli
 from tests.helpers import IDENTITY_CHANNEL, REP, SALES, block_text, message_text
 
 OTHER_TEAM, OTHER_TOKEN = "T0OTHERWS", "xoxb-installed-in-the-other-workspace"
@@ -180,8 +185,6 @@ def test_a_session_across_workspaces_reads_all_and_writes_nothing(second):
 
 
 def match_key(ctx, text: str) -> str | None:
-    from bot.roadmap.matching import match
-
     with session_scope(ctx.sessions) as session:
         found = match(text, session=session)
         return found.best.key if found.best else None
@@ -243,3 +246,156 @@ def test_rows_of_a_store_from_before_belong_to_its_first_workspace(tmp_path):
     with session_scope(sessions) as session:
         assert match("renamed gateway", session=session).best.key == "OLD-1"
     engine.dispose()
+
+
+# --- tokens that stay valid, workspaces that leave, and fair delivery ----------------------
+
+
+def _sent_by_team(slack, team: str | None) -> list[dict]:
+    return [c.args for c in slack.calls("chat.postMessage") if c.team == team and c.ok]
+
+
+def _queue(workspace, count: int, channel: str) -> None:
+    with session_scope(workspace.sessions) as session:
+        enqueue_many(
+            session=session,
+            messages=[
+                {
+                    "dedupe_key": f"test:{channel}:{n}",
+                    "method": "chat.postMessage",
+                    "payload": {"channel": channel, "text": f"message {n}"},
+                }
+                for n in range(count)
+            ],
+            now=workspace.now(),
+        )
+
+
+def test_a_busy_workspace_does_not_hold_up_another_and_its_429_pauses_only_it(
+    two_workspaces, oauth_slack
+):
+    ctx, delivery, _env = two_workspaces
+    mine, theirs = every_workspace(ctx)
+    _queue(mine, 300, SALES)
+    _queue(theirs, 1, OTHER_PM_CHANNEL)
+    # Slack rate-limits the busy workspace's posts for a minute
+    oauth_slack.team_tokens[oauth_slack.team_id] = INSTALLED_TOKEN  # to tell its calls apart
+    busy = oauth_slack.team_id
+    oauth_slack.fail("chat.postMessage", status=429, retry_after=60, times=None, team=busy)
+    claimed = delivery.claim(limit=50)
+    assert {row[5] for row in claimed.rows} == {mine.workspace_id, theirs.workspace_id}
+    assert [row[5] for row in claimed.rows][:2] == [mine.workspace_id, theirs.workspace_id]
+    delivery.send(claimed)
+    # one call found the busy workspace limited: the rest of its messages wait untried,
+    # the other workspace's message went out in the same pass
+    limited = [c for c in oauth_slack.calls("chat.postMessage") if c.status == 429]
+    assert len(limited) == 1
+    assert [p["text"] for p in _sent_by_team(oauth_slack, OTHER_TEAM)] == ["message 0"]
+
+
+def test_a_rotating_token_is_refreshed_once_before_it_expires(installer, oauth_slack, clock):
+    ctx, browser, delivery = installer
+    oauth_slack.token_rotation = True
+    assert add_to_slack(browser).status_code == 200
+    tokens = workspace_tokens(ctx.settings, ctx.engine, ctx.now)
+    first = tokens.bot_token()
+    assert first.startswith("xoxe.xoxb-")
+    clock.advance(hours=11)  # 12-hour tokens: not yet within REFRESH_BEFORE
+    assert tokens.bot_token() == first
+    clock.advance(minutes=40)
+    second = tokens.bot_token()
+    assert second != first and second.startswith("xoxe.xoxb-")
+    refreshes = [c for c in oauth_slack.calls("oauth.v2.access") if c.args.get("grant_type")]
+    assert len(refreshes) == 1
+    # requests and the workers use the new token
+    answer = oauth_slack.send_command(REP, SALES, QUESTION).json()
+    assert "Yes, you can promise" in answer["blocks"][0]["text"]["text"]
+    oauth_slack.send_command(REP, SALES, "yubikey for Acme by March 15")
+    delivery.drain()
+    assert oauth_slack.calls("chat.postMessage")[-1].team == oauth_slack.team_id
+    assert tokens.bot_token() == second
+
+
+@pytest.mark.postgres
+def test_two_processes_refreshing_at_once_do_not_lock_the_workspace_out(pg_url, oauth_slack, clock):
+    """Two processes (two engines: nothing shared but PostgreSQL) find the token expiring at
+    the same moment; Slack takes its time answering the refresh. Refresh tokens work once:
+    only one may use it, the other must take the token the first one stored."""
+    from bot.slack.install import WorkspaceInstallationStore
+    from tests.conftest import CLIENT_ID, CLIENT_SECRET
+
+    oauth_slack.token_rotation = True
+    settings = make_settings(
+        pg_url,
+        slack_api_url=oauth_slack.api_url,
+        slack_bot_token=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+    )
+    engines = [make_engine(pg_url), make_engine(pg_url)]
+    processes = [workspace_tokens(settings, engine, clock) for engine in engines]
+    installed = oauth_slack._new_rotated_token(oauth_slack.team_id)  # what an install gave
+    WorkspaceInstallationStore(client_id=CLIENT_ID, engine=engines[0], clock=clock).save(
+        Installation(
+            app_id="ACANWE",
+            team_id=oauth_slack.team_id,
+            user_id="U0INSTALLR",
+            bot_token=installed["access_token"],
+            bot_refresh_token=installed["refresh_token"],
+            bot_token_expires_in=installed["expires_in"],
+            bot_id="BCANWE",
+            bot_user_id="UCANWEBOT",
+        )
+    )
+    clock.advance(hours=12)
+    oauth_slack.hang("oauth.v2.access", 0.5)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = list(pool.map(lambda tokens: tokens.bot_token(), processes))
+    refreshes = [c for c in oauth_slack.calls("oauth.v2.access") if c.args.get("grant_type")]
+    assert [c.ok for c in refreshes] == [True]
+    assert got[0] == got[1] != installed["access_token"]
+    assert processes[1].bot_token() == got[0]  # and the workspace still works
+    for engine in engines:
+        engine.dispose()
+
+
+def test_an_uninstalled_workspace_stops_and_its_data_goes_after_the_grace_period(
+    two_workspaces, oauth_slack, clock
+):
+    ctx, delivery, _env = two_workspaces
+    mine, theirs = every_workspace(ctx)
+    oauth_slack.send_command(REP, SALES, "yubikey for Acme by March 15", team_id=OTHER_TEAM)
+    assert (
+        oauth_slack.send_event({"type": "app_uninstalled"}, team_id=OTHER_TEAM).status_code == 200
+    )
+    assert [w.workspace_id for w in every_workspace(ctx)] == [mine.workspace_id]
+    delivery.drain()
+    assert _sent_by_team(oauth_slack, OTHER_TEAM) == []  # its escalation waits, unsent
+    # Slack sends nothing more from it; a request that claims to be from it is refused
+    oauth_slack.send_command(REP, SALES, QUESTION, team_id=OTHER_TEAM)
+    with session_scope(theirs.sessions) as session:
+        assert len(session.scalars(select(Question)).all()) == 1
+    # the first workspace goes on
+    answer = oauth_slack.send_command(REP, SALES, QUESTION).json()
+    assert "Yes, you can promise" in answer["blocks"][0]["text"]["text"]
+
+    clock.advance(days=29)
+    assert tick(ctx, delivery).forgotten == []
+    clock.advance(days=2)
+    assert tick(ctx, delivery).forgotten == [theirs.workspace_id]
+    with session_scope(theirs.sessions) as session:
+        for model in (Item, Question, Escalation, OutboxMessage, Synonym):
+            assert session.scalars(select(model)).all() == []
+    with session_scope(mine.sessions) as session:
+        assert len(session.scalars(select(Item)).all()) == 30
+    assert tick(ctx, delivery).forgotten == []  # once
+
+
+def test_a_token_slack_no_longer_takes_stops_that_workspace_only(two_workspaces, oauth_slack):
+    ctx, delivery, _env = two_workspaces
+    oauth_slack.fail("chat.postMessage", error="account_inactive", times=None, team=OTHER_TEAM)
+    oauth_slack.send_command(REP, SALES, "yubikey for Acme by March 15", team_id=OTHER_TEAM)
+    oauth_slack.send_command(REP, SALES, "yubikey for Acme by March 15")
+    delivery.drain()
+    assert [w.workspace_id for w in every_workspace(ctx)] == [1]
+    assert [p["channel"] for p in _sent_by_team(oauth_slack, None)] == [IDENTITY_CHANNEL]

@@ -283,7 +283,7 @@ def serve(
         raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
-    run_server(settings, ctx, make_client(settings, engine=ctx.engine))
+    run_server(settings, ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock))
 
 
 def _refuse_a_sandbox_on_another_store(settings: Settings) -> None:
@@ -477,7 +477,7 @@ def tick() -> None:
         typer.echo(f"canwe tick: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
     ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
-    report = run_tick(ctx, Delivery(ctx, make_client(settings, engine=ctx.engine)))
+    report = run_tick(ctx, Delivery(ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock)))
     typer.echo(report.summary())
 
 
@@ -527,7 +527,7 @@ def digest(
         typer.echo(f"canwe digest --post: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
     report = run_digests(ctx, channel=channel)
-    delivery = Delivery(ctx, make_client(settings, engine=ctx.engine)).drain()
+    delivery = Delivery(ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock)).drain()
     if report.digests or report.already:
         queued = (
             f"queued {report.digests} digest(s) in {report.posts} post(s); "

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot.clock import Clock, real_now
 from bot.settings import Settings
 
 WORKER_TIMEOUT_SECONDS = 5  # well inside the outbox lease (bot/slack/delivery.py)
@@ -35,10 +36,14 @@ class ShortRateLimitRetry(RateLimitErrorRetryHandler):
 
 
 def make_client(
-    settings: Settings, timeout: int = WORKER_TIMEOUT_SECONDS, engine: Engine | None = None
+    settings: Settings,
+    timeout: int = WORKER_TIMEOUT_SECONDS,
+    engine: Engine | None = None,
+    clock: Clock = real_now,
 ) -> WebClient:
-    """The workers' client: SLACK_BOT_TOKEN's, or with an OAuth install (and the store's
-    `engine`) the installed workspace's token, read at each call."""
+    """The workers' client: SLACK_BOT_TOKEN's, or with OAuth installs (and the store's
+    `engine`) each workspace's token, read at each call (refreshed by `clock` when it
+    rotates; bot/slack/install.py)."""
     options = dict(
         base_url=settings.slack_api_url,
         timeout=timeout,
@@ -48,9 +53,9 @@ def make_client(
         ],
     )
     if settings.installs_with_oauth and not settings.slack_bot_token and engine is not None:
-        from bot.slack.install import InstalledWorkspaceClient, installation_store
+        from bot.slack.install import InstalledWorkspaceClient, workspace_tokens
 
-        return InstalledWorkspaceClient(installation_store(settings, engine), **options)
+        return InstalledWorkspaceClient(workspace_tokens(settings, engine, clock), **options)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(token=token, **options)
 

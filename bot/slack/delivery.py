@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from bot.slack.install import workspace_gone
 from bot.slack.sends import (
     DirectMessage,
     EarlierMessage,
@@ -65,6 +66,11 @@ PERMANENT_ERRORS = {
     "not_authed",
     "account_inactive",
 }
+
+
+# what Slack answers once a workspace's token is gone for good (uninstalled, revoked, its
+# account deactivated): with OAuth installs the workspace is marked gone (workspace_gone)
+TOKEN_GONE_ERRORS = {"invalid_auth", "account_inactive", "token_revoked", "token_expired"}
 
 
 class NotReady(Exception):
@@ -164,6 +170,8 @@ class Delivery:
             workspace_id=ALL_WORKSPACES,
         )
         self.client = client
+        settings = ctx.settings
+        self._installs_with_oauth = settings.installs_with_oauth and not settings.slack_bot_token
         self._wake = threading.Event()
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._permalinks: dict[tuple[int, str, str], str] = {}
@@ -255,6 +263,11 @@ class Delivery:
                 )
                 delay = dt.timedelta(seconds=retry_after)
                 self._paused[(sending.workspace_id, method)] = self.ctx.now() + delay
+            elif code in TOKEN_GONE_ERRORS and self._installs_with_oauth:
+                delay = MAX_BACKOFF  # waits for a reinstall, which sends it at once
+                workspace_gone(
+                    self.ctx.for_workspace(sending.workspace_id), f"Slack answered {code}"
+                )
             elif code in PERMANENT_ERRORS:
                 delay = MAX_BACKOFF
                 log.error(
