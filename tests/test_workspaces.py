@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import delete, func, select, text, update
 
@@ -25,8 +26,16 @@ from store.models import (
     Workspace,
 )
 from store.outbox import enqueue_many
-from store.tenancy import ALL_WORKSPACES, NoWorkspace
-from tests.conftest import INSTALLED_TOKEN, add_to_slack, load_roadmap, make_settings, run_cli
+from store.tenancy import ALL_WORKSPACES, DEFAULT_WORKSPACE, NoWorkspace
+from tests.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    INSTALLED_TOKEN,
+    add_to_slack,
+    load_roadmap,
+    make_settings,
+    run_cli,
+)
 from tests.helpers import IDENTITY_CHANNEL, REP, SALES, block_text, message_text
 
 OTHER_TEAM, OTHER_TOKEN = "T0OTHERWS", "xoxb-installed-in-the-other-workspace"
@@ -129,6 +138,15 @@ def test_escalations_answers_and_digests_stay_in_their_workspace(
     assert guessed.exit_code == 2 and "--team" in guessed.output
     theirs_cli = run_cli(["--team", OTHER_TEAM, "ask", QUESTION], env=env, clock=clock)
     assert theirs_cli.exit_code == 0 and "Yes, you can promise" not in theirs_cli.output
+    # ... but `canwe tick` (cron's) works for every workspace
+    oauth_env = {
+        **env,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_API_URL": oauth_slack.api_url,
+    }
+    ticked = run_cli(["tick"], env=oauth_env, clock=clock)
+    assert ticked.exit_code == 0 and "digests 0" in ticked.output, ticked.output
 
     # Monday's digests: the first workspace's open question, with its own token; none in the
     # other, whose question was answered
@@ -399,3 +417,67 @@ def test_a_token_slack_no_longer_takes_stops_that_workspace_only(two_workspaces,
     delivery.drain()
     assert [w.workspace_id for w in every_workspace(ctx)] == [1]
     assert [p["channel"] for p in _sent_by_team(oauth_slack, None)] == [IDENTITY_CHANNEL]
+
+
+def test_an_org_wide_enterprise_grid_install_is_one_workspace_keyed_by_its_enterprise(
+    roadmap, clock
+):
+    from slack_bolt import BoltContext
+
+    from bot.context import WorkspaceDirectory
+    from bot.slack.install import WorkspaceAuthorize, WorkspaceInstallationStore
+
+    settings = roadmap.settings.model_copy(
+        update={
+            "slack_bot_token": None,
+            "slack_client_id": CLIENT_ID,
+            "slack_client_secret": SecretStr(CLIENT_SECRET),
+        }
+    )
+    ctx = roadmap
+    ctx.settings = settings
+    store = WorkspaceInstallationStore(client_id=CLIENT_ID, engine=ctx.engine, clock=clock)
+    for enterprise, team, org_wide, token in (
+        (None, "T0CANWE", False, "xoxb-first"),  # the store's first workspace
+        ("E0GRID", None, True, "xoxb-org-wide"),
+    ):
+        store.save(
+            Installation(
+                app_id="ACANWE",
+                enterprise_id=enterprise,
+                team_id=team,
+                is_enterprise_install=org_wide,
+                user_id="U0INSTALLR",
+                bot_token=token,
+                bot_id="BCANWE",
+                bot_user_id="UCANWEBOT",
+            )
+        )
+    directory = WorkspaceDirectory(ctx)
+    # a request from any workspace of the org comes with its own team id
+    grid = directory.context_for(
+        enterprise_id="E0GRID", team_id="T0SALES", is_enterprise_install=True
+    )
+    assert grid is not None and grid.workspace_id != DEFAULT_WORKSPACE
+    assert (
+        directory.context_for(
+            enterprise_id="E0GRID", team_id="T0HR", is_enterprise_install=True
+        ).workspace_id
+        == grid.workspace_id
+    )
+    assert (
+        directory.context_for(
+            enterprise_id="E0GRID", team_id="T0SALES", is_enterprise_install=False
+        )
+        is None
+    )
+    authorize = WorkspaceAuthorize(workspace_tokens(settings, ctx.engine, clock))
+    found = authorize(
+        context=BoltContext(is_enterprise_install=True),
+        enterprise_id="E0GRID",
+        team_id="T0SALES",
+        user_id="U0REP00001",
+    )
+    assert found.bot_token == "xoxb-org-wide"
+    with session_scope(grid.sessions) as session:
+        assert session.scalars(select(Item)).all() == []  # its own, empty roadmap

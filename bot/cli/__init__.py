@@ -466,7 +466,7 @@ def sync(
 def tick() -> None:
     """One pass of the scheduled work, for cron: reminders, late notices, the day's digests, delivery.
 
-    It sends to Slack, so it needs SLACK_BOT_TOKEN (`canwe serve` does the same work itself).
+    For every workspace the store serves. It sends to Slack, so it needs SLACK_BOT_TOKEN (or the OAuth client id and secret); `canwe serve` does the same work itself.
     """
     from bot.slack.client import make_client
     from bot.slack.delivery import Delivery
@@ -476,7 +476,10 @@ def tick() -> None:
     if not settings.slack_bot_token and not settings.installs_with_oauth:
         typer.echo(f"canwe tick: SLACK_BOT_TOKEN is not set ({README_HINT}).", err=True)
         raise typer.Exit(2)
-    ctx = command_context(settings, migrate=settings.database_url.startswith("sqlite"))
+    # every workspace's reminders and digests (bot/workers.py), whatever --team says
+    ctx = command_context(
+        settings, migrate=settings.database_url.startswith("sqlite"), every_workspace=True
+    )
     report = run_tick(ctx, Delivery(ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock)))
     typer.echo(report.summary())
 

@@ -40,7 +40,11 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from error
 
 
-def command_context(settings: Settings, *, migrate: bool, serving: bool = False):
+def command_context(
+    settings: Settings, *, migrate: bool, serving: bool = False, every_workspace: bool = False
+):
+    """The bot's context for a command: of the workspace --team names (or the store's only
+    one); `every_workspace` for the commands that work for all of them (serve, tick)."""
     from bot.context import build_context
     from store.migrate import upgrade
 
@@ -48,7 +52,9 @@ def command_context(settings: Settings, *, migrate: bool, serving: bool = False)
     if migrate:
         upgrade(settings.database_url)
     ctx = build_context(settings, clock=CLOCK.get(), request_timeouts=serving)
-    return ctx if serving else ctx.for_workspace(_workspace(ctx, TEAM.get()))
+    if serving or every_workspace:
+        return ctx
+    return ctx.for_workspace(_workspace(ctx, TEAM.get()))
 
 
 def _workspace(ctx, team: str | None) -> int:

@@ -143,7 +143,7 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
         status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
         return f"Nothing to promise yet: {title} is {status}, not committed. Do not promise it."
     if verdict == Verdict.no:
-        return f"No: {title} will not be built. Do not promise it."
+        return f"{title} will not be built. Do not promise it."
     return "I could not find this on the roadmap. Do not promise anything yet."
 
 
