@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     slack_redirect_uri: str | None = None  # default: the one set in the app's settings
     slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
+    # where the browser goes once an install is done (default: Bolt's page, which opens Slack)
+    slack_install_success_url: str | None = None
     database_url: str = "sqlite:///canwe.db"
     port: int = 3000
 
