@@ -229,11 +229,15 @@ def test_the_sandbox_starts_installed_nowhere_and_add_to_slack_installs_a_worksp
 
     before = _state(bare_site)
     assert before["workspaces"] == [] and before["install_url"] == "/slack/install"
-    # the stand-in's "Allow" page offers both workspaces, with the page's text escaped
+    # the stand-in's "Allow" page offers the workspaces, names and query escaped
+    bare_site.standin.team_names["T0MARKUP"] = "<b>Markup</b> & Co"
     install = httpx.get(f"{bare_site.url}slack/install")
     link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', install.text)[1]
-    allow = httpx.get(unescape(link)).text
+    allow = httpx.get(unescape(link) + '&note="><script>').text
     assert allow.index("Example Co") < allow.index("Globex Subsidiary")
+    assert "&lt;b&gt;Markup&lt;/b&gt; &amp; Co" in allow and "<b>Markup" not in allow
+    assert "<script>" not in allow and "&quot;&gt;&lt;script&gt;" in allow
+    del bare_site.standin.team_names["T0MARKUP"]
 
     done = add_to_slack(bare_site.url, TEAM_ID)
     # Bolt's success page sends the browser back to the sandbox page, which opens the newest
