@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # a workspace that uninstalled canwe keeps its data this long (a reinstall picks it up
     # again), then it is deleted
     canwe_forget_uninstalled_days: int = Field(default=30, ge=0)
+    # where the browser goes once an install is done (default: Bolt's page, which opens Slack)
+    slack_install_success_url: str | None = None
     database_url: str = "sqlite:///canwe.db"
     port: int = 3000
 

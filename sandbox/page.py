@@ -1,7 +1,9 @@
 """The sandbox page: a browser view of the stand-in's workspace, and its JSON endpoints.
 
 The page (``static/``) polls ``ui/state`` and acts through ``ui/send``, ``ui/action``,
-``ui/submit`` and ``ui/close``.  Every action reaches the bot the way Slack would send it:
+``ui/submit`` and ``ui/close``.  With several workspaces the page shows one at a time
+(``ui/state?team=T``: its people and channels); a request goes out from the workspace of the
+person making it, as on Slack.  Every action reaches the bot the way Slack would send it:
 the endpoints call the stand-in's ``send_*`` methods, which sign and POST to ``events_url``.
 The endpoints that talk to the bot are plain functions, so Starlette runs them in its thread
 pool and the event loop stays free to serve the bot when both share one server.
@@ -38,10 +40,11 @@ def routes(standin: SlackStandIn) -> list[BaseRoute]:
 
     def state(request: Request) -> JSONResponse:
         viewer = request.query_params.get("as", "")
+        team = request.query_params.get("team") or None
         since = request.query_params.get("since")
         if since is not None and since.isdigit():
             standin.wait_version(int(since), timeout=_POLL_WAIT)
-        return JSONResponse(snapshot(standin, viewer))
+        return JSONResponse(snapshot(standin, viewer, team))
 
     def send(request: Request, body: dict[str, Any]) -> JSONResponse:
         viewer = str(body.get("as") or "")
@@ -144,8 +147,9 @@ def _outcome(kind: str, r: httpx.Response) -> JSONResponse:
     )
 
 
-def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
-    """What ``viewer`` sees: channels, messages (their own ephemerals only), open modals."""
+def snapshot(standin: SlackStandIn, viewer: str, team: str | None = None) -> dict[str, Any]:
+    """What ``viewer`` sees: channels, messages (their own ephemerals only), open modals; with
+    ``team``, only that workspace's people and channels (the bot is in every workspace)."""
     with standin._cond:
         version = standin.version
         users = {
@@ -157,11 +161,14 @@ def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
                 "is_bot": u["is_bot"],
             }
             for uid, u in standin.users.items()
+            if team is None or u["team_id"] == team or u["is_bot"]
         }
         channels = []
         messages: dict[str, list[dict[str, Any]]] = {}
         for cid, ch in standin.channels.items():
             if ch["is_im"] and ch.get("user") != viewer:
+                continue
+            if team is not None and ch["context_team_id"] != team:
                 continue
             channels.append(
                 {
@@ -201,7 +208,17 @@ def snapshot(standin: SlackStandIn, viewer: str) -> dict[str, Any]:
         "failures": failures,
         "controls": [{"id": k, "label": label} for k, (label, _) in standin.controls.items()],
         "clock": _clock(standin),
+        "workspace": team,
+        "workspaces": _workspaces(standin),
+        "install_url": standin.install_url,
     }
+
+
+def _workspaces(standin: SlackStandIn) -> list[dict[str, Any]]:
+    """The workspaces canwe is installed in, first install first (the page's switcher)."""
+    return [
+        {"id": team, "name": standin.team_names.get(team, team)} for team in standin.installed_teams
+    ]
 
 
 def _clock(standin: SlackStandIn) -> dict[str, str] | None:

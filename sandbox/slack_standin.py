@@ -30,13 +30,20 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -158,6 +165,7 @@ class SlackStandIn:
         self.oauth_client = oauth_client
         self.oauth_redirect_uri: str | None = None  # the app settings' redirect URL
         self._oauth_codes: dict[str, tuple[str, str, str]] = {}
+        self._installed: list[str] = []  # teams whose code was exchanged, in order
         # other workspaces the app can be installed into: team id -> the bot token an install
         # there hands out (a call with it is that workspace's; see Call.team)
         self.team_tokens: dict[str, str] = {}
@@ -166,6 +174,13 @@ class SlackStandIn:
         self.token_lifetime_seconds = 12 * 3600
         self._rotated_tokens: dict[str, str] = {}  # access token -> team
         self._refresh_tokens: dict[str, str] = {}  # unused refresh token -> team
+        # workspace names (team id -> name), shown on the Allow page and by the sandbox page
+        self.team_names: dict[str, str] = {}
+        # show Slack's "Allow" page, with its workspace picker, before handing out a code (the
+        # sandbox's browser); off, the authorize URL answers at once (tests drive it with httpx)
+        self.show_allow_page = False
+        # where the sandbox page's "Add to Slack" goes (the app's install path), if anywhere
+        self.install_url: str | None = None
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_token = bot_token
@@ -265,11 +280,14 @@ class SlackStandIn:
         is_bot: bool = False,
         is_admin: bool = False,
         title: str = "",
+        team_id: str | None = None,
     ) -> dict[str, Any]:
+        """A member of `team_id`'s workspace (by default the stand-in's own)."""
         real = real_name or name
+        team_id = team_id or self.team_id
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "name": name,
             "deleted": False,
             "real_name": real,
@@ -286,7 +304,7 @@ class SlackStandIn:
                 "real_name_normalized": real,
                 "display_name_normalized": name,
                 "title": title,
-                "team": self.team_id,
+                "team": team_id,
             },
         }
         with self._cond:
@@ -294,7 +312,18 @@ class SlackStandIn:
             self._changed()
         return user
 
-    def add_channel(self, channel_id: str, name: str, is_im: bool = False, **extra: Any) -> dict:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        is_im: bool = False,
+        *,
+        team_id: str | None = None,
+        **extra: Any,
+    ) -> dict:
+        """A channel of `team_id`'s workspace (a DM: its user's; else the stand-in's own)."""
+        if team_id is None and is_im:
+            team_id = self.team_of(extra.get("user") or channel_id[1:])
         channel = {
             "id": channel_id,
             "name": name,
@@ -306,7 +335,7 @@ class SlackStandIn:
             "is_member": True,
             "is_archived": False,
             "created": int(self._clock()),
-            "context_team_id": self.team_id,
+            "context_team_id": team_id or self.team_id,
             **extra,
         }
         if is_im:
@@ -354,6 +383,21 @@ class SlackStandIn:
         if user_id not in self.users:
             self.add_user(user_id, user_name or user_id.lower())
         return self.users[user_id]
+
+    def team_of(self, user_id: str | None) -> str:
+        """The workspace a person belongs to, and acts in (unknown: the stand-in's own)."""
+        user = self.users.get(user_id or "")
+        return user["team_id"] if user else self.team_id
+
+    def channel_team(self, channel_id: str) -> str:
+        channel = self.channels.get(channel_id)
+        return channel["context_team_id"] if channel else self.team_id
+
+    @property
+    def installed_teams(self) -> list[str]:
+        """Workspaces the app was installed into (their code exchanged), first install first."""
+        with self._cond:
+            return list(self._installed)
 
     # ------------------------------------------------------------- recorded state
 
@@ -899,7 +943,7 @@ class SlackStandIn:
         view = {
             **spec,
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": self.team_of(user),
             "app_id": self.app_id,
             "bot_id": self.bot_id,
             "private_metadata": spec.get("private_metadata", ""),
@@ -1013,7 +1057,8 @@ class SlackStandIn:
         ts = f"{p[:-6]}.{p[-6:]}" if len(p) > 6 else p
         thread_ts = request.query_params.get("thread_ts") or ts
         root = request.scope.get("root_path", "")
-        target = f"{root}/#channel={channel}&thread={thread_ts}&ts={ts}"
+        team = self.channel_team(channel)  # the page opens that workspace
+        target = f"{root}/#workspace={team}&channel={channel}&thread={thread_ts}&ts={ts}"
         return RedirectResponse(target)
 
     # ------------------------------------------------------- Slack -> the bot
@@ -1065,8 +1110,9 @@ class SlackStandIn:
             urlencode(form).encode(), "application/x-www-form-urlencoded", kind=kind
         )
 
-    def _team(self) -> dict[str, Any]:
-        return {"id": self.team_id, "domain": self.team_domain}
+    def _team(self, user_id: str) -> dict[str, Any]:
+        """The workspace a request from `user_id` comes from: their own."""
+        return {"id": self.team_of(user_id), "domain": self.team_domain}
 
     def _payload_user(self, user_id: str) -> dict[str, Any]:
         user = self._user(user_id)
@@ -1074,7 +1120,7 @@ class SlackStandIn:
             "id": user_id,
             "username": user["name"],
             "name": user["name"],
-            "team_id": self.team_id,
+            "team_id": user["team_id"],
         }
 
     def send_command(
@@ -1087,7 +1133,7 @@ class SlackStandIn:
         trigger_id: str | None = None,
         team_id: str | None = None,
     ) -> httpx.Response:
-        """Send a slash command (from `team_id`'s workspace, by default the stand-in's own);
+        """Send a slash command (from `team_id`'s workspace, by default the user's own);
         a body in the bot's ack is shown as Slack shows it."""
         with self._cond:
             user = self._user(user_id, user_name)
@@ -1118,7 +1164,7 @@ class SlackStandIn:
     ) -> dict[str, str]:
         form = {
             "token": "sandbox-verification-token",
-            "team_id": self.team_id,
+            "team_id": self.team_of(user_id),
             "team_domain": self.team_domain,
             "channel_id": channel,
             "channel_name": self.channels[channel]["name"],
@@ -1138,14 +1184,17 @@ class SlackStandIn:
     # ------------------------------------------------------------ OAuth install
 
     async def _http_oauth_authorize(self, request: Request) -> Response:
-        """Slack's "Allow" page, answered at once: back to the app's redirect_uri with a code
-        (`team` picks the workspace, as on Slack's page; default this stand-in's)."""
+        """Slack's "Allow" page: back to the app's redirect_uri with a code (`team` picks the
+        workspace, as the picker on Slack's page does; default this stand-in's). With
+        `show_allow_page` and no `team` chosen yet, the page itself, for a person to click."""
         query = request.query_params
         if self.oauth_client is None or query.get("client_id") != self.oauth_client[0]:
             return PlainTextResponse("invalid_client_id", status_code=400)
         redirect_uri = query.get("redirect_uri") or self.oauth_redirect_uri
         if not redirect_uri:
             return PlainTextResponse("bad_redirect_uri", status_code=400)
+        if self.show_allow_page and not query.get("team"):
+            return HTMLResponse(self._allow_page(query), headers={"Cache-Control": "no-store"})
         code = uuid.uuid4().hex
         with self._cond:
             self._oauth_codes[code] = (
@@ -1177,6 +1226,8 @@ class SlackStandIn:
         team_id, redirect_uri, scopes = found
         if args.get("redirect_uri") and args["redirect_uri"] != redirect_uri:
             raise SlackError("bad_redirect_uri")
+        if team_id not in self._installed:
+            self._installed.append(team_id)
         answer = {
             "app_id": self.app_id,
             "authed_user": {"id": "U0INSTALLR"},
@@ -1186,7 +1237,7 @@ class SlackStandIn:
             or self.bot_token
             or "xoxb-standin-installed",
             "bot_user_id": self.bot_user_id,
-            "team": {"id": team_id, "name": self.team_domain},
+            "team": {"id": team_id, "name": self.team_names.get(team_id, self.team_domain)},
             "enterprise": None,
             "is_enterprise_install": False,
         }
@@ -1221,6 +1272,38 @@ class SlackStandIn:
             "is_enterprise_install": False,
             **self._new_rotated_token(team_id),
         }
+
+    def _allow_page(self, query: Any) -> str:
+        """Slack's authorize page in brief: the app, its scopes, which workspace, "Allow".
+        Workspaces not yet installed come first, so "Allow" installs the next one."""
+        teams = list(self.team_names) or [self.team_id]
+        teams.sort(key=lambda team: team in self._installed)
+        options = "".join(
+            f'<option value="{escape(team)}">{escape(self.team_names.get(team, team))}'
+            f"{' (installed)' if team in self._installed else ''}</option>"
+            for team in teams
+        )
+        kept = "".join(
+            f'<input type="hidden" name="{escape(key)}" value="{escape(value)}">'
+            for key, value in query.multi_items()
+            if key != "team"
+        )
+        scopes = "".join(
+            f"<li><code>{escape(scope)}</code></li>" for scope in query.get("scope", "").split(",")
+        )
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Install canwe (Slack stand-in)</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;"
+            "padding:0 1rem}button{font-size:1rem;padding:.5rem 1.5rem;background:#007a5a;"
+            "color:#fff;border:0;border-radius:4px}select{font-size:1rem}</style></head><body>"
+            "<p><small>Slack stand-in: the authorize page, not Slack</small></p>"
+            "<h1>canwe is requesting permission to access a workspace</h1>"
+            '<form method="get" aria-label="Allow">'
+            f'<label>Workspace <select name="team" id="team">{options}</select></label>{kept}'
+            f"<p>It will be able to:</p><ul>{scopes}</ul>"
+            '<button type="submit" id="allow">Allow</button></form></body></html>'
+        )
 
     # ------------------------------------------------------------ Socket Mode
 
@@ -1320,8 +1403,9 @@ class SlackStandIn:
         team_id: str | None = None,
     ) -> httpx.Response:
         """Send an Events API ``event_callback`` (with ``X-Slack-Retry-Num`` for a retry),
-        from `team_id`'s workspace (by default the stand-in's own)."""
-        team_id = team_id or self.team_id
+        from `team_id`'s workspace (by default that of the event's user, else the stand-in's
+        own)."""
+        team_id = team_id or self.team_of(event.get("user"))
         with self._cond:
             event = dict(event)
             event.setdefault("event_ts", event.get("ts") or self._new_ts())
@@ -1388,7 +1472,7 @@ class SlackStandIn:
             "ts": ts,
             "channel": channel,
             "event_ts": ts,
-            "team": self.team_id,
+            "team": self.team_of(user_id),
             "client_msg_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{channel}/{ts}")),
             "blocks": [
                 {
@@ -1504,7 +1588,7 @@ class SlackStandIn:
                 "is_ephemeral": ephemeral,
             },
             "trigger_id": trigger,
-            "team": self._team(),
+            "team": self._team(user_id),
             "enterprise": None,
             "is_enterprise_install": False,
             "channel": {"id": channel, "name": self.channels[channel]["name"]},
@@ -1545,7 +1629,7 @@ class SlackStandIn:
                 "token": "sandbox-verification-token",
                 "container": {"type": "view", "view_id": view_id},
                 "trigger_id": self._new_trigger(user_id, view.get("channel_id")),
-                "team": self._team(),
+                "team": self._team(user_id),
                 "enterprise": None,
                 "is_enterprise_install": False,
                 "view": public_view(view),
@@ -1575,7 +1659,7 @@ class SlackStandIn:
             submitted = public_view(view)
             payload = {
                 "type": "view_submission",
-                "team": self._team(),
+                "team": self._team(user_id),
                 "user": self._payload_user(user_id),
                 "api_app_id": self.app_id,
                 "token": "sandbox-verification-token",

@@ -288,8 +288,15 @@ def test_a_restarted_sandbox_starts_afresh_so_its_page_and_its_store_agree(tmp_p
         state = httpx.get(f"{page}/ui/state", params={"as": REP}).json()
         return sum(len(messages) for messages in state["messages"].values())
 
+    def install() -> None:  # "Add to Slack" on the page, as a newcomer does first
+        from sandbox.run import TEAM_ID
+        from tests.sandbox_site import add_to_slack
+
+        assert add_to_slack(f"http://127.0.0.1:{port}/", TEAM_ID).status_code == 200
+
     first = start()
     try:
+        install()
         asked = httpx.post(
             f"{page}/ui/send",
             json={"as": REP, "channel": SALES, "text": UNKNOWN_QUESTION},
@@ -306,7 +313,8 @@ def test_a_restarted_sandbox_starts_afresh_so_its_page_and_its_store_agree(tmp_p
     try:
         assert shown_messages() == 0
         assert open_escalations() == 0
-        # seeded again, so the sandbox still answers from the example roadmap
+        install()
+        # installed again, its roadmap imported again: the sandbox still answers from it
         httpx.post(
             f"{page}/ui/send",
             json={"as": REP, "channel": SALES, "text": "/canwe SAML single sign-on for Acme"},

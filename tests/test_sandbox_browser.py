@@ -10,17 +10,19 @@ screenshots are some of these steps: ``CANWE_DOCS_SCREENSHOTS=docs`` also writes
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Clock, load_roadmap, make_context, make_settings
+from tests.conftest import ROOT
 from tests.helpers import MARKETING, PM_IDENTITY, REP, SALES, SERVICES
+
+# the `site` and `bare_site` fixtures: the sandbox served in this process
+pytest_plugins = ["tests.sandbox_site"]
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +38,12 @@ CHROMIUM_ARGS = [
 REPORTING_PM = "U0PMREPRT1"
 REPORTING_CHANNEL = "C0PMREPRT1"
 TIMEOUT_MS = 15_000
-# Friday 27 Nov 2026, 18:30 in New York: after hours, so a question's answering clock starts on
-# Monday morning and "+1 day" steps pass through the reminders before the due time
-SANDBOX_START = dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)
 # read at import: the autouse clean_environment fixture removes CANWE_* variables
 DOCS_SCREENSHOTS = os.environ.get("CANWE_DOCS_SCREENSHOTS")
 SERVICES_PERSON = "U0SERVICE1"
 EMOJI_CODE = re.compile(r":[a-z][a-z0-9_+-]*:")  # e.g. :outbox_tray:, as Slack would not show it
 MARKETING_PERSON = "U0MARKET01"
+GLOBEX_REP, GLOBEX_SALES = "U0GXREP001", "C0GXSALES1"
 
 
 @pytest.fixture(scope="session")
@@ -61,43 +61,8 @@ def browser():
         b.close()
 
 
-@dataclass
-class Site:
-    url: str
-    standin: object
-    ctx: object
-
-
-@pytest.fixture
-def site(sqlite_url) -> Iterator[Site]:
-    """`canwe serve --sandbox`, in this process: the bot, the stand-in, the page, the workers."""
-    from app import build_app, build_web
-    from bot.slack.client import make_client
-    from bot.workers import Workers
-    from sandbox.run import build_sandbox, sandbox_settings, with_api_url
-    from sandbox.serve import ThreadedServer
-
-    server = ThreadedServer().bind()
-    settings = sandbox_settings(make_settings(sqlite_url, port=server.port))
-    # the sandbox starts at a stated moment, and its page buttons move it on from there
-    ctx = make_context(settings, clock=Clock(SANDBOX_START))
-    load_roadmap(ctx)
-    sb = build_sandbox(settings, ctx, host="127.0.0.1")
-    ctx.settings = settings = with_api_url(settings, sb)
-    client = make_client(settings)
-    workers = Workers(ctx, client)
-    workers.start()
-    server.app = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
-    server.start()
-    yield Site(url=f"http://127.0.0.1:{server.port}/", standin=sb.standin, ctx=ctx)
-    server.stop()
-    workers.stop()
-    sb.stop()
-    ctx.engine.dispose()
-
-
-@pytest.fixture
-def page(browser, site, tmp_path) -> Iterator:
+@contextmanager
+def _page_at(browser, url: str, tmp_path: Path) -> Iterator:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=TIMEOUT_MS)
@@ -105,7 +70,7 @@ def page(browser, site, tmp_path) -> Iterator:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(site.url)
+    pg.goto(url)
     expect(pg.locator("#banner")).to_contain_text("Sandbox — not Slack")
     yield pg
     final = tmp_path / "final.png"
@@ -113,6 +78,20 @@ def page(browser, site, tmp_path) -> Iterator:
     print(f"screenshot: {final}")
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, site, tmp_path) -> Iterator:
+    """The page, canwe installed in the first workspace."""
+    with _page_at(browser, site.url, tmp_path) as pg:
+        yield pg
+
+
+@pytest.fixture
+def bare_page(browser, bare_site, tmp_path) -> Iterator:
+    """The page as `make run` first shows it: canwe installed nowhere."""
+    with _page_at(browser, bare_site.url, tmp_path) as pg:
+        yield pg
 
 
 # ------------------------------------------------------------------ steps a person takes
@@ -451,3 +430,64 @@ def test_permalink_opens_the_thread(page, site, tmp_path):
     expect(page.locator("#channel-head")).to_contain_text("pm-reporting")
     expect(page.locator("#thread-pane")).to_be_visible()
     snap(page, tmp_path, "permalink-opens-the-thread")
+
+
+# ------------------------------------------------------------------ several workspaces
+
+
+def add_to_slack(page, tmp_path: Path, button: str, workspace: str, name: str) -> None:
+    """ "Add to Slack" as a person clicks through it: canwe's install page, the stand-in's
+    "Allow" page (the next workspace to install is already picked), back on the sandbox page."""
+    from playwright.sync_api import expect
+
+    page.click(button)
+    page.get_by_role("link", name="Add to Slack").click()  # Bolt's install page
+    expect(page.locator("#team")).to_have_value(workspace)
+    snap(page, tmp_path, f"allow-{workspace.lower()}")
+    page.click("#allow")
+    expect(page.locator(f"#workspaces button[data-team='{workspace}']")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page.locator("#workspaces .workspace.active")).to_have_text(name)
+
+
+def test_two_workspaces_added_to_slack_answer_the_same_question_each_from_its_roadmap(
+    bare_page, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from sandbox.run import GLOBEX_TEAM_ID, TEAM_ID
+
+    page = bare_page
+    expect(page.locator("#install-first")).to_contain_text("not installed in a workspace yet")
+    snap(page, tmp_path, "installed-nowhere")
+    add_to_slack(page, tmp_path, "#install-first-button", TEAM_ID, "Example Co")
+    question = "/canwe okta sso for Acme"
+    be(page, REP)
+    open_channel(page, SALES)
+    type_in(page, question)
+    expect(last_message(page)).to_contain_text(
+        "Yes, you can promise Single sign-on with Okta (SAML)"
+    )
+    snap(page, tmp_path, "first-workspace-answers")
+
+    add_to_slack(page, tmp_path, "#add-to-slack", GLOBEX_TEAM_ID, "Globex Subsidiary")
+    # only Globex's channels and people now, and none of the first workspace's messages
+    expect(page.locator(f"#sidebar a[data-channel='{SALES}']")).to_have_count(0)
+    be(page, GLOBEX_REP)
+    open_channel(page, GLOBEX_SALES)
+    expect(page.locator("#messages .msg")).to_have_count(0)
+    type_in(page, question)
+    theirs = last_message(page)
+    expect(theirs).to_contain_text("Single sign-on with Okta (SAML) will not be built")
+    expect(theirs).to_contain_text("GX-1")
+    expect(theirs).not_to_contain_text("Yes, you can promise")
+    snap(page, tmp_path, "second-workspace-answers", docs="workspaces")
+
+    # back to the first workspace: its answer is where it was, as its rep left it
+    page.click(f"#workspaces button[data-team='{TEAM_ID}']")
+    expect(page.locator("#who")).to_have_value(REP)
+    open_channel(page, SALES)
+    expect(last_message(page)).to_contain_text("Yes, you can promise")
+    expect(page.locator(f"#sidebar a[data-channel='{GLOBEX_SALES}']")).to_have_count(0)
+    snap(page, tmp_path, "back-in-the-first-workspace")

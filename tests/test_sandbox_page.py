@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from html import unescape
 
 import httpx
 import pytest
@@ -18,6 +20,8 @@ from tests.conftest import make_settings
 from tests.helpers import REP, REP2, SALES
 
 SECRET = "page-secret"
+# the `site` and `bare_site` fixtures: the sandbox served in this process, in OAuth mode
+pytest_plugins = ["tests.sandbox_site"]
 
 
 class FakeBot:
@@ -144,7 +148,12 @@ def test_sandbox_settings_keep_an_explicit_database_and_fill_in_the_rest():
 
     explicit = sandbox_settings(make_settings("sqlite:///mine.db", canwe_admins=[]))
     assert explicit.database_url == "sqlite:///mine.db"
-    assert explicit.slack_bot_token and explicit.slack_signing_secret
+    # canwe installs with OAuth against the stand-in, which is on the sandbox's own port
+    assert explicit.installs_with_oauth and explicit.slack_signing_secret
+    assert explicit.slack_bot_token is None
+    assert explicit.slack_authorize_url == "http://localhost:3000/sandbox/oauth/v2/authorize"
+    assert explicit.slack_redirect_uri == "http://localhost:3000/slack/oauth_redirect"
+    assert explicit.slack_install_success_url == "http://localhost:3000/sandbox/#installed"
     assert explicit.canwe_admins == ["U0ADMIN001"]
     assert explicit.canwe_triage_channel
 
@@ -177,3 +186,111 @@ def test_starting_afresh_never_deletes_another_store(tmp_path):
     with pytest.raises(ValueError, match="only on its own store"):
         fresh_store(sandbox_settings(make_settings(f"sqlite:///{mine}")))
     assert mine.read_bytes() == b"a store someone keeps"
+
+
+# ------------------------------------------------------------------ workspaces ("Add to Slack")
+
+GLOBEX_REP, GLOBEX_SALES, GLOBEX_IDENTITY = "U0GXREP001", "C0GXSALES1", "C0GXPMID01"
+OKTA = "/canwe okta sso for Acme"
+
+
+def _state(site, team: str | None = None, viewer: str = REP) -> dict:
+    params = {"as": viewer} | ({"team": team} if team else {})
+    return httpx.get(f"{site.url}sandbox/ui/state", params=params, timeout=10).json()
+
+
+def _ask(site, viewer: str, channel: str, text: str) -> str:
+    """What the page shows `viewer` in `channel` after sending `text` (the last message)."""
+    sent = httpx.post(
+        f"{site.url}sandbox/ui/send",
+        json={"as": viewer, "channel": channel, "text": text},
+        timeout=20,
+    )
+    assert sent.status_code == 200, sent.text
+    return json.dumps(site.standin.messages(channel)[-1], ensure_ascii=False, default=str)
+
+
+def _items(site, team: str) -> int:
+    from sqlalchemy import func, select
+
+    from store.db import session_scope
+    from store.models import Item
+    from store.tenancy import find_workspace
+
+    with session_scope(site.ctx.sessions) as session:
+        workspace_id = find_workspace(session, enterprise_id=None, team_id=team)
+    with session_scope(site.ctx.for_workspace(workspace_id).sessions) as session:
+        return session.scalar(select(func.count(Item.id)))
+
+
+def test_the_sandbox_starts_installed_nowhere_and_add_to_slack_installs_a_workspace(bare_site):
+    from sandbox.run import TEAM_ID
+    from tests.sandbox_site import add_to_slack
+
+    before = _state(bare_site)
+    assert before["workspaces"] == [] and before["install_url"] == "/slack/install"
+    # the stand-in's "Allow" page offers the workspaces, names and query escaped
+    bare_site.standin.team_names["T0MARKUP"] = "<b>Markup</b> & Co"
+    install = httpx.get(f"{bare_site.url}slack/install")
+    link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', install.text)[1]
+    allow = httpx.get(unescape(link) + '&note="><script>').text
+    assert allow.index("Example Co") < allow.index("Globex Subsidiary")
+    assert "&lt;b&gt;Markup&lt;/b&gt; &amp; Co" in allow and "<b>Markup" not in allow
+    assert "<script>" not in allow and "&quot;&gt;&lt;script&gt;" in allow
+    del bare_site.standin.team_names["T0MARKUP"]
+
+    done = add_to_slack(bare_site.url, TEAM_ID)
+    # Bolt's success page sends the browser back to the sandbox page, which opens the newest
+    assert "/sandbox/#installed" in done.text
+    after = _state(bare_site, TEAM_ID)
+    assert after["workspaces"] == [{"id": TEAM_ID, "name": "Example Co"}]
+    assert {"C0SALES001", "C0PMIDENT1"} <= {c["id"] for c in after["channels"]}
+    assert _items(bare_site, TEAM_ID) == 30  # its roadmap, imported once installed
+    assert "Available" in _ask(bare_site, REP, SALES, "/canwe SAML single sign-on for Acme")
+
+    # installing again (a reinstall) keeps the workspace and imports nothing twice
+    assert add_to_slack(bare_site.url, TEAM_ID).status_code == 200
+    assert _state(bare_site)["workspaces"] == after["workspaces"]
+    assert _items(bare_site, TEAM_ID) == 30
+
+
+def test_a_second_workspace_shows_only_its_own_and_answers_from_its_own_roadmap(site):
+    from sandbox.run import GLOBEX_TEAM_ID, TEAM_ID
+    from tests.sandbox_site import add_to_slack
+
+    assert add_to_slack(site.url, GLOBEX_TEAM_ID).status_code == 200
+    assert [w["name"] for w in _state(site)["workspaces"]] == ["Example Co", "Globex Subsidiary"]
+    assert _items(site, GLOBEX_TEAM_ID) == 8
+
+    # switching: each workspace shows its own people and channels (the bot is in both)
+    globex, example = _state(site, GLOBEX_TEAM_ID, GLOBEX_REP), _state(site, TEAM_ID)
+    assert {c["id"] for c in globex["channels"]} == {GLOBEX_SALES, GLOBEX_IDENTITY, "C0GXPMLOG1"}
+    assert {u["real_name"] for u in globex["users"].values()} == {
+        "canwe",
+        "Gina Globex",
+        "Hank (Identity PM)",
+        "Noor (Logistics PM)",
+    }
+    assert not {c["id"] for c in example["channels"]} & {c["id"] for c in globex["channels"]}
+    assert "Gina Globex" not in {u["real_name"] for u in example["users"].values()}
+
+    # the same question, answered from each workspace's roadmap
+    assert "Yes, you can promise Single sign-on with Okta" in _ask(site, REP, SALES, OKTA)
+    theirs = _ask(site, GLOBEX_REP, GLOBEX_SALES, OKTA)
+    assert "Yes, you can promise" not in theirs and "Single sign-on with Okta" in theirs
+    assert "GX-1" in theirs
+    # each answer is on its own workspace's page only
+    messages = json.dumps(_state(site, TEAM_ID)["messages"])
+    assert "GX-1" not in messages and "ID-12" in messages
+    assert "ID-12" not in json.dumps(_state(site, GLOBEX_TEAM_ID, GLOBEX_REP)["messages"])
+
+    # what Globex does not know goes to Globex's PM, sent with Globex's token
+    _ask(site, GLOBEX_REP, GLOBEX_SALES, "/canwe scim for Initech by March 1")
+    site.standin.wait_for(lambda: site.standin.messages(GLOBEX_IDENTITY), timeout=10)
+    posts = site.standin.calls("chat.postMessage")
+    assert {c.team for c in posts if c.args["channel"] == GLOBEX_IDENTITY} == {GLOBEX_TEAM_ID}
+    assert not site.standin.messages("C0PMIDENT1")
+    # a permalink opens the page on the channel's workspace
+    ts = site.standin.messages(GLOBEX_IDENTITY)[0]["ts"]
+    opened = httpx.get(site.standin.permalink(GLOBEX_IDENTITY, ts))
+    assert f"#workspace={GLOBEX_TEAM_ID}&channel={GLOBEX_IDENTITY}" in opened.headers["location"]

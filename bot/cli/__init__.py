@@ -327,6 +327,7 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
     """The real app against the Slack stand-in, with its page (sandbox/run.py)."""
     from app import build_app, build_web, configure_logging
     from app import serve as run_server
+    from bot.roadmap.importer import RoadmapFileError
     from bot.slack.client import make_client
     from sandbox.run import (
         EXAMPLE_ROADMAP,
@@ -338,17 +339,23 @@ def _serve_sandbox(settings: Settings, seed: Path | None) -> None:
 
     settings = sandbox_settings(settings)
     # the stand-in's messages live in memory: a store kept from the last run would hold
-    # questions the page no longer shows, so the sandbox starts on a new, seeded store
+    # questions the page no longer shows, so the sandbox starts on a new store; each
+    # workspace's roadmap is imported into it when canwe is installed there ("Add to Slack")
     fresh_store(settings)
     configure_logging()
-    ctx = _prepare(settings, seed or EXAMPLE_ROADMAP)
-    sb = build_sandbox(settings, ctx)
+    ctx = _prepare(settings, None)
+    try:
+        sb = build_sandbox(settings, ctx, seed=seed)
+    except RoadmapFileError as error:
+        typer.echo(f"canwe serve: cannot seed the store, nothing imported.\n{error}", err=True)
+        raise typer.Exit(1) from error
     ctx.settings = settings = with_api_url(settings, sb)
-    client = make_client(settings)
-    web = build_web(ctx, build_app(ctx, client), extra_routes=sb.routes)
+    client = make_client(settings, engine=ctx.engine)
+    web = sb.after_installs(build_web(ctx, build_app(ctx, client), extra_routes=sb.routes))
     typer.echo(
         f"canwe sandbox (not Slack; a new store each start, {shown_url(settings.database_url)}, "
-        f"seeded from {seed or EXAMPLE_ROADMAP}): open {sb.url}"
+        f"the first workspace's roadmap from {seed or EXAMPLE_ROADMAP}): open {sb.url} and "
+        'click "Add to Slack"'
     )
     try:
         run_server(

@@ -234,6 +234,7 @@ def oauth_settings(settings: Settings, engine: Engine, clock: Clock = real_now) 
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         authorization_url=settings.slack_authorize_url,
+        success_url=settings.slack_install_success_url,
         installation_store=installation_store(settings, engine, clock),
         state_store=SQLAlchemyOAuthStateStore(
             expiration_seconds=STATE_EXPIRATION_SECONDS, engine=engine

@@ -3,7 +3,10 @@
 "use strict";
 
 const ui = {
-  me: localStorage.getItem("canwe-sandbox-as") || "",
+  // the workspace shown (a team id); who you are is remembered for each workspace
+  team: localStorage.getItem("canwe-sandbox-workspace") || "",
+  newest: false, // just back from "Add to Slack": show the workspace installed last
+  me: "",
   channel: null,
   thread: null,
   data: null,
@@ -447,7 +450,61 @@ function renderWho() {
     ui.me = people[0].id;
     refreshNow();
   }
+  if (ui.me && ui.team) localStorage.setItem(`canwe-sandbox-as:${ui.team}`, ui.me);
   sel.value = ui.me;
+}
+
+function renderWorkspaces() {
+  // The switcher: one tab for each workspace canwe is installed in, and "Add to Slack".
+  const box = $("#workspaces");
+  const list = ui.data.workspaces || [];
+  const key = JSON.stringify([list, ui.team, ui.data.install_url]);
+  if (box.dataset.key !== key) {
+    box.dataset.key = key;
+    box.replaceChildren(
+      ...list.map((w) => el("button", {
+        type: "button", class: `workspace${w.id === ui.team ? " active" : ""}`, "data-team": w.id,
+        "aria-pressed": w.id === ui.team ? "true" : "false",
+        onclick: () => switchWorkspace(w.id),
+      }, w.name)),
+      ui.data.install_url ? el("a", { class: "add-to-slack", id: "add-to-slack", href: ui.data.install_url }, "Add to Slack") : null);
+  }
+  const none = !list.length;
+  $("#layout").hidden = none;
+  $("#install-first").hidden = !none;
+  $("#install-first-button").href = ui.data.install_url || "#";
+  $(".who").hidden = none;
+}
+
+function chooseWorkspace(data) {
+  // Keep the workspace shown if canwe is installed there; else the newest after an install,
+  // else the first. True when the choice changed (the state is then asked again, for it).
+  const list = data.workspaces || [];
+  if (!list.length) return false;
+  let team = ui.team;
+  if (ui.newest) team = list[list.length - 1].id;
+  else if (!list.some((w) => w.id === team)) team = list[0].id;
+  ui.newest = false;
+  if (team === ui.team && data.workspace === team) return false;
+  if (team !== ui.team) setWorkspace(team);
+  return true;
+}
+
+function setWorkspace(team) {
+  ui.team = team;
+  localStorage.setItem("canwe-sandbox-workspace", team);
+  ui.me = localStorage.getItem(`canwe-sandbox-as:${team}`) || "";
+  ui.channel = null;
+  ui.thread = null;
+  ui.seen = {};
+  ui.modalKey = "";
+  writeHash();
+}
+
+function switchWorkspace(team) {
+  if (team === ui.team) return;
+  setWorkspace(team);
+  refreshNow();
 }
 
 function renderControls() {
@@ -478,6 +535,8 @@ function renderClock() {
 
 function render() {
   if (!ui.data) return;
+  renderWorkspaces();
+  if (!(ui.data.workspaces || []).length) return;
   renderWho();
   renderControls();
   const channels = ui.data.channels;
@@ -512,12 +571,18 @@ function openThread(ts) {
 }
 
 function writeHash() {
-  const h = `#channel=${encodeURIComponent(ui.channel || "")}${ui.thread ? `&thread=${encodeURIComponent(ui.thread)}` : ""}`;
+  const h = `#workspace=${encodeURIComponent(ui.team || "")}&channel=${encodeURIComponent(ui.channel || "")}${ui.thread ? `&thread=${encodeURIComponent(ui.thread)}` : ""}`;
   if (location.hash !== h) history.replaceState(null, "", h);
 }
 
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
+  if (p.has("installed")) ui.newest = true; // back from "Add to Slack"
+  if (p.get("workspace") && p.get("workspace") !== ui.team) {
+    const channel = p.get("channel");
+    setWorkspace(p.get("workspace"));
+    ui.channel = channel;
+  }
   if (p.get("channel")) {
     if (p.get("channel") !== ui.channel) ui.thread = null;
     ui.channel = p.get("channel");
@@ -535,10 +600,15 @@ async function poll() {
     const ctrl = new AbortController();
     ui.poller = ctrl;
     const since = ui.version === null ? "" : `&since=${ui.version}`;
+    const team = ui.team ? `&team=${encodeURIComponent(ui.team)}` : "";
     try {
-      const r = await fetch(`ui/state?as=${encodeURIComponent(ui.me)}${since}`, { signal: ctrl.signal, cache: "no-store" });
+      const r = await fetch(`ui/state?as=${encodeURIComponent(ui.me)}${team}${since}`, { signal: ctrl.signal, cache: "no-store" });
       if (r.ok) {
         const data = await r.json();
+        if (chooseWorkspace(data)) {
+          ui.version = null; // ask again, for the workspace chosen
+          continue;
+        }
         const changed = !ui.data || data.version !== ui.version;
         ui.data = data;
         ui.version = data.version;
@@ -564,7 +634,7 @@ function refreshNow() {
 
 $("#who").addEventListener("change", (ev) => {
   ui.me = ev.target.value;
-  localStorage.setItem("canwe-sandbox-as", ui.me);
+  localStorage.setItem(`canwe-sandbox-as:${ui.team}`, ui.me);
   ui.modalKey = "";
   refreshNow();
 });
@@ -603,5 +673,6 @@ document.addEventListener("keydown", (ev) => {
   }
 });
 
+ui.me = localStorage.getItem(`canwe-sandbox-as:${ui.team}`) || "";
 readHash();
 poll();
