@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from store.db import session_scope
 from store.models import Escalation, OutboxMessage, Question
@@ -55,3 +55,17 @@ def posts(slack, method="chat.postMessage", channel=None) -> list[dict]:
         for c in slack.calls(method)
         if c.ok and (channel is None or c.args.get("channel") == channel)
     ]
+
+
+def insert_item_as_of_old(engine, key: str = "OLD-1", title: str = "Sidecar containers") -> None:
+    """An item written as an older schema had it (before migration 0011 added workspaces):
+    today's model has columns the old tables lack, so it is written in SQL."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO items (key, title, description, status, public, aliases,"
+                " updated_at, revised_at) VALUES (:key, :title, '', 'planned', false, '[]',"
+                " '2026-11-27 00:00:00', '2026-11-27 00:00:00')"
+            ),
+            {"key": key, "title": title},
+        )

@@ -12,13 +12,14 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from bot.roadmap.matching import add_phrasing, match
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Area, Item
 from store.search import list_synonyms, remove_synonym, set_synonym
 from tests.conftest import load_roadmap, make_context, make_settings, run_cli
+from tests.helpers import insert_item_as_of_old
 
 ROOT = Path(__file__).resolve().parent.parent
 KEP_CSV = ROOT / "tests" / "data" / "kep" / "kubernetes_keps.csv"
@@ -282,15 +283,7 @@ def test_matching_works_straight_after_migrating_an_existing_store(tmp_path):
     upgrade(url, before.down_revision)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    # written as the schema of then had it (today's model has columns that came later)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO items (key, title, description, status, public, aliases,"
-                " updated_at, revised_at) VALUES ('OLD-1', 'Sidecar containers', '',"
-                " 'planned', 0, '[]', '2026-11-27 00:00:00', '2026-11-27 00:00:00')"
-            )
-        )
+    insert_item_as_of_old(engine)
     upgrade(url)
     with session_scope(sessions) as session:
         assert match("sidecar containers", session=session).best.key == "OLD-1"

@@ -36,7 +36,14 @@ from tests.conftest import (
     make_settings,
     run_cli,
 )
-from tests.helpers import IDENTITY_CHANNEL, REP, SALES, block_text, message_text
+from tests.helpers import (
+    IDENTITY_CHANNEL,
+    REP,
+    SALES,
+    block_text,
+    insert_item_as_of_old,
+    message_text,
+)
 
 OTHER_TEAM, OTHER_TOKEN = "T0OTHERWS", "xoxb-installed-in-the-other-workspace"
 OTHER_PM, OTHER_PM_CHANNEL = "U0OTHERPM1", "C0OTHERPM1"
@@ -247,14 +254,7 @@ def test_rows_of_a_store_from_before_belong_to_its_first_workspace(tmp_path):
     url = f"sqlite:///{tmp_path / 'before.db'}"
     upgrade(url, "0010")
     engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO items (key, title, description, status, public, aliases,"
-                " updated_at, revised_at) VALUES ('OLD-1', 'Sidecar containers', '',"
-                " 'planned', 0, '[]', '2026-11-27 00:00:00', '2026-11-27 00:00:00')"
-            )
-        )
+    insert_item_as_of_old(engine)
     upgrade(url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT workspace_id FROM items")).scalars().all() == [1]
