@@ -143,6 +143,7 @@ class WorkspaceTokens:
         self.slack = WebClient(base_url=settings.slack_api_url, timeout=REFRESH_TIMEOUT_SECONDS)
 
     def bot(self, workspace_id: int) -> Bot | None:
+        # read at each use, not kept: an uninstall or a reinstall counts from the next call
         key = self._slack_team(workspace_id)
         if key is None:
             return None
@@ -257,15 +258,16 @@ class WorkspaceAuthorize(Authorize):
     def __init__(self, tokens: WorkspaceTokens):
         super().__init__()
         self.tokens = tokens
+        self._workspaces: dict[tuple[str | None, str | None], int] = {}  # never change
 
     def __call__(self, *, context, enterprise_id, team_id, user_id, **_actor):
-        is_enterprise_install = bool(context.is_enterprise_install)
-        with Session(self.tokens.store.engine) as session:
-            workspace_id = find_workspace(
-                session,
-                enterprise_id=enterprise_id,
-                team_id=None if is_enterprise_install else team_id,
-            )
+        key = (enterprise_id, None if context.is_enterprise_install else team_id)
+        workspace_id = self._workspaces.get(key)
+        if workspace_id is None:
+            with Session(self.tokens.store.engine) as session:
+                workspace_id = find_workspace(session, enterprise_id=key[0], team_id=key[1])
+            if workspace_id is not None:
+                self._workspaces[key] = workspace_id
         bot = self.tokens.bot(workspace_id) if workspace_id is not None else None
         if bot is None:
             return None
