@@ -35,9 +35,11 @@ BARE_BOLT_SERVER = [
 ]
 sys.path.insert(0, str(ROOT))
 
-from store.db import make_engine  # noqa: E402
+from store.db import make_engine, make_session_factory, session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Area, Estimate, Item, Question  # noqa: E402
+from store.search import optimize_index  # noqa: E402
+from store.tenancy import DEFAULT_WORKSPACE  # noqa: E402
 
 WORDS = [
     "audit",
@@ -121,6 +123,7 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
             insert(Area),
             [
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "name": f"Area {i}",
                     "channel_id": f"C0AREA{i:04d}",
                     "pm_user_id": f"U0PM{i:06d}",
@@ -134,6 +137,7 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
             title = " ".join(rng.sample(WORDS, 4))
             rows.append(
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "key": f"SYN-{i}",
                     "title": title.capitalize(),
                     "description": " ".join(rng.sample(WORDS, 8)),
@@ -152,6 +156,7 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
             insert(Estimate),
             [
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "item_id": i + 1,
                     "team": f"Team {i % 10}",
                     "optimistic": 5,
@@ -167,6 +172,7 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
         for i in range(questions):
             batch.append(
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "request_key": f"bench:{i}",
                     "text": " ".join(rng.sample(WORDS, 5)),
                     "asker_id": f"U0REP{i % 500:05d}",
@@ -184,6 +190,8 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
                 batch = []
         if batch:
             connection.execute(insert(Question), batch)
+    with session_scope(make_session_factory(engine)) as session:
+        optimize_index(session=session)  # as an import ends
     engine.dispose()
     return url
 

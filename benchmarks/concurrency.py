@@ -99,9 +99,9 @@ class StalledRequest:
             # an uncommitted question with the request key the stalled command will use
             holder.execute(
                 text(
-                    "INSERT INTO questions (request_key, text, asker_id, channel_id, source,"
-                    " status, verdict, confidence, created_at)"
-                    " VALUES (:key, 'held', 'U0HOLD', 'C0SALES001', 'command', 'answered',"
+                    "INSERT INTO questions (workspace_id, request_key, text, asker_id,"
+                    " channel_id, source, status, verdict, confidence, created_at)"
+                    " VALUES (1, :key, 'held', 'U0HOLD', 'C0SALES001', 'command', 'answered',"
                     " 'unknown', 0, :now)"
                 ),
                 {"key": f"command:{STALLED_TRIGGER}", "now": dt.datetime.now(dt.UTC)},

@@ -34,6 +34,7 @@ from bot.settings import Settings  # noqa: E402
 from store.db import session_scope  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Area, Escalation, Item, OutboxMessage, Question  # noqa: E402
+from store.tenancy import DEFAULT_WORKSPACE  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 30, 14, 0, tzinfo=dt.UTC)  # Monday 09:00 in New York
 WORDS = [
@@ -84,6 +85,7 @@ def seed(ctx, questions: int, channels: int, areas: int) -> None:
             )
             escalation_rows.append(
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "id": n + 1,
                     "item_id": rng.choice(item_ids) if rng.random() < 0.5 else None,
                     "area_id": area.id,
@@ -109,6 +111,7 @@ def seed(ctx, questions: int, channels: int, areas: int) -> None:
             )
             question_rows.append(
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "request_key": f"bench:{n}",
                     "text": f"can we promise {words} <by> the date? question {n}",
                     "asker_id": f"U0REP{n % 300:05d}",

@@ -66,6 +66,7 @@ from store import search  # noqa: E402
 from store.db import make_engine, make_session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.models import Area, Item  # noqa: E402
+from store.tenancy import DEFAULT_WORKSPACE  # noqa: E402
 
 KEP_CSV = ROOT / "tests" / "data" / "kep" / "kubernetes_keps.csv"
 DEV_CSV = ROOT / "tests" / "data" / "kep" / "dev_questions.csv"
@@ -165,6 +166,7 @@ def build_store(url: str, rows: list[dict]):
             insert(Item),
             [
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "key": r["key"],
                     "title": r["title"],
                     "description": r["summary"],

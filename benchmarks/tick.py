@@ -23,6 +23,7 @@ from bot.escalations.chasing import chase
 from bot.settings import Settings
 from store.migrate import upgrade
 from store.models import Escalation, Question
+from store.tenancy import DEFAULT_WORKSPACE
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -35,6 +36,7 @@ def fill(url: str, count: int, now: dt.datetime) -> None:
             insert(Escalation),
             [
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "channel_id": f"C0PM{i % 20:06d}",
                     "owner_id": f"U0PM{i % 20:06d}",
                     "match_text": f"question {i}",
@@ -52,6 +54,7 @@ def fill(url: str, count: int, now: dt.datetime) -> None:
             insert(Question),
             [
                 {
+                    "workspace_id": DEFAULT_WORKSPACE,
                     "request_key": f"bench:{i}",
                     "text": f"question {i}",
                     "asker_id": f"U0REP{i % 300:05d}",

@@ -131,22 +131,25 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
         limit *= _TS_RANK_CD_SLACK
         query = " | ".join(f"({p.replace(' ', ' <-> ')})" for p in phrases)
         found = (
-            "SELECT d.item_id FROM match_documents d JOIN items i ON i.id = d.item_id"
-            " WHERE d.document @@ to_tsquery('english', %s) AND i.workspace_id = %s LIMIT %s"
+            "SELECT item_id FROM match_documents"
+            " WHERE document @@ to_tsquery('english', %s) AND workspace_id = %s LIMIT %s"
         )
         ranked = (
-            "SELECT d.item_id FROM match_documents d JOIN items i ON i.id = d.item_id,"
-            " to_tsquery('english', %s) AS query"
-            " WHERE d.document @@ query AND i.workspace_id = %s"
-            " ORDER BY ts_rank_cd(d.document, query) DESC, d.item_id LIMIT %s"
+            "SELECT item_id FROM match_documents, to_tsquery('english', %s) AS query"
+            " WHERE document @@ query AND workspace_id = %s"
+            " ORDER BY ts_rank_cd(document, query) DESC, item_id LIMIT %s"
         )
     else:
         query = " OR ".join(f'"{p}"' for p in phrases)
-        mine = "rowid IN (SELECT id FROM items WHERE workspace_id = ?)"
-        found = f"SELECT rowid FROM match_fts WHERE match_fts MATCH ? AND {mine} LIMIT ?"
+        # the FTS5 table holds no workspace: its matches are looked up in items by rowid
+        found = (
+            "SELECT f.rowid FROM match_fts f JOIN items i ON i.id = f.rowid"
+            " WHERE match_fts MATCH ? AND i.workspace_id = ? LIMIT ?"
+        )
         ranked = (
-            f"SELECT rowid FROM match_fts WHERE match_fts MATCH ? AND {mine}"
-            f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), rowid LIMIT ?"
+            "SELECT f.rowid FROM match_fts f JOIN items i ON i.id = f.rowid"
+            " WHERE match_fts MATCH ? AND i.workspace_id = ?"
+            f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), f.rowid LIMIT ?"
         )
     # the index holds every workspace's items: only the session's own are found
     workspace_id = workspace_of(session)
@@ -166,6 +169,8 @@ def optimize_index(*, session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT gin_clean_pending_list('ix_match_documents_document')"))
+        # and fresh statistics: with those of an empty table the planner scans every document
+        session.execute(text("ANALYZE match_documents"))
     else:
         session.execute(text("INSERT INTO match_fts (match_fts) VALUES ('optimize')"))
 
