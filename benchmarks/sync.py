@@ -20,6 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.clock import real_now  # noqa: E402
 from bot.roadmap.sync.runner import run_sync  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from store.db import make_engine, make_session_factory  # noqa: E402
@@ -103,7 +104,12 @@ def main() -> None:
             with httpx.Client(transport=mock) as client:
                 began = time.perf_counter()
                 report = run_sync(
-                    "jira", session_factory=factory, settings=settings, client=client, full=full
+                    "jira",
+                    session_factory=factory,
+                    settings=settings,
+                    client=client,
+                    full=full,
+                    now=real_now,
                 )
                 seconds = time.perf_counter() - began
             assert report.ok, report.error
