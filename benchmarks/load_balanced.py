@@ -110,25 +110,53 @@ def sender(slack: SlackStandIn, url: str):
     return lambda r: slack.send_signed(r.body, r.content_type, url=events, kind=r.kind)
 
 
+def database_pids(database: str) -> list[int]:
+    """PostgreSQL's processes working for `database`: its backends, and the server's own
+    (postmaster, checkpointer, WAL writer, ...), which every database shares. Backends of
+    other databases on this machine (another test run's) are left out."""
+    found = []
+    for pid in postgres_pids():
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        # a backend's title: "postgres: 15/main: USER DATABASE HOST(PORT) STATE", or an
+        # autovacuum worker's: "postgres: 15/main: autovacuum worker DATABASE"
+        if len(title) >= 5 and (title[4].endswith(")") or title[4] == "[local]"):
+            working_for = title[3]
+        elif title[2:4] == ["autovacuum", "worker"] and len(title) >= 5:
+            working_for = title[4]
+        else:
+            working_for = database
+        if working_for == database:
+            found.append(pid)
+    return found
+
+
 @dataclass
 class Measured:
     rate: float
     samples: list[float]
-    failed: int
+    failed: Counter  # requests not answered 200, by status (None: no HTTP answer)
     cpu_ms: dict[str, float]  # CPU per request, by component (all of it, not only this run)
 
     def line(self, label: str) -> str:
         cpu = ", ".join(f"{name} {ms:.1f}" for name, ms in self.cpu_ms.items())
+        failed = sum(self.failed.values())
+        if failed:
+            failed = f"{failed} ({', '.join(f'{n} x {s}' for s, n in self.failed.items())})"
         return (
             f"  {label:28s} {self.rate:6.1f} req/s   p50 {percentile(self.samples, 0.5):6.1f} ms"
-            f"   p99 {percentile(self.samples, 0.99):7.1f} ms   failed {self.failed}"
+            f"   p99 {percentile(self.samples, 0.99):7.1f} ms   failed {failed}"
             f"   CPU ms/request: {cpu}"
         )
 
 
-def measure(slack, url, run, count, concurrency, pids: dict[str, list[int]]) -> Measured:
+def measure(
+    slack, url, run, count, concurrency, pids: dict[str, list[int]], database: str
+) -> Measured:
     """Warm up, then `count` requests from `concurrency` clients; CPU used by each of
-    `pids`' components (canwe, HAProxy) and by PostgreSQL while they ran."""
+    `pids`' components (canwe, HAProxy) and by PostgreSQL for `database` while they ran."""
     send = sender(slack, url)
     warm, timed = requests_for(100, f"{run}warm"), requests_for(count, run)
     add_members(slack, warm + timed)
@@ -136,16 +164,16 @@ def measure(slack, url, run, count, concurrency, pids: dict[str, list[int]]) -> 
     # "client": this process, the load generator and the Slack stand-in
     components = {**pids, "client": [os.getpid()]}
     before = {pid: cpu_seconds([pid]) for ids in components.values() for pid in ids}
-    before.update({pid: cpu_seconds([pid]) for pid in postgres_pids()})
+    before.update({pid: cpu_seconds([pid]) for pid in database_pids(database)})
     outcomes, seconds = send_all(timed, send, concurrency=concurrency)
     # PostgreSQL's processes are listed again: a connection opened during the run counts
     # in full, one closed during it is lost (an undercount, never a negative figure)
-    components["PostgreSQL"] = postgres_pids()
+    components["PostgreSQL"] = database_pids(database)
     cpu_ms = {
         name: sum(max(0.0, cpu_seconds([pid]) - before.get(pid, 0.0)) for pid in ids) * 1000 / count
         for name, ids in components.items()
     }
-    failed = sum(o.status != 200 for o in outcomes)
+    failed = Counter(o.status for o in outcomes if o.status != 200)
     return Measured(count / seconds, [o.milliseconds for o in outcomes], failed, cpu_ms)
 
 
@@ -201,6 +229,7 @@ def run(url: str, options) -> None:
         "SLACK_BOT_TOKEN": "",  # none: each workspace's install has its own
     }
     servers = start_canwe(3, env, work)
+    database = url.rsplit("/", 1)[1]
     engine = make_engine(url)
     sessions = make_session_factory(engine, ALL_WORKSPACES)  # reads only
     try:
@@ -214,6 +243,7 @@ def run(url: str, options) -> None:
             options.requests,
             options.concurrency,
             {"canwe": [servers[0].process.pid]},
+            database,
         )
         print(measured[0].line("1 process, no load balancer"))
         for count in (1, 2, 3):
@@ -230,6 +260,7 @@ def run(url: str, options) -> None:
                         "canwe": [s.process.pid for s in servers[:count]],
                         "HAProxy": [proxy.process.pid],
                     },
+                    database,
                 )
             finally:
                 proxy.stop()
@@ -397,6 +428,7 @@ def kill_run(slack, servers, sessions, work: Path, options) -> None:
     calls = [c for c in slack.calls() if c.ok and c.method != "oauth.v2.access"]
     run_calls = [c for c in slack.calls()[calls_before:] if c.ok]
     failed = [o for o in outcomes if o.status != 200]
+    by_status = dict(Counter(o.status for o in failed))  # None: no HTTP answer
     retries, redispatches = retried(stats)
     samples = [o.milliseconds for o in outcomes]
     print(
@@ -407,7 +439,8 @@ def kill_run(slack, servers, sessions, work: Path, options) -> None:
         f"slowest {max(samples):.0f} ms"
     )
     print(
-        f"  failed {len(failed)}; HAProxy retries {retries}, redispatches {redispatches}; "
+        f"  failed {len(failed)}{f' {by_status}' if failed else ''}; "
+        f"HAProxy retries {retries}, redispatches {redispatches}; "
         + ", ".join(f"{name} served {stats[name]['stot']}" for name in backends)
     )
     for team, _, digit in TEAMS:
