@@ -196,6 +196,80 @@ def fill_store(url: str, items: int, questions: int, seed: int = 1) -> str:
     return url
 
 
+def synthetic_roadmap(path: Path, items: int, *, digit: str = "0", seed: int = 1) -> Path:
+    """A roadmap file for `canwe import` with what `fill_store` writes: 20 areas and `items`
+    items, with estimates on the committed and in-progress ones. `digit` goes into every
+    channel and user id (C0AREA0001, U1PM000001), so each workspace has its own."""
+    import json
+
+    rng = random.Random(seed)
+    target = (dt.date.today() + dt.timedelta(days=120)).isoformat()
+    roadmap = {
+        "areas": [
+            {"name": f"Area {i}", "channel": f"C{digit}AREA{i:04d}", "pm": f"U{digit}PM{i:06d}"}
+            for i in range(20)
+        ],
+        "items": [],
+    }
+    for i in range(items):
+        status = STATUSES[i % 6]
+        item = {
+            "key": f"SYN-{i}",
+            "title": " ".join(rng.sample(WORDS, 4)).capitalize(),
+            "description": " ".join(rng.sample(WORDS, 8)),
+            "area": f"Area {i % 20}",
+            "status": status,
+            "public": bool(i % 2),
+            "aliases": [" ".join(rng.sample(WORDS, 2))],
+        }
+        if status in ("committed", "in_progress"):
+            item["target"] = target
+            item["estimate"] = {
+                "team": f"Team {i % 10}",
+                "optimistic": 5,
+                "likely": 8,
+                "pessimistic": 13,
+            }
+        roadmap["items"].append(item)
+    path.write_text(json.dumps(roadmap))  # JSON is YAML
+    return path
+
+
+def add_questions(
+    url: str, questions: int, workspace_id: int, *, digit: str = "0", seed: int = 1
+) -> None:
+    """`questions` answered questions of the past in one workspace, on its items, as
+    `fill_store` adds them (asked by its users in its channels: `digit` as above)."""
+    from sqlalchemy import select
+
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        item_ids = connection.scalars(
+            select(Item.id).where(Item.workspace_id == workspace_id).order_by(Item.id)
+        ).all()
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "request_key": f"bench:{i}",
+                "text": " ".join(rng.sample(WORDS, 5)),
+                "asker_id": f"U{digit}REP{i % 500:05d}",
+                "channel_id": f"C{digit}SALES{i % 50:03d}",
+                "source": "command",
+                "status": "answered",
+                "verdict": "committed",
+                "confidence": 0.9,
+                "item_id": item_ids[i % len(item_ids)],
+                "created_at": now - dt.timedelta(minutes=i),
+            }
+            for i in range(questions)
+        ]
+        for start in range(0, len(rows), 5_000):
+            connection.execute(insert(Question), rows[start : start + 5_000])
+    engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -5,6 +5,10 @@ The load balancer's configuration is the shipped file itself; only what ties it 
 is replaced (its global section: user, chroot, daemon, syslog; the listening address; the
 server lines). Requests are built as Slack builds them, for a workspace given by its team
 id, and signed by the Slack stand-in (sandbox/slack_standin.py), as Slack signs them.
+
+Workspaces are installed as a browser installs them, through the load balancer ("Add to
+Slack": /slack/install, the stand-in's authorize page, /slack/oauth_redirect), and get
+their roadmap from the command line (`canwe --team T... import FILE`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -396,3 +402,74 @@ def retried(stats: dict[str, dict[str, str]]) -> tuple[int, int]:
     """(retries, redispatches) HAProxy made in the backend."""
     row = stats.get("BACKEND", {})
     return int(row.get("wretr") or 0), int(row.get("wredis") or 0)
+
+
+def served_by(proxy: Haproxy) -> list[tuple[str, str, str]]:
+    """(server, method, path) of each request HAProxy logged so far, in order (its httplog
+    lines: `... slack canwe/canwe2 0/0/0/3/3 200 ... "GET /slack/install HTTP/1.1"`)."""
+    found = []
+    pattern = re.compile(rf' {re.escape(proxy.backend)}/(\S+) .*"([A-Z]+) (\S+) HTTP/')
+    for line in proxy.log_path.read_text().splitlines():
+        if matched := pattern.search(line):
+            found.append((matched[1], matched[2], matched[3].split("?", 1)[0]))
+    return found
+
+
+# ------------------------------------------------------------------ workspaces
+
+
+def install_through(url: str, team_id: str, *, timeout: float = 10) -> httpx.Response:
+    """What a browser does to add canwe to workspace `team_id`, at `url` (the load balancer):
+    the install page, Slack's authorize page (the stand-in's, which picks the workspace from
+    `team` as Slack's page does from the signed-in user), the redirect back. The answer of
+    the redirect, 200 once the install is stored.
+
+    The install page sets the OAuth state in a cookie (Secure: canwe runs behind https) and
+    in the store; the redirect back must bring both, to whichever process it reaches. This
+    browser speaks http to the load balancer, so it hands the cookie back itself, as a
+    browser on https would."""
+    with httpx.Client(base_url=url, timeout=timeout) as browser:
+        page = browser.get("/slack/install")
+        page.raise_for_status()
+        link = unescape(re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.text)[1])
+        back = httpx.get(f"{link}&team={team_id}", timeout=timeout)  # Slack's page
+        if back.status_code not in (302, 307):
+            raise RuntimeError(f"the authorize page answered {back.status_code}: {back.text}")
+        state_cookie = page.headers["set-cookie"].split(";")[0]
+        return browser.get(back.headers["location"], headers={"cookie": state_cookie})
+
+
+def canwe_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """`canwe ARGS` as its own process (started, not waited for), with `env` added."""
+    return subprocess.Popen(
+        [str(CANWE), *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finished(runs: list[subprocess.Popen], timeout: float = 120) -> list[str]:
+    """What each of `runs` printed; each must end well."""
+    said = [run.communicate(timeout=timeout)[0] for run in runs]
+    failed = [(run.args, out) for run, out in zip(runs, said, strict=True) if run.returncode]
+    if failed:
+        raise RuntimeError(f"canwe failed: {failed}")
+    return said
+
+
+_SLACK_ID = re.compile(r"\b([CU])0([A-Z0-9]{8})\b")
+
+
+def another_workspace(roadmap: str, digit: str) -> str:
+    """A roadmap file's text for another workspace: every channel and user id in it
+    (C0......., U0.......) with `digit` in place of the 0, as ids of another workspace
+    differ from the first's."""
+    return _SLACK_ID.sub(rf"\g<1>{digit}\g<2>", roadmap)
+
+
+def slack_ids(text: str) -> set[str]:
+    """The channel and user ids (C0......., U1.......) a text names."""
+    return {m[0] for m in re.finditer(r"\b[CU][0-9][A-Z0-9]{8}\b", text)}
