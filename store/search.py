@@ -21,8 +21,8 @@ from store.tenancy import workspace_of
 
 _TERM = re.compile(r"[a-z0-9]+")
 
-# bm25 column weights for match_fts(name, phrasings, area, description)
-_BM25_WEIGHTS = "4.0, 3.0, 0.5, 1.0"
+# bm25 column weights for match_fts(name, phrasings, area, description, workspace)
+_BM25_WEIGHTS = "4.0, 3.0, 0.5, 1.0, 0.0"
 # PostgreSQL returns this many times the matches asked for (see search_items)
 _TS_RANK_CD_SLACK = 2
 # ... and its ranking costs about this many times bm25's per row (see rows_to_rank)
@@ -139,25 +139,23 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
             " WHERE document @@ query AND workspace_id = %s"
             " ORDER BY ts_rank_cd(document, query) DESC, item_id LIMIT %s"
         )
+        arguments = (query, workspace_of(session))
     else:
-        query = " OR ".join(f'"{p}"' for p in phrases)
-        # the FTS5 table holds no workspace: its matches are looked up in items by rowid
-        found = (
-            "SELECT f.rowid FROM match_fts f JOIN items i ON i.id = f.rowid"
-            " WHERE match_fts MATCH ? AND i.workspace_id = ? LIMIT ?"
-        )
+        # the workspace is a token of the document's `workspace` column (migration 0013):
+        # FTS5 intersects it with the words in its own index
+        words = " OR ".join(f'"{p}"' for p in phrases)
+        arguments = (f"workspace : w{workspace_of(session)} AND ({words})",)
+        found = "SELECT rowid FROM match_fts WHERE match_fts MATCH ? LIMIT ?"
         ranked = (
-            "SELECT f.rowid FROM match_fts f JOIN items i ON i.id = f.rowid"
-            " WHERE match_fts MATCH ? AND i.workspace_id = ?"
-            f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), f.rowid LIMIT ?"
+            f"SELECT rowid FROM match_fts WHERE match_fts MATCH ?"
+            f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), rowid LIMIT ?"
         )
     # the index holds every workspace's items: only the session's own are found
-    workspace_id = workspace_of(session)
     with _driver(session) as driver:
-        ids = [row[0] for row in driver.execute(found, (query, workspace_id, limit + 1)).fetchall()]
+        ids = [row[0] for row in driver.execute(found, (*arguments, limit + 1)).fetchall()]
         if len(ids) <= limit:
             return ids
-        return [row[0] for row in driver.execute(ranked, (query, workspace_id, limit)).fetchall()]
+        return [row[0] for row in driver.execute(ranked, (*arguments, limit)).fetchall()]
 
 
 def optimize_index(*, session: Session) -> None:
