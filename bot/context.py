@@ -99,7 +99,7 @@ class WorkspaceDirectory:
 
 
 def every_workspace(ctx: Context) -> list[Context]:
-    """A context for each workspace, for the scheduled work (reminders, digests, promises)."""
+    """A context for each installed workspace, for the scheduled work (reminders, digests)."""
     if not ctx.settings.installs_with_oauth or ctx.settings.slack_bot_token:
         return [ctx.for_workspace(DEFAULT_WORKSPACE)]
     with session_scope(ctx.sessions) as session:

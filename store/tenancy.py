@@ -39,7 +39,8 @@ SEED_SYNONYMS = [
 
 
 class NoWorkspace(RuntimeError):
-    """A row written by a session that works across workspaces: whose is it?"""
+    """A session that works across workspaces was asked for its one workspace (a row to
+    stamp, a search to filter): whose would it be?"""
 
 
 def session_factory(engine: Engine, workspace_id: int = DEFAULT_WORKSPACE) -> sessionmaker[Session]:
@@ -54,7 +55,7 @@ def workspace_of(session: Session) -> int:
     """The session's workspace, for statements the hooks do not see."""
     workspace_id = session.info.get(_KEY, DEFAULT_WORKSPACE)
     if workspace_id == ALL_WORKSPACES:
-        raise NoWorkspace("a session working across workspaces wrote a row")
+        raise NoWorkspace("a session working across workspaces has no one workspace to use")
     return workspace_id
 
 
