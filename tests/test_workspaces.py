@@ -143,6 +143,11 @@ def test_escalations_answers_and_digests_stay_in_their_workspace(
     # the command line will not guess which workspace a command is about
     guessed = run_cli(["ask", QUESTION], env=env, clock=clock)
     assert guessed.exit_code == 2 and "--team" in guessed.output
+    unknown = run_cli(["--team", "T0NOSUCH", "ask", QUESTION], env=env, clock=clock)
+    assert unknown.exit_code == 2
+    assert f"no workspace T0NOSUCH in this store (workspaces: T0CANWE, {OTHER_TEAM})" in (
+        unknown.output
+    )
     theirs_cli = run_cli(["--team", OTHER_TEAM, "ask", QUESTION], env=env, clock=clock)
     assert theirs_cli.exit_code == 0 and "Yes, you can promise" not in theirs_cli.output
     # ... but `canwe tick` (cron's) works for every workspace
