@@ -80,7 +80,7 @@ def build_app(ctx: Context, client: WebClient) -> App:
     inside a request use a short timeout and no retries (`for_requests`)."""
     secret = ctx.settings.slack_signing_secret
     request_client = for_requests(client)
-    if ctx.settings.installs_with_oauth and not ctx.settings.slack_bot_token:
+    if ctx.settings.tokens_from_installs:
         from bot.slack.install import WorkspaceAuthorize, oauth_settings, workspace_tokens
 
         oauth = oauth_settings(ctx.settings, ctx.engine, ctx.now)

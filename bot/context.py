@@ -83,7 +83,7 @@ class WorkspaceDirectory:
     def context_for(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool
     ) -> Context | None:
-        if not self.ctx.settings.installs_with_oauth or self.ctx.settings.slack_bot_token:
+        if not self.ctx.settings.tokens_from_installs:
             return self.ctx.for_workspace(DEFAULT_WORKSPACE)
         key = (enterprise_id, None if is_enterprise_install else team_id)
         with self._lock:
@@ -100,7 +100,7 @@ class WorkspaceDirectory:
 
 def every_workspace(ctx: Context) -> list[Context]:
     """A context for each installed workspace, for the scheduled work (reminders, digests)."""
-    if not ctx.settings.installs_with_oauth or ctx.settings.slack_bot_token:
+    if not ctx.settings.tokens_from_installs:
         return [ctx.for_workspace(DEFAULT_WORKSPACE)]
     with session_scope(ctx.sessions) as session:
         ids = workspace_ids(session)

@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     def installs_with_oauth(self) -> bool:
         return bool(self.slack_client_id and self.slack_client_secret)
 
+    @property
+    def tokens_from_installs(self) -> bool:
+        """Whether tokens come from OAuth installs, one per workspace (the client id and
+        secret set, no SLACK_BOT_TOKEN), rather than from the one SLACK_BOT_TOKEN."""
+        return self.installs_with_oauth and not self.slack_bot_token
+
     def missing_slack_credentials(self) -> list[str]:
         """Names of the variables HTTP mode needs and does not have."""
         missing = []

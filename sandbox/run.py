@@ -260,7 +260,7 @@ def build_sandbox(
     raises ``RoadmapFileError``.
     """
     secret = settings.slack_signing_secret
-    if secret is None or not settings.installs_with_oauth or settings.slack_bot_token:
+    if secret is None or not settings.tokens_from_installs:
         raise ValueError("build_sandbox needs sandbox_settings(settings)")
     workspaces = sandbox_workspaces(seed)
     check_roadmaps(ctx, workspaces)

@@ -52,7 +52,7 @@ def make_client(
             ShortRateLimitRetry(max_retry_count=1),
         ],
     )
-    if settings.installs_with_oauth and not settings.slack_bot_token and engine is not None:
+    if settings.tokens_from_installs and engine is not None:
         from bot.slack.install import InstalledWorkspaceClient, workspace_tokens
 
         return InstalledWorkspaceClient(workspace_tokens(settings, engine, clock), **options)

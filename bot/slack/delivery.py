@@ -170,8 +170,6 @@ class Delivery:
             workspace_id=ALL_WORKSPACES,
         )
         self.client = client
-        settings = ctx.settings
-        self._installs_with_oauth = settings.installs_with_oauth and not settings.slack_bot_token
         self._wake = threading.Event()
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._permalinks: dict[tuple[int, str, str], str] = {}
@@ -263,7 +261,7 @@ class Delivery:
                 )
                 delay = dt.timedelta(seconds=retry_after)
                 self._paused[(sending.workspace_id, method)] = self.ctx.now() + delay
-            elif code in TOKEN_GONE_ERRORS and self._installs_with_oauth:
+            elif code in TOKEN_GONE_ERRORS and self.ctx.settings.tokens_from_installs:
                 delay = MAX_BACKOFF  # waits for a reinstall, which sends it at once
                 workspace_gone(
                     self.ctx.for_workspace(sending.workspace_id), f"Slack answered {code}"
