@@ -5,41 +5,53 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Answer, Area, Channel, Escalation, Item, Question
 
 
-def question_by_key(*, session: Session, request_key: str) -> Question | None:
-    return session.scalar(select(Question).where(Question.request_key == request_key))
-
-
-def recent_same_question(
-    *, session: Session, asker_id: str, channel_id: str, text: str, since: dt.datetime
+def asked_before(
+    *,
+    session: Session,
+    request_key: str,
+    same_words: tuple[str, str, str, dt.datetime] | None = None,
 ) -> Question | None:
-    """The same rep asking the same thing in the same place moments ago: a double submit."""
-    return session.scalar(
-        select(Question)
-        .where(
-            Question.asker_id == asker_id,
-            Question.channel_id == channel_id,
-            Question.text == text,
-            Question.created_at >= since,
+    """The question this request already stored (Slack retried it, or it was replayed); else,
+    with `same_words` (asker, channel, text, since), the same rep asking the same thing in the
+    same place moments ago: a double submit. One round trip for both (each side has its own
+    index): a /canwe asks this before anything else."""
+    by_key = Question.request_key == request_key
+    condition = by_key
+    if same_words is not None:
+        asker_id, channel_id, text, since = same_words
+        condition = or_(
+            by_key,
+            and_(
+                Question.asker_id == asker_id,
+                Question.channel_id == channel_id,
+                Question.text == text,
+                Question.created_at >= since,
+            ),
         )
-        .order_by(Question.id.desc())
-        .limit(1)
+    found = session.scalars(
+        select(Question).where(condition).order_by(by_key.desc(), Question.id.desc()).limit(1)
     )
+    return found.first()
 
 
-def last_told(*, session: Session, asker_id: str, item_id: int, before_id: int) -> Question | None:
-    """The rep's latest earlier question about the item that was given a verdict."""
+def last_told(
+    *, session: Session, asker_id: str, item_id: int, before_id: int | None
+) -> Question | None:
+    """The rep's latest earlier question about the item that was given a verdict (before
+    `before_id`; any, for a question not stored yet)."""
+    earlier = [] if before_id is None else [Question.id < before_id]
     return session.scalar(
         select(Question)
         .where(
             Question.asker_id == asker_id,
             Question.item_id == item_id,
-            Question.id < before_id,
+            *earlier,
             Question.answered_at.is_not(None),
             Question.verdict != "unknown",
         )

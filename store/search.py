@@ -115,12 +115,13 @@ def rows_to_rank(session: Session, rows: int) -> int:
 
 def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]:
     """Ids of items matching any of `terms` (words, or phrases whose words must stand
-    together): all of them when there are at most `limit`, else the best `limit` by the
-    database's rank (bm25 / ts_rank_cd; twice as many on PostgreSQL), best first.
+    together): the best `limit` by the database's rank (bm25 / ts_rank_cd; twice as many on
+    PostgreSQL), best first.
 
-    Ranking every match costs the database far more than finding them, and the caller
-    scores every item it gets anyway: so matches are ranked only when they are too many.
-    Terms are reduced to [a-z0-9] words, so nothing a user typed reaches the query syntax.
+    One query: the matcher picks its terms so that they match only as many rows as the
+    database can rank cheaply (`rows_to_rank`), so ranking them all costs less than a
+    round trip to first count them. Terms are reduced to [a-z0-9] words, so nothing a user
+    typed reaches the query syntax.
     """
     phrases = [" ".join(_TERM.findall(term.lower())) for term in terms]
     phrases = [p for p in dict.fromkeys(phrases) if p]
@@ -130,10 +131,6 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
         # ts_rank_cd's order agrees less with the matcher's than bm25's: hand over more
         limit *= _TS_RANK_CD_SLACK
         query = " | ".join(f"({p.replace(' ', ' <-> ')})" for p in phrases)
-        found = (
-            "SELECT item_id FROM match_documents"
-            " WHERE document @@ to_tsquery('english', %s) AND workspace_id = %s LIMIT %s"
-        )
         ranked = (
             "SELECT item_id FROM match_documents, to_tsquery('english', %s) AS query"
             " WHERE document @@ query AND workspace_id = %s"
@@ -145,16 +142,12 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
         # FTS5 intersects it with the words in its own index
         words = " OR ".join(f'"{p}"' for p in phrases)
         arguments = (f"workspace : w{workspace_of(session)} AND ({words})",)
-        found = "SELECT rowid FROM match_fts WHERE match_fts MATCH ? LIMIT ?"
         ranked = (
             f"SELECT rowid FROM match_fts WHERE match_fts MATCH ?"
             f" ORDER BY bm25(match_fts, {_BM25_WEIGHTS}), rowid LIMIT ?"
         )
     # the index holds every workspace's items: only the session's own are found
     with _driver(session) as driver:
-        ids = [row[0] for row in driver.execute(found, (*arguments, limit + 1)).fetchall()]
-        if len(ids) <= limit:
-            return ids
         return [row[0] for row in driver.execute(ranked, (*arguments, limit)).fetchall()]
 
 

@@ -79,16 +79,13 @@ def ask(
         message = too_long_message(len(clean_text(raw_text)))
         return _not_a_question(session, ctx, message, privately)
 
-    earlier = q.question_by_key(session=session, request_key=request_key)
-    if earlier is None and source == "command":
-        # a slash command has no id of its own: the same words again at once are a double submit
-        earlier = q.recent_same_question(
-            session=session,
-            asker_id=asker_id,
-            channel_id=channel_id,
-            text=parsed.text,
-            since=now - DOUBLE_SUBMIT_WINDOW,
-        )
+    # a slash command has no id of its own: the same words again at once are a double submit
+    same_words = (
+        (asker_id, channel_id, parsed.text, now - DOUBLE_SUBMIT_WINDOW)
+        if source == "command"
+        else None
+    )
+    earlier = q.asked_before(session=session, request_key=request_key, same_words=same_words)
     if earlier is not None and earlier.status == OFFERED:
         message = offer_again(session=session, question=earlier)
         return Asked(message=message, question_id=earlier.id, duplicate=True)
@@ -122,6 +119,9 @@ def ask(
         if needed_by is not None:
             parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)
 
+    # what the rep is told is decided before the question is stored, so that it is stored
+    # once, as it ends up (one INSERT, no UPDATE after it: a round trip less per /canwe)
+    audience = q.audience_of(session=session, channel_id=channel_id)
     question = Question(
         request_key=request_key,
         text=parsed.text,
@@ -139,9 +139,6 @@ def ask(
         item_id=item.id if item else None,
         created_at=now,
     )
-    session.add(question)
-    session.flush()
-
     facts = decide(
         session=session, ctx=ctx, question=question, item=item, found=found, parsed=parsed
     )
@@ -149,10 +146,9 @@ def ask(
     facts = with_change_since(session=session, ctx=ctx, question=question, facts=facts)
     facts = replace(facts, reply_by_dm=source == "command")
     needs_pm = facts.pm_answer is None and facts.verdict in ESCALATED_VERDICTS
-    offered = None
-    if item is None and may_offer(session=session, question=question, found=found):
-        # "did you mean": the rep picks among the plausible items, or asks the PM
-        offered = offer(session=session, question=question, found=found)
+    offering = item is None and may_offer(session=session, question=question, found=found)
+    if offering:
+        question.status = OFFERED
     elif needs_pm and source == "cli":
         # the command line is for looking things up: nobody in Slack is waiting for the answer
         question.answered_at = now
@@ -163,7 +159,17 @@ def ask(
                 "Asked from the command line, so no PM was asked: ask in Slack to reach the owner.",
             ],
         )
-    elif needs_pm:
+    elif not needs_pm:
+        question.answered_at = now
+    session.add(question)
+    session.flush()
+    facts = replace(facts, question_id=question.id)
+
+    offered = None
+    if offering:
+        # "did you mean": the rep picks among the plausible items, or asks the PM
+        offered = offer(session=session, question=question, found=found)
+    elif needs_pm and source != "cli":
         escalation = escalate(
             session=session,
             ctx=ctx,
@@ -174,10 +180,7 @@ def ask(
             feature=parsed.feature,
         )
         facts = replace(facts, escalation=escalation)
-    else:
-        question.answered_at = now
 
-    audience = q.audience_of(session=session, channel_id=channel_id)
     message = offered or answer_message(facts, audience, ctx.settings.tz)
     if reply_in_thread:
         sends.post(
