@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -171,7 +172,7 @@ class InstallEndpoint:
         return to_starlette_response(response)
 
 
-def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starlette:
+def build_web(ctx: Context, app: App, extra_routes: list | None = None, lifespan=None) -> Starlette:
     events = SlackEndpoint(app, ctx)
     # its own threads: a health check never queues behind Slack requests
     health_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="canwe-health")
@@ -198,7 +199,7 @@ def build_web(ctx: Context, app: App, extra_routes: list | None = None) -> Starl
             Route(app.oauth_flow.install_path, install.start, methods=["GET"]),
             Route(app.oauth_flow.redirect_uri_path, install.finish, methods=["GET"]),
         ]
-    return Starlette(routes=routes + (extra_routes or []))
+    return Starlette(routes=routes + (extra_routes or []), lifespan=lifespan)
 
 
 def configure_logging() -> None:
@@ -238,11 +239,30 @@ def serve(
     web: Starlette | None = None,
     host: str = "0.0.0.0",
 ) -> None:
-    """Run until interrupted: the HTTP server (or Socket Mode) plus the background workers."""
+    """Run until interrupted: the HTTP server (or Socket Mode) plus the background workers;
+    with CANWE_PROCESSES above 1, that many processes sharing the port, each with its own."""
     import uvicorn
 
     from bot.workers import Workers
 
+    if settings.canwe_processes > 1 and web is None:
+        ctx.engine.dispose()  # each process opens its own connections
+        log.info(
+            "canwe listening on :%s in %d processes (POST /slack/events, GET /healthz)",
+            settings.port,
+            settings.canwe_processes,
+        )
+        # uvicorn's supervisor starts the processes, shares the socket among them, and
+        # starts a process again if one dies
+        uvicorn.run(
+            "app:one_of_several",
+            factory=True,
+            workers=settings.canwe_processes,
+            host=host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return
     app = build_app(ctx, client)
     warm_up(ctx)
     workers = Workers(ctx, client)
@@ -260,3 +280,32 @@ def serve(
             uvicorn.run(web, host=host, port=settings.port, log_level="warning")
     finally:
         workers.stop()
+
+
+def one_of_several() -> Starlette:
+    """One of the processes of `canwe serve` with CANWE_PROCESSES above 1 (uvicorn starts each
+    and calls this): its own connections, Slack client, Bolt app and workers, from the same
+    settings as the first process (the environment; the store is migrated by then). Several
+    processes are safe on one store: outbox rows and due escalations are claimed and leased."""
+    from bot.clock import real_now
+    from bot.context import build_context
+    from bot.slack.client import make_client
+    from bot.workers import Workers
+
+    configure_logging()
+    settings = Settings()
+    ctx = build_context(settings, real_now, request_timeouts=True)
+    client = make_client(settings, engine=ctx.engine, clock=ctx.clock)
+    app = build_app(ctx, client)
+    warm_up(ctx)
+    workers = Workers(ctx, client)
+
+    @contextlib.asynccontextmanager
+    async def running(_web: Starlette):
+        workers.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(workers.stop)  # it joins threads: not on the loop
+
+    return build_web(ctx, app, lifespan=running)

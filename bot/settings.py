@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     slack_install_success_url: str | None = None
     database_url: str = "sqlite:///canwe.db"
     port: int = 3000
+    # `canwe serve` processes sharing the port (HTTP only): Python runs one request's code at
+    # a time per process, so a machine with N cores answers most with about N of them
+    canwe_processes: int = Field(default=1, ge=1, le=64)
 
     canwe_timezone: str = "America/New_York"
     canwe_holidays: Annotated[list[dt.date], NoDecode] = Field(default_factory=list)

@@ -490,46 +490,6 @@ def test_a_dead_process_s_claims_are_taken_over_in_seconds_and_sent_once(faulty,
     assert len(posts(slack, channel=IDENTITY_CHANNEL)) == 1 and unsent(faulty.ctx) == 0
 
 
-def _serve(database_url: str, slack, log_path):
-    """`canwe serve` as its own process (what kill -9 kills), its Web API calls going to the
-    stand-in; returned once it answers /healthz."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tests.conftest import BOT_TOKEN, ROOT, SIGNING_SECRET
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-    }
-    log = open(log_path, "w")  # noqa: SIM115 (the process writes to it until it dies)
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("canwe")), "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError(f"canwe serve did not start:\n{log_path.read_text()}")
-
-
 def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
     pg_url, slack, tmp_path
 ):
@@ -543,7 +503,7 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
     from store.db import make_engine, make_session_factory, session_scope
     from store.models import OutboxMessage
     from store.outbox import enqueue
-    from tests.helpers import posts
+    from tests.helpers import posts, serve_process
 
     engine = make_engine(pg_url)
     sessions = make_session_factory(engine)
@@ -565,7 +525,7 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
 
     # Slack takes the call and answers after the dead process's timeout: it may count it
     slack.hang("chat.postMessage", seconds=8)
-    first = _serve(pg_url, slack, tmp_path / "first.log")
+    first = serve_process(pg_url, slack, tmp_path / "first.log")
     second = None
     try:
         slack.wait_for(lambda: slack.holding("chat.postMessage") == 1, timeout=15)
@@ -582,7 +542,7 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
         # faketime each process starts its own fake day)
         assert claimed is not None
 
-        second = _serve(pg_url, slack, tmp_path / "second.log")
+        second = serve_process(pg_url, slack, tmp_path / "second.log")
         second_up = time.monotonic() - killed  # starting canwe takes seconds on a busy machine
         deadline = killed + 30
         while sent_at() is None and time.monotonic() < deadline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -243,6 +244,15 @@ def serve(
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="run against the built-in Slack stand-in")
     ] = False,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="processes sharing the port, about one a core (default CANWE_PROCESSES, 1); "
+            "HTTP only, not Socket Mode or the sandbox",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Slack app: POST /slack/events, GET /healthz, and the background workers.
 
@@ -255,6 +265,8 @@ def serve(
     settings = load_settings()
     if port is not None:
         settings = settings.model_copy(update={"port": port})
+    if processes is not None:
+        settings = settings.model_copy(update={"canwe_processes": processes})
     missing = settings.missing_slack_credentials()
     nothing_set = not (
         settings.slack_bot_token
@@ -265,6 +277,13 @@ def serve(
     )
     if sandbox or nothing_set:
         _refuse_a_sandbox_on_another_store(settings)  # before anything else is touched
+    if settings.canwe_processes > 1 and settings.slack_app_token:
+        typer.echo(
+            "canwe serve: Socket Mode runs in one process: unset CANWE_PROCESSES (or "
+            "--processes), or serve over HTTP without SLACK_APP_TOKEN.",
+            err=True,
+        )
+        raise typer.Exit(2)
     _check_port_free(settings.port)  # before any banner says where to go
     if sandbox or nothing_set:
         if not sandbox:
@@ -283,6 +302,8 @@ def serve(
         raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
+    # the other processes read their settings from the environment, as this one did
+    os.environ["PORT"] = str(settings.port)
     run_server(settings, ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock))
 
 

@@ -2,4 +2,6 @@
 
 from bot.cli import main
 
-main()
+# guarded: the processes of `canwe serve --processes N` are started by importing this module
+if __name__ == "__main__":
+    main()
