@@ -1,7 +1,7 @@
 """Queries behind matching: full-text retrieval, the matching vocabulary, synonyms.
 
 Retrieval runs in the database: SQLite FTS5 ranked with bm25 (table `match_fts`), PostgreSQL
-a weighted tsvector ranked with ts_rank_cd (table `match_documents`). Both are kept in sync
+a weighted tsvector ranked with ts_rank (table `match_documents`). Both are kept in sync
 with items, aliases, areas and phrasings by the triggers of migration 0003_matching, and
 compacted after bulk changes (`optimize_index`).
 """
@@ -24,9 +24,10 @@ _TERM = re.compile(r"[a-z0-9]+")
 # bm25 column weights for match_fts(name, phrasings, area, description, workspace)
 _BM25_WEIGHTS = "4.0, 3.0, 0.5, 1.0, 0.0"
 # PostgreSQL returns this many times the matches asked for (see search_items)
-_TS_RANK_CD_SLACK = 2
-# ... and its ranking costs about this many times bm25's per row (see rows_to_rank)
-_TS_RANK_CD_COST = 4
+_TS_RANK_SLACK = 2
+# ... and its ranking costs about this many times bm25's per row (see rows_to_rank; set for
+# ts_rank_cd, which costs twice ts_rank: kept, since a larger budget changed no result)
+_TS_RANK_COST = 4
 _RANKED_ROWS_FLOOR = 300
 
 
@@ -106,16 +107,16 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
 
 
 def rows_to_rank(session: Session, rows: int) -> int:
-    """How many matching rows a search may reach for `rows` worth of bm25 ranking: ts_rank_cd
+    """How many matching rows a search may reach for `rows` worth of bm25 ranking: ts_rank
     costs PostgreSQL several times what bm25 costs SQLite per row."""
     if session.get_bind().dialect.name == "postgresql":
-        return max(_RANKED_ROWS_FLOOR, rows // _TS_RANK_CD_COST)
+        return max(_RANKED_ROWS_FLOOR, rows // _TS_RANK_COST)
     return rows
 
 
 def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]:
     """Ids of items matching any of `terms` (words, or phrases whose words must stand
-    together): the best `limit` by the database's rank (bm25 / ts_rank_cd; twice as many on
+    together): the best `limit` by the database's rank (bm25 / ts_rank; twice as many on
     PostgreSQL), best first.
 
     One query: the matcher picks its terms so that they match only as many rows as the
@@ -128,13 +129,16 @@ def search_items(*, session: Session, terms: list[str], limit: int) -> list[int]
     if not phrases:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        # ts_rank_cd's order agrees less with the matcher's than bm25's: hand over more
-        limit *= _TS_RANK_CD_SLACK
+        # ts_rank's order agrees less with the matcher's than bm25's: hand over more. Not
+        # ts_rank_cd: ranking was most of PostgreSQL's work for a question (a word in 2,400 of
+        # 10,000 items: 4.9 ms against 2.5), and benchmarks/matching.py --postgres gives the
+        # same figures with either
+        limit *= _TS_RANK_SLACK
         query = " | ".join(f"({p.replace(' ', ' <-> ')})" for p in phrases)
         ranked = (
             "SELECT item_id FROM match_documents, to_tsquery('english', %s) AS query"
             " WHERE document @@ query AND workspace_id = %s"
-            " ORDER BY ts_rank_cd(document, query) DESC, item_id LIMIT %s"
+            " ORDER BY ts_rank(document, query) DESC, item_id LIMIT %s"
         )
         arguments = (query, workspace_of(session))
     else:

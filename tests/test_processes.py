@@ -139,3 +139,22 @@ def test_socket_mode_refuses_several_processes_in_one_line(pg_url):
         "canwe serve: Socket Mode runs in one process: unset CANWE_PROCESSES (or --processes), "
         "or serve over HTTP without SLACK_APP_TOKEN."
     ]
+
+
+def test_sqlite_refuses_several_processes_in_one_line(tmp_path):
+    from tests.conftest import run_cli
+
+    result = run_cli(
+        ["serve", "--processes", "2"],
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'canwe.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+        },
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "canwe serve: several processes need PostgreSQL (DATABASE_URL): on SQLite run one "
+        "(unset CANWE_PROCESSES, or --processes 1)."
+    ]
+    assert not (tmp_path / "canwe.db").exists()  # refused before anything was touched

@@ -277,10 +277,19 @@ def serve(
     )
     if sandbox or nothing_set:
         _refuse_a_sandbox_on_another_store(settings)  # before anything else is touched
-    if settings.canwe_processes > 1 and settings.slack_app_token:
+    several = settings.canwe_processes > 1 and not (sandbox or nothing_set)  # sandbox: one
+    if several and settings.slack_app_token:
         typer.echo(
             "canwe serve: Socket Mode runs in one process: unset CANWE_PROCESSES (or "
             "--processes), or serve over HTTP without SLACK_APP_TOKEN.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if several and settings.database_url.startswith("sqlite"):
+        # SQLite has no SKIP LOCKED claims: two processes' workers could send a message twice
+        typer.echo(
+            "canwe serve: several processes need PostgreSQL (DATABASE_URL): on SQLite run "
+            "one (unset CANWE_PROCESSES, or --processes 1).",
             err=True,
         )
         raise typer.Exit(2)
