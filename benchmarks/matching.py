@@ -220,6 +220,7 @@ class Outcome:
 
 VIA_PARSING = False
 PM_SYNONYMS = True
+TUNING_ONLY = False  # --tuning-only: print no figure of a held-out set (while tuning)
 
 
 def as_bot_sends(text: str) -> str:
@@ -432,6 +433,8 @@ def evaluate(label: str, factory, rows, questions) -> list[Outcome]:
         ("real wording: tuning two-thirds", lambda q: q.source == "real" and q.tuning),
         ("real wording: HELD-OUT third", lambda q: q.source == "real" and not q.tuning),
     ):
+        if TUNING_ONLY and name.startswith("real wording: HELD-OUT"):
+            continue
         o1 = [o for o in ours if keep(o.question)]
         o2 = [o for o in base if keep(o.question)]
         n_on = sum(1 for o in o1 if o.question.targets)
@@ -450,6 +453,11 @@ def main() -> None:
         help="list wrong answers to the tuning questions (never the held-out ones)",
     )
     parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="print the tuning sets' figures only (for tuning: nothing held out is shown)",
+    )
+    parser.add_argument(
         "--via-parsing", action="store_true", help="match bot.core.parsing's feature text"
     )
     parser.add_argument(
@@ -458,8 +466,9 @@ def main() -> None:
         help="only the seeded synonyms, not benchmarks/data/kep_synonyms.csv",
     )
     args = parser.parse_args()
-    global VIA_PARSING, PM_SYNONYMS
+    global VIA_PARSING, PM_SYNONYMS, TUNING_ONLY
     VIA_PARSING = args.via_parsing
+    TUNING_ONLY = args.tuning_only
     PM_SYNONYMS = not args.no_pm_synonyms
     questions = load_questions()
     keps = kep_rows()
