@@ -396,6 +396,16 @@ def test_a_word_written_as_one_finds_the_roadmap_written_apart(keps):
     assert ask(keps, "cgroupsv2 on our nodes").best.key == "KEP-2254"  # "cgroups v2"
 
 
+def test_camel_case_parts_the_roadmap_writes_as_one_word_are_joined(keps):
+    from bot.roadmap.matching import _camel_parts
+
+    # "appArmorProfile" is "apparmor profile": "Add AppArmor Support" writes "AppArmor" as one
+    assert ask(keps, "appArmorProfile").best.key == "KEP-24"
+    # letters and digits are no camelCase: "k8s" is not the words "k", "8", "s"
+    assert _camel_parts("k8s") == [] and _camel_parts("IPv6") == []
+    assert _camel_parts("appArmorProfile") == ["app", "armor", "profile"]
+
+
 @pytest.mark.parametrize("text", ['"', "NEAR(a b)", "pod* OR", "a AND NOT b", "x:y", "'; --"])
 def test_search_syntax_in_a_question_is_only_text(keps, text):
     from store.search import search_items

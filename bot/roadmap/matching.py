@@ -653,6 +653,15 @@ def _stem(word: str) -> str:
     return w
 
 
+def _camel_parts(word: str) -> list[str]:
+    """The lower-case parts of a camelCase word ("appArmorProfile": app, armor, profile); none
+    unless two of them are words of two letters or more ("k8s", "IPv6" are one word each)."""
+    parts = _CAMEL.findall(word)
+    if len(parts) < 2 or sum(1 for p in parts if len(p) >= 2 and p.isalpha()) < 2:
+        return []
+    return [p.lower() for p in parts]
+
+
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
@@ -945,6 +954,17 @@ class _Index:
                 return left, right
         return None
 
+    def join_parts(self, parts: list[str]) -> list[str]:
+        """Neighbouring parts of a camelCase word joined where the roadmap writes them as one
+        word ("app" "armor" is "apparmor", "back" "off" is "backoff"), left to right."""
+        out: list[str] = []
+        for part in parts:
+            if out and len(out[-1]) >= 2 and (out[-1] + part) in self.words:
+                out[-1] += part
+            else:
+                out.append(part)
+        return out
+
     def written_apart(self, word: str) -> str | None:
         """The two words (the first maybe a stopword) the roadmap writes `word` as, if any."""
         if len(word) < 5 or word in self.words:
@@ -1170,7 +1190,7 @@ class _Query:
                 word in STOPWORDS
                 or word in index.synonyms
                 or _stem(word) in index.stems
-                or len(_CAMEL.findall(original)) > 1
+                or _camel_parts(original)
             ):
                 continue
             fixed = index.correct(word)
@@ -1207,10 +1227,15 @@ class _Query:
                 if tokens:
                     alts.append((tokens, 0.95))
                     search_terms.append(means)
-            parts = _CAMEL.findall(original)
-            if len(parts) > 1:
-                alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
-                search_terms.extend(p.lower() for p in parts)
+            parts = _camel_parts(original)
+            if parts:
+                alts.append((tuple(_stem(p) for p in parts), 0.9))
+                search_terms.extend(parts)
+                # "appArmorProfile", "CrashBackOffLoop": parts the roadmap writes as one word
+                joined = index.join_parts(parts)
+                if joined != parts:
+                    alts.append((tuple(_stem(p) for p in joined), 0.9))
+                    search_terms.extend(joined)
             else:
                 halves = index.split(word)
                 if halves:
