@@ -218,6 +218,29 @@ def test_an_answered_question_teaches_the_matcher_a_new_wording(keps):
     assert not ask(keps, "Acme by Q2").confident
 
 
+def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps, monkeypatch):
+    from bot.roadmap import matching
+
+    # a rep picked KEP-3299 for these words: a question sharing some of them (not all, and
+    # nothing of the item's own text) now offers it
+    taught = "secrets encryption at rest with an external key vault"
+    question = "encrypted secrets in a key vault"
+    assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
+    with session_scope(keps.sessions) as session:
+        add_phrasing(
+            session=session, item_id=item_id(keps, "KEP-3299"), text=taught, now=keps.now()
+        )
+    assert "KEP-3299" in [c.key for c in ask(keps, question).offered]
+    # only an item's newest phrasings count: many more picks for it push the old words out
+    monkeypatch.setattr(matching, "_PHRASINGS_PER_ITEM", 2)
+    with session_scope(keps.sessions) as session:
+        for text in ("kms plugin health", "kms key rotation"):
+            add_phrasing(
+                session=session, item_id=item_id(keps, "KEP-3299"), text=text, now=keps.now()
+            )
+    assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
+
+
 def test_the_index_follows_roadmap_edits(keps):
     with session_scope(keps.sessions) as session:
         session.execute(

@@ -99,6 +99,10 @@ _DB_CANDIDATES = 30
 _ITEMS_PER_CANDIDATE = 70
 _MAX_CANDIDATES = 150
 _FUZZY_CANDIDATES = 8
+# a learnt phrasing's words become words of its item (a question worded like it finds the item
+# even when the roadmap shares no word with it): only the newest this many of an item count,
+# so that picks and answers for one item cannot make it the answer to everything
+_PHRASINGS_PER_ITEM = 50
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
 # the database's full-text query stops adding words (rarest first) past this many rows (or
@@ -839,7 +843,8 @@ class _Index:
                 phrasings=tuple(
                     p
                     for p in (
-                        strip_context(p, lambda w: known(_stem(w))) for p in document.phrasings
+                        strip_context(p, lambda w: known(_stem(w)))
+                        for p in document.phrasings[-_PHRASINGS_PER_ITEM:]
                     )
                     if p
                 ),
