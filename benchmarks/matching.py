@@ -355,7 +355,7 @@ def print_table(title: str, ours: dict, base: dict, n_on: int, n_off: int) -> No
 
 
 # the sign each confidence feature's weight must have (see bot.roadmap.matching._features)
-SIGNS = (1, 1, 1, 1, -1, -1)
+SIGNS = (1, 1, 1, 1, -1, -1, -1)
 
 
 # each real phrasing counts this many times the title-like questions when fitting: there are

@@ -106,6 +106,17 @@ def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, 
     assert not found.confident
 
 
+def test_a_roadmap_word_the_best_item_never_uses_keeps_it_from_being_confident(keps):
+    # "apparmor" names an item of its own; "kubectl events" never mentions it: the question is
+    # about something else, or more than that item, and no promise is made
+    assert ask(keps, "kubectl events").confident
+    found = ask(keps, "kubectl events apparmor")
+    assert found.best.key == "KEP-1440" and found.held_back and not found.confident
+    assert "KEP-1440" in [c.key for c in found.offered]
+    found = ask(keps, "sidecar containers for daemonsets")
+    assert found.held_back and not found.confident
+
+
 def test_what_another_item_calls_an_item_finds_it(keps):
     # KEP-1287 is "In-place Update of Pod Resources"; KEP-5554's description calls it
     # "KEP-1287 (In-place Resource Resize)": the roadmap's own other name for it
