@@ -1,6 +1,7 @@
 """Matching quality and speed on a real roadmap, side by side with plain BM25.
 
     python benchmarks/matching.py [--postgres URL] [--no-synthetic] [--fit] [--misses]
+                                  [--warm] [--tuning-only]
 
 Roadmap: the 651 Kubernetes enhancement proposals in tests/data/kep/ (owning SIG as area,
 status as `canwe import --kep` reads it on 2026-11-27), then the same KEPs among synthetic
@@ -36,6 +37,12 @@ calibration on the tuning questions (dev questions, even rows of questions.csv, 
 of the real wording counted twice), asked of the KEP roadmap and of the 10,000 items (unless
 --no-synthetic), and prints the constants and the threshold (see print_fit); the held-out
 questions are used for neither. `--misses` lists wrong answers to the tuning questions only.
+`--tuning-only` prints no figure of the real wording's held-out third (for tuning).
+
+`--warm` then warms each roadmap as reps would: every tuning question is asked, and when its
+right item is among those offered the rep's pick is recorded as a phrasing of it
+(`add_phrasing`, as bot.questions.picking does); the held-out questions are then asked again
+and reported as WARM. The cold figures above are the ones the targets are judged on.
 """
 
 from __future__ import annotations

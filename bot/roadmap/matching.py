@@ -79,7 +79,7 @@ SIBLING_SAME_AREA = 0.4
 LACKING_MAX = 0.4
 # One threshold: below it the verdict is unknown: the rep is offered the plausible items, or
 # the question escalates.
-CONFIDENCE_THRESHOLD = 0.9698
+CONFIDENCE_THRESHOLD = 0.9655
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier,
 # lacking)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
@@ -91,7 +91,7 @@ CONFIDENCE_THRESHOLD = 0.9698
 # roadmap alone and among 10,000 items, by `python benchmarks/matching.py --fit`; the other
 # third of the real wording is held out. The threshold is the lowest with no confident wrong
 # answer to the real wording on either roadmap.
-_CALIBRATION = (-3.27, 0.97, 13.24, 0.00, 3.37, -2.29, -3.82, -1.62)
+_CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
