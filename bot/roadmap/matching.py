@@ -34,7 +34,8 @@
 
 A question a PM answered for an item, or worded so when a rep picked the item, becomes a
 phrasing of it (`add_phrasing`): later questions worded like it find the item even when the
-roadmap text shares no word with them, and the very same words are answered with it.
+roadmap text shares no word with them (its words count as the item's, the newest
+_PHRASINGS_PER_ITEM of an item's phrasings), and the very same words are answered with it.
 """
 
 from __future__ import annotations
