@@ -1,6 +1,7 @@
 """Matching quality and speed on a real roadmap, side by side with plain BM25.
 
     python benchmarks/matching.py [--postgres URL] [--no-synthetic] [--fit] [--misses]
+                                  [--warm] [--tuning-only]
 
 Roadmap: the 651 Kubernetes enhancement proposals in tests/data/kep/ (owning SIG as area,
 status as `canwe import --kep` reads it on 2026-11-27), then the same KEPs among synthetic
@@ -36,6 +37,12 @@ calibration on the tuning questions (dev questions, even rows of questions.csv, 
 of the real wording counted twice), asked of the KEP roadmap and of the 10,000 items (unless
 --no-synthetic), and prints the constants and the threshold (see print_fit); the held-out
 questions are used for neither. `--misses` lists wrong answers to the tuning questions only.
+`--tuning-only` prints no figure of the real wording's held-out third (for tuning).
+
+`--warm` then warms each roadmap as reps would: every tuning question is asked, and when its
+right item is among those offered the rep's pick is recorded as a phrasing of it
+(`add_phrasing`, as bot.questions.picking does); the held-out questions are then asked again
+and reported as WARM. The cold figures above are the ones the targets are judged on.
 """
 
 from __future__ import annotations
@@ -220,6 +227,7 @@ class Outcome:
 
 VIA_PARSING = False
 PM_SYNONYMS = True
+TUNING_ONLY = False  # --tuning-only: print no figure of a held-out set (while tuning)
 
 
 def as_bot_sends(text: str) -> str:
@@ -354,7 +362,7 @@ def print_table(title: str, ours: dict, base: dict, n_on: int, n_off: int) -> No
 
 
 # the sign each confidence feature's weight must have (see bot.roadmap.matching._features)
-SIGNS = (1, 1, 1, 1, -1, -1)
+SIGNS = (1, 1, 1, 1, -1, -1, -1)
 
 
 # each real phrasing counts this many times the title-like questions when fitting: there are
@@ -432,11 +440,57 @@ def evaluate(label: str, factory, rows, questions) -> list[Outcome]:
         ("real wording: tuning two-thirds", lambda q: q.source == "real" and q.tuning),
         ("real wording: HELD-OUT third", lambda q: q.source == "real" and not q.tuning),
     ):
+        if TUNING_ONLY and name.startswith("real wording: HELD-OUT"):
+            continue
         o1 = [o for o in ours if keep(o.question)]
         o2 = [o for o in base if keep(o.question)]
         n_on = sum(1 for o in o1 if o.question.targets)
         print_table(name, figures(o1, threshold), figures(o2, base_threshold), n_on, len(o1) - n_on)
     return ours
+
+
+def learn_picks(factory, questions) -> int:
+    """Warm the roadmap as reps would: each tuning question asked, and when its right item is
+    among those offered, the rep's pick of it recorded as a phrasing of that item (as
+    bot.questions.picking does). Returns how many picks were recorded."""
+    picks = 0
+    now = dt.datetime.now(dt.UTC)
+    with factory.begin() as session:
+        for q in questions:
+            if not q.tuning or not q.targets:
+                continue
+            result = matching.match(as_bot_sends(q.text), session=session)
+            if result.confident:
+                continue
+            pick = next((c for c in result.offered if c.key in q.targets), None)
+            if pick is not None:
+                picks += matching.add_phrasing(
+                    session=session, item_id=pick.item_id, text=q.text, now=now
+                )
+    return picks
+
+
+def evaluate_warm(label: str, factory, rows, questions) -> None:
+    """The held-out questions asked again after the tuning questions' picks were learnt."""
+    picks = learn_picks(factory, questions)
+    held_out = [q for q in questions if not q.tuning]
+    ours, base = run_both(factory, Baseline(rows), held_out)
+    threshold = matching.CONFIDENCE_THRESHOLD
+    print(
+        f"\n=== WARM {label}: {len(rows)} items, after {picks} reps' picks on the tuning "
+        "questions were learnt (BM25 learns nothing: its figures are cold)"
+    )
+    base_threshold = lowest_safe_threshold(base)  # only for its columns, not comparable
+    for name, keep in (
+        ("WARM title-like: questions.csv held-out half", lambda q: q.source == "written"),
+        ("WARM real wording: HELD-OUT third", lambda q: q.source == "real"),
+    ):
+        o1 = [o for o in ours if keep(o.question)]
+        o2 = [o for o in base if keep(o.question)]
+        n_on = sum(1 for o in o1 if o.question.targets)
+        if n_on:
+            fig1, fig2 = figures(o1, threshold), figures(o2, base_threshold)
+            print_table(name, fig1, fig2, n_on, len(o1) - n_on)
 
 
 def main() -> None:
@@ -450,6 +504,16 @@ def main() -> None:
         help="list wrong answers to the tuning questions (never the held-out ones)",
     )
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="then learn the reps' picks on the tuning questions and ask the held-out again",
+    )
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="print the tuning sets' figures only (for tuning: nothing held out is shown)",
+    )
+    parser.add_argument(
         "--via-parsing", action="store_true", help="match bot.core.parsing's feature text"
     )
     parser.add_argument(
@@ -458,8 +522,9 @@ def main() -> None:
         help="only the seeded synonyms, not benchmarks/data/kep_synonyms.csv",
     )
     args = parser.parse_args()
-    global VIA_PARSING, PM_SYNONYMS
+    global VIA_PARSING, PM_SYNONYMS, TUNING_ONLY
     VIA_PARSING = args.via_parsing
+    TUNING_ONLY = args.tuning_only
     PM_SYNONYMS = not args.no_pm_synonyms
     questions = load_questions()
     keps = kep_rows()
@@ -476,6 +541,8 @@ def main() -> None:
         ]
         if args.misses:
             print_misses(factory, questions)
+        if args.warm and not TUNING_ONLY:
+            evaluate_warm("SQLite, KEP roadmap", factory, keps, questions)
         engine.dispose()
         if args.postgres:
             reset_postgres(args.postgres)
@@ -487,6 +554,8 @@ def main() -> None:
             engine, factory = build_store(f"sqlite:///{tmp}/synthetic.db", rows)
             ours = evaluate("SQLite, KEPs among synthetic items", factory, rows, questions)
             tuning += [o for o in ours if o.question.tuning]
+            if args.warm and not TUNING_ONLY:
+                evaluate_warm("SQLite, KEPs among synthetic items", factory, rows, questions)
             engine.dispose()
             if args.postgres:
                 reset_postgres(args.postgres)

@@ -106,6 +106,17 @@ def test_sharing_only_generic_words_with_the_best_item_is_never_confident(keps, 
     assert not found.confident
 
 
+def test_a_roadmap_word_the_best_item_never_uses_keeps_it_from_being_confident(keps):
+    # "apparmor" names an item of its own; "kubectl events" never mentions it: the question is
+    # about something else, or more than that item, and no promise is made
+    assert ask(keps, "kubectl events").confident
+    found = ask(keps, "kubectl events apparmor")
+    assert found.best.key == "KEP-1440" and found.held_back and not found.confident
+    assert "KEP-1440" in [c.key for c in found.offered]
+    found = ask(keps, "sidecar containers for daemonsets")
+    assert found.held_back and not found.confident
+
+
 def test_what_another_item_calls_an_item_finds_it(keps):
     # KEP-1287 is "In-place Update of Pod Resources"; KEP-5554's description calls it
     # "KEP-1287 (In-place Resource Resize)": the roadmap's own other name for it
@@ -216,6 +227,29 @@ def test_an_answered_question_teaches_the_matcher_a_new_wording(keps):
     assert later.confident and later.best.key == "KEP-753"
     # the deal context of the answered question was not learnt as part of the item's name
     assert not ask(keps, "Acme by Q2").confident
+
+
+def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps, monkeypatch):
+    from bot.roadmap import matching
+
+    # a rep picked KEP-3299 for these words: a question sharing some of them (not all, and
+    # nothing of the item's own text) now offers it
+    taught = "secrets encryption at rest with an external key vault"
+    question = "encrypted secrets in a key vault"
+    assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
+    with session_scope(keps.sessions) as session:
+        add_phrasing(
+            session=session, item_id=item_id(keps, "KEP-3299"), text=taught, now=keps.now()
+        )
+    assert "KEP-3299" in [c.key for c in ask(keps, question).offered]
+    # only an item's newest phrasings count: many more picks for it push the old words out
+    monkeypatch.setattr(matching, "_PHRASINGS_PER_ITEM", 2)
+    with session_scope(keps.sessions) as session:
+        for text in ("kms plugin health", "kms key rotation"):
+            add_phrasing(
+                session=session, item_id=item_id(keps, "KEP-3299"), text=text, now=keps.now()
+            )
+    assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
 
 
 def test_the_index_follows_roadmap_edits(keps):
@@ -394,6 +428,16 @@ def test_a_word_written_as_one_finds_the_roadmap_written_apart(keps):
         apart = search_items(session=session, terms=["pod", "resources"], limit=1000)
         assert item_id(keps, "KEP-1287") in together and set(together) < set(apart)
     assert ask(keps, "cgroupsv2 on our nodes").best.key == "KEP-2254"  # "cgroups v2"
+
+
+def test_camel_case_parts_the_roadmap_writes_as_one_word_are_joined(keps):
+    from bot.roadmap.matching import _camel_parts
+
+    # "appArmorProfile" is "apparmor profile": "Add AppArmor Support" writes "AppArmor" as one
+    assert ask(keps, "appArmorProfile").best.key == "KEP-24"
+    # letters and digits are no camelCase: "k8s" is not the words "k", "8", "s"
+    assert _camel_parts("k8s") == [] and _camel_parts("IPv6") == []
+    assert _camel_parts("appArmorProfile") == ["app", "armor", "profile"]
 
 
 @pytest.mark.parametrize("text", ['"', "NEAR(a b)", "pod* OR", "a AND NOT b", "x:y", "'; --"])

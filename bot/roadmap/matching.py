@@ -18,20 +18,24 @@
    Only the candidates that can still reach the top are scored to the end. An item key
    written in the question ("KEP-3140") names that item outright.
 5. Confidence is a logistic function of the best score, its gap to the runner-up, how much
-   of the question is left unexplained, and such an unasked qualifier, fitted on labelled
+   of the question is left unexplained, such an unasked qualifier, and how much of the
+   question is in words that name things on the roadmap the best item never uses ("CronJob
+   daemonset" of an item that never says daemonset), fitted on labelled
    questions, real public wording among them (see benchmarks/matching.py). Below one
    threshold the verdict is unknown: a confident wrong match would be a false promise.
-6. Two rules hold a match back whatever its confidence: near-duplicates that would be
+6. Three rules hold a match back whatever its confidence: near-duplicates that would be
    answered differently (names sharing most words, or one naming the other's key, with
-   another status: an item and its fix, a declined one and its shipped successor), and a
-   best item that shares only generic words ("pod", "api", "support") with the question.
+   another status: an item and its fix, a declined one and its shipped successor), a
+   best item that shares only generic words ("pod", "api", "support") with the question,
+   and one whose text lacks LACKING_MAX of the question in such roadmap words.
 7. When not confident and the best item is plausible, the best three are offered
    (`MatchResult.offered`): the rep picks one ("did you mean", see bot.questions.choosing),
    or asks the PM.
 
 A question a PM answered for an item, or worded so when a rep picked the item, becomes a
 phrasing of it (`add_phrasing`): later questions worded like it find the item even when the
-roadmap text shares no word with them, and the very same words are answered with it.
+roadmap text shares no word with them (its words count as the item's, the newest
+_PHRASINGS_PER_ITEM of an item's phrasings), and the very same words are answered with it.
 """
 
 from __future__ import annotations
@@ -70,19 +74,25 @@ SIBLING_MARGIN = 0.12
 SIBLING_MARGIN_DECLINED = 0.20
 SIBLING_OVERLAP = 0.5
 SIBLING_SAME_AREA = 0.4
+# a best item whose text lacks this share of the question (by weight) in words that name
+# things on the roadmap ("CronJob daemonset" for an item that never says daemonset) is never
+# confident: the question is about something else, or more than it
+LACKING_MAX = 0.4
 # One threshold: below it the verdict is unknown: the rep is offered the plausible items, or
 # the question escalates.
-CONFIDENCE_THRESHOLD = 0.9683
-# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier)):
+CONFIDENCE_THRESHOLD = 0.9655
+# confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier,
+# lacking)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
 # item's text explains, how much of its name the question covers, the share of the question
-# in words the roadmap never uses, and whether the best item's name says "Deprecate",
-# "Remove", "by default"... when the question does not. Fitted (and the threshold chosen) on
-# the tuning questions, title-like and two-thirds of the real wording, asked of the KEP
+# in words the roadmap never uses, whether the best item's name says "Deprecate", "Remove",
+# "by default"... when the question does not, and the share of the question in words naming
+# things on the roadmap (not generic ones) that the best item's text never has. Fitted (and
+# the threshold chosen) on the tuning questions, title-like and two-thirds of the real wording, asked of the KEP
 # roadmap alone and among 10,000 items, by `python benchmarks/matching.py --fit`; the other
 # third of the real wording is held out. The threshold is the lowest with no confident wrong
 # answer to the real wording on either roadmap.
-_CALIBRATION = (-4.40, 2.52, 13.15, 0.00, 3.00, -1.26, -3.62)
+_CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
@@ -99,6 +109,10 @@ _DB_CANDIDATES = 30
 _ITEMS_PER_CANDIDATE = 70
 _MAX_CANDIDATES = 150
 _FUZZY_CANDIDATES = 8
+# a learnt phrasing's words become words of its item (a question worded like it finds the item
+# even when the roadmap shares no word with it): only the newest this many of an item count,
+# so that picks and answers for one item cannot make it the answer to everything
+_PHRASINGS_PER_ITEM = 50
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
 # the database's full-text query stops adding words (rarest first) past this many rows (or
@@ -141,14 +155,14 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     confidence = confidence_from(_features(ranked))
     plausible = _plausible(ranked)
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
-    _, (*_, generic_only, said), _ = ranked[0]
+    _, (*_, lacking, generic_only, said), _ = ranked[0]
     if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
         # the question is the item's name, or a rep picked it (a PM answered for it) for
         # these very words: nothing to choose between
         siblings, held_back, confident = set(), False, True
     else:
         siblings = _siblings(plausible)
-        held_back = bool(siblings) or generic_only
+        held_back = bool(siblings) or generic_only or lacking >= LACKING_MAX
         confident = confidence >= CONFIDENCE_THRESHOLD and not held_back
     offered = []
     if not confident:
@@ -224,7 +238,7 @@ def confidence_from(features: tuple[float, ...]) -> float:
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
     ranked = _rank(text, session, limit)
-    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 6
+    return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 7
 
 
 def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
@@ -271,9 +285,9 @@ def _scored(query: _Query, index: _Index, session: Session, keep: int):
 
 
 def _features(ranked) -> tuple[float, ...]:
-    best, (coverage, precision, unknown_share, unasked, *_), _ = ranked[0]
+    best, (coverage, precision, unknown_share, unasked, lacking, *_), _ = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-    return best, best - runner_up, coverage, precision, unknown_share, unasked
+    return best, best - runner_up, coverage, precision, unknown_share, unasked, lacking
 
 
 def _rank(
@@ -284,7 +298,7 @@ def _rank(
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
@@ -653,6 +667,15 @@ def _stem(word: str) -> str:
     return w
 
 
+def _camel_parts(word: str) -> list[str]:
+    """The lower-case parts of a camelCase word ("appArmorProfile": app, armor, profile); none
+    unless two of them are words of two letters or more ("k8s", "IPv6" are one word each)."""
+    parts = _CAMEL.findall(word)
+    if len(parts) < 2 or sum(1 for p in parts if len(p) >= 2 and p.isalpha()) < 2:
+        return []
+    return [p.lower() for p in parts]
+
+
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
@@ -830,7 +853,8 @@ class _Index:
                 phrasings=tuple(
                     p
                     for p in (
-                        strip_context(p, lambda w: known(_stem(w))) for p in document.phrasings
+                        strip_context(p, lambda w: known(_stem(w)))
+                        for p in document.phrasings[-_PHRASINGS_PER_ITEM:]
                     )
                     if p
                 ),
@@ -945,6 +969,17 @@ class _Index:
                 return left, right
         return None
 
+    def join_parts(self, parts: list[str]) -> list[str]:
+        """Neighbouring parts of a camelCase word joined where the roadmap writes them as one
+        word ("app" "armor" is "apparmor", "back" "off" is "backoff"), left to right."""
+        out: list[str] = []
+        for part in parts:
+            if out and len(out[-1]) >= 2 and (out[-1] + part) in self.words:
+                out[-1] += part
+            else:
+                out.append(part)
+        return out
+
     def written_apart(self, word: str) -> str | None:
         """The two words (the first maybe a stopword) the roadmap writes `word` as, if any."""
         if len(word) < 5 or word in self.words:
@@ -1013,6 +1048,7 @@ class _Index:
         similar = self._similarities(query, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
         worded = " ".join(sorted(query.clean.split()))
+        named = self.named_slots(query)
         partial = []  # (score without precision, position, names, full, similarity)
         for pos in positions:
             cov_names = names.get(pos, 0.0)
@@ -1038,11 +1074,15 @@ class _Index:
                 query.expanded & doc.name_all.union(*doc.phrasings)
             ) <= self.generic_name_words
             said = worded in doc.said_strings  # its name, or asked in these words before
+            # the share of the question in words that name things on the roadmap and that its
+            # text never has: "CronJob daemonset" is not about an item that never says daemonset
+            lacking = sum(w for slot, w in named if slot_hit(slot, doc.full) == 0)
             features = (
                 cov_full,
                 precision,
                 query.unknown_share,
                 float(unasked),
+                lacking / query.total_weight,
                 generic_only,
                 said,
             )
@@ -1053,6 +1093,20 @@ class _Index:
                 if len(best) > keep:
                     heapq.heappop(best)
         return out
+
+    def named_slots(self, query: _Query) -> list:
+        """The question's words (with their weights) that name things on the roadmap: in
+        any of their forms, words of items' names that are not generic ("daemonset",
+        "apparmor"; not "pod")."""
+        return [
+            (slot, weight)
+            for slot, weight in query.weighted
+            if any(
+                token in self.name_postings and token not in self.generic_name_words
+                for alternative, _ in slot
+                for token in alternative
+            )
+        ]
 
     @staticmethod
     def _precision(query: _Query, doc: _Doc) -> float:
@@ -1170,7 +1224,7 @@ class _Query:
                 word in STOPWORDS
                 or word in index.synonyms
                 or _stem(word) in index.stems
-                or len(_CAMEL.findall(original)) > 1
+                or _camel_parts(original)
             ):
                 continue
             fixed = index.correct(word)
@@ -1207,10 +1261,15 @@ class _Query:
                 if tokens:
                     alts.append((tokens, 0.95))
                     search_terms.append(means)
-            parts = _CAMEL.findall(original)
-            if len(parts) > 1:
-                alts.append((tuple(_stem(p.lower()) for p in parts), 0.9))
-                search_terms.extend(p.lower() for p in parts)
+            parts = _camel_parts(original)
+            if parts:
+                alts.append((tuple(_stem(p) for p in parts), 0.9))
+                search_terms.extend(parts)
+                # "appArmorProfile", "CrashBackOffLoop": parts the roadmap writes as one word
+                joined = index.join_parts(parts)
+                if joined != parts:
+                    alts.append((tuple(_stem(p) for p in joined), 0.9))
+                    search_terms.extend(joined)
             else:
                 halves = index.split(word)
                 if halves:
