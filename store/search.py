@@ -46,6 +46,7 @@ class ItemDocument:
     description: str
     phrasings: tuple[str, ...]
     status: str = ""  # shipped, planned, declined...: near-duplicates that differ are siblings
+    url: str | None = None
 
 
 def match_version(*, session: Session) -> int | None:
@@ -87,6 +88,7 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             func.substr(Item.description, 1, INDEXED_DESCRIPTION_CHARS),
             Area.name,
             Item.status,
+            Item.url,
         )
         .outerjoin(Area, Area.id == Item.area_id)
         .order_by(Item.id)
@@ -101,8 +103,9 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
             description=description or "",
             phrasings=tuple(phrasings.get(item_id, ())),
             status=status or "",
+            url=url,
         )
-        for item_id, key, title, aliases, description, area, status in rows
+        for item_id, key, title, aliases, description, area, status, url in rows
     ]
 
 

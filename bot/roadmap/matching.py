@@ -4,7 +4,7 @@
 2. Words are expanded with the synonym table (`sso` <-> `single sign-on`) and misspelt
    words are corrected against the roadmap's own vocabulary (rapidfuzz).
 3. Candidates come from the database's full-text search (SQLite FTS5 ranked by bm25,
-   PostgreSQL tsvector ranked by ts_rank_cd): the question's rarest words, their synonyms
+   PostgreSQL tsvector ranked by ts_rank): the question's rarest words, their synonyms
    and other forms ("inplace" is also the phrase "in place"). When the question has a word
    the roadmap does not use as written, rapidfuzz's closest titles, aliases and phrasings
    are added.
@@ -105,6 +105,8 @@ _GENERIC_NAME_PER = 50
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 # how many of the database's best matches are scored: 30, or one per 70 items up to 150
+# a "did you mean" shows one line of an item's description, at most this long
+_OPENING_CHARS = 400
 _DB_CANDIDATES = 30
 _ITEMS_PER_CANDIDATE = 70
 _MAX_CANDIDATES = 150
@@ -127,6 +129,11 @@ class Candidate:
     key: str
     title: str
     score: float  # 0..1
+    # what a "did you mean" shows of it, as the store had it when this match began (any
+    # change to an item makes the matcher reload its copy)
+    status: str = ""
+    opening: str = ""  # the start of its description
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,15 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
 
 
 def _candidate(score: float, doc: _Doc) -> Candidate:
-    return Candidate(item_id=doc.item_id, key=doc.key, title=doc.title, score=round(score, 4))
+    return Candidate(
+        item_id=doc.item_id,
+        key=doc.key,
+        title=doc.title,
+        score=round(score, 4),
+        status=doc.status,
+        opening=doc.opening,
+        url=doc.url,
+    )
 
 
 def _plausible(ranked):
@@ -821,6 +836,8 @@ class _Doc:
     # its names and phrasings as `strings` has them: a question worded exactly so names it (a
     # phrasing: a PM answered, or a rep picked, the item for these words)
     said_strings: frozenset[str] = frozenset()
+    opening: str = ""  # the start of its description, for a "did you mean"
+    url: str | None = None
 
     __hash__ = object.__hash__  # one per item: compared by identity
     __eq__ = object.__eq__
@@ -898,6 +915,8 @@ class _Index:
                         for t in (*name_texts, *document.phrasings)
                     ),
                     mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
+                    opening=document.description[:_OPENING_CHARS],
+                    url=document.url,
                 )
             )
             self.position[document.item_id] = pos
