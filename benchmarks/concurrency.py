@@ -247,7 +247,10 @@ def main() -> None:
 def measure(label: str, url: str, events: str, port: int, pid: int, options) -> tuple:
     """One round of load on a running server: (req/s, the line that reports it)."""
     server_pids = with_children(pid)
-    before = cpu_seconds(server_pids), cpu_seconds(postgres_pids()), own_cpu()
+    # per process: a process that ends between the two readings (a connection closed) is left
+    # out of both, rather than subtracted
+    database_before = {pid: cpu_seconds([pid]) for pid in postgres_pids()}
+    before = cpu_seconds(server_pids), own_cpu()
     if label.startswith("canwe") and not options.no_stall:
         with StalledRequest(url, events) as stalled:
             rate, samples, errors = load(events, options.requests, options.concurrency)
@@ -266,8 +269,11 @@ def measure(label: str, url: str, events: str, port: int, pid: int, options) -> 
         extra = ""
     used = {
         "server": (cpu_seconds(server_pids) - before[0]) / options.requests,
-        "postgres": (cpu_seconds(postgres_pids()) - before[1]) / options.requests,
-        "load": (own_cpu() - before[2]) / options.requests,
+        "postgres": sum(
+            max(0.0, cpu_seconds([pid]) - database_before.get(pid, 0.0)) for pid in postgres_pids()
+        )
+        / options.requests,
+        "load": (own_cpu() - before[1]) / options.requests,
     }
     # where the time goes: the server's own CPU against the database's, per request
     extra += (
