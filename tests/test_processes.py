@@ -122,39 +122,34 @@ def test_two_processes_answer_and_a_dead_one_is_started_again(
     assert not (first | again) & {int(p) for p in os.listdir("/proc") if p.isdigit()}
 
 
-def test_socket_mode_refuses_several_processes_in_one_line(pg_url):
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        (
+            {"SLACK_APP_TOKEN": "xapp-test"},
+            "canwe serve: Socket Mode runs in one process: unset CANWE_PROCESSES (or "
+            "--processes), or serve over HTTP without SLACK_APP_TOKEN.",
+        ),
+        (
+            {"DATABASE_URL": "sqlite:///{tmp}/canwe.db"},
+            "canwe serve: several processes need PostgreSQL (DATABASE_URL): on SQLite run one "
+            "(unset CANWE_PROCESSES, or --processes 1).",
+        ),
+    ],
+    ids=["socket mode", "sqlite"],
+)
+def test_several_processes_where_they_cannot_work_are_refused_in_one_line(
+    pg_url, tmp_path, settings, line
+):
     from tests.conftest import run_cli
 
-    result = run_cli(
-        ["serve", "--processes", "2"],
-        env={
-            "DATABASE_URL": pg_url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-            "SLACK_APP_TOKEN": "xapp-test",
-        },
-    )
+    env = {
+        "DATABASE_URL": pg_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        **{name: value.replace("{tmp}", str(tmp_path)) for name, value in settings.items()},
+    }
+    result = run_cli(["serve", "--processes", "2"], env=env)
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "canwe serve: Socket Mode runs in one process: unset CANWE_PROCESSES (or --processes), "
-        "or serve over HTTP without SLACK_APP_TOKEN."
-    ]
-
-
-def test_sqlite_refuses_several_processes_in_one_line(tmp_path):
-    from tests.conftest import run_cli
-
-    result = run_cli(
-        ["serve", "--processes", "2"],
-        env={
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'canwe.db'}",
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-        },
-    )
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "canwe serve: several processes need PostgreSQL (DATABASE_URL): on SQLite run one "
-        "(unset CANWE_PROCESSES, or --processes 1)."
-    ]
+    assert result.output.strip().splitlines() == [line]
     assert not (tmp_path / "canwe.db").exists()  # refused before anything was touched
