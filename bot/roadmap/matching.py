@@ -88,9 +88,9 @@ CONFIDENCE_THRESHOLD = 0.9655
 # in words the roadmap never uses, whether the best item's name says "Deprecate", "Remove",
 # "by default"... when the question does not, and the share of the question in words naming
 # things on the roadmap (not generic ones) that the best item's text never has. Fitted (and
-# the threshold chosen) on the tuning questions, title-like and two-thirds of the real wording, asked of the KEP
-# roadmap alone and among 10,000 items, by `python benchmarks/matching.py --fit`; the other
-# third of the real wording is held out. The threshold is the lowest with no confident wrong
+# the threshold chosen) on the tuning questions, title-like and two-thirds of the real
+# wording, asked of the KEP roadmap alone and among 10,000 items, by `python
+# benchmarks/matching.py --fit`; the other third of the real wording is held out. The threshold is the lowest with no confident wrong
 # answer to the real wording on either roadmap.
 _CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 
@@ -105,12 +105,12 @@ _GENERIC_NAME_PER = 50
 # an item key written in the question ("KEP-3140", "ID-12") names that item
 _KEY = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d+(?:@[\w-]+)?")
 # how many of the database's best matches are scored: 30, or one per 70 items up to 150
-# a "did you mean" shows one line of an item's description, at most this long
-_OPENING_CHARS = 400
 _DB_CANDIDATES = 30
 _ITEMS_PER_CANDIDATE = 70
 _MAX_CANDIDATES = 150
 _FUZZY_CANDIDATES = 8
+# a "did you mean" shows one line of an item's description, from this much of its start
+_OPENING_CHARS = 400
 # a learnt phrasing's words become words of its item (a question worded like it finds the item
 # even when the roadmap shares no word with it): only the newest this many of an item count,
 # so that picks and answers for one item cannot make it the answer to everything
