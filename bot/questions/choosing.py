@@ -17,8 +17,8 @@ OFFERED = "offered"
 
 
 def offered_items(*, found: MatchResult) -> list[OfferedItem]:
-    # from the matcher's copy of the roadmap, which is the store's as of this match: a query
-    # for them was a fifth of a /canwe's database time
+    # from the matcher's copy of the roadmap, which is the store's as of this match (any change
+    # to an item makes it reload): a round trip fewer for every "did you mean"
     return [
         OfferedItem(
             item_id=candidate.item_id,
