@@ -404,15 +404,21 @@ def retried(stats: dict[str, dict[str, str]]) -> tuple[int, int]:
     return int(row.get("wretr") or 0), int(row.get("wredis") or 0)
 
 
-def served_by(proxy: Haproxy) -> list[tuple[str, str, str]]:
+def served_by(proxy: Haproxy, at_least: int = 0, timeout: float = 10) -> list[tuple[str, str, str]]:
     """(server, method, path) of each request HAProxy logged so far, in order (its httplog
-    lines: `... slack canwe/canwe2 0/0/0/3/3 200 ... "GET /slack/install HTTP/1.1"`)."""
-    found = []
+    lines: `... slack canwe/canwe2 0/0/0/3/3 200 ... "GET /slack/install HTTP/1.1"`), once
+    there are `at_least` of them: HAProxy writes a request's line when it has closed it,
+    which may be a moment after the client has read the answer."""
     pattern = re.compile(rf' {re.escape(proxy.backend)}/(\S+) .*"([A-Z]+) (\S+) HTTP/')
-    for line in proxy.log_path.read_text().splitlines():
-        if matched := pattern.search(line):
-            found.append((matched[1], matched[2], matched[3].split("?", 1)[0]))
-    return found
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for line in proxy.log_path.read_text().splitlines():
+            if matched := pattern.search(line):
+                found.append((matched[1], matched[2], matched[3].split("?", 1)[0]))
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 # ------------------------------------------------------------------ workspaces
