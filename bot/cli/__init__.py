@@ -311,8 +311,9 @@ def serve(
         raise typer.Exit(2)
     configure_logging()
     ctx = _prepare(settings, seed)
-    # the other processes read their settings from the environment, as this one did
-    os.environ["PORT"] = str(settings.port)
+    if settings.canwe_processes > 1:
+        # the other processes read their settings from the environment, as this one did
+        os.environ["PORT"] = str(settings.port)
     run_server(settings, ctx, make_client(settings, engine=ctx.engine, clock=ctx.clock))
 
 
