@@ -244,16 +244,19 @@ class Canwe:
                 self.process.wait(timeout=10)
 
 
-def start_canwe(count: int, env: dict[str, str], log_dir: Path) -> list[Canwe]:
-    """`count` `canwe serve` processes on free ports, started side by side (each takes
-    seconds to import and warm its matcher); returned once every one answers /healthz."""
+def start_canwe(
+    count: int, env: dict[str, str], log_dir: Path, *options: str, name: str = "canwe"
+) -> list[Canwe]:
+    """`count` `canwe serve` processes (with `options`: --processes 2) on free ports, started
+    side by side (each takes seconds to import and warm its matcher), logging to
+    `log_dir/NAME-N.log`; returned once every one answers /healthz."""
     started = []
     for n in range(count):
         port = free_port()
-        log_path = log_dir / f"canwe-{n + 1}.log"
+        log_path = log_dir / f"{name}-{n + 1}.log"
         log = open(log_path, "w")  # noqa: SIM115 (the process writes to it until it ends)
         process = subprocess.Popen(
-            [str(CANWE), "serve", "--port", str(port)],
+            [str(CANWE), "serve", "--port", str(port), *options],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=log,

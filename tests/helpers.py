@@ -71,46 +71,13 @@ def insert_item_as_of_old(engine, key: str = "OLD-1", title: str = "Sidecar cont
         )
 
 
-def serve_process(database_url: str, slack, log_path, *options: str):
-    """`canwe serve` as its own process (what kill -9 kills), its Web API calls going to the
-    stand-in, with `options` (--processes 2); returned once it answers /healthz. The port
-    is the process's `.port`."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+def serve_env(database_url: str, slack) -> dict[str, str]:
+    """What a `canwe serve` started by a test needs: the store, and Slack's stand-in."""
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 
-    import httpx
-
-    from tests.conftest import BOT_TOKEN, ROOT, SIGNING_SECRET
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
+    return {
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
     }
-    log = open(log_path, "w")  # noqa: SIM115 (the process writes to it until it dies)
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("canwe")), "serve", "--port", str(port), *options],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server.port = port
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError(f"canwe serve did not start:\n{log_path.read_text()}")

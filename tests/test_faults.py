@@ -494,8 +494,6 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
     pg_url, slack, tmp_path
 ):
     import datetime as dt
-    import os
-    import signal
 
     from sqlalchemy import select
 
@@ -503,7 +501,8 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
     from store.db import make_engine, make_session_factory, session_scope
     from store.models import OutboxMessage
     from store.outbox import enqueue
-    from tests.helpers import posts, serve_process
+    from tests.cluster import start_canwe
+    from tests.helpers import posts, serve_env
 
     engine = make_engine(pg_url)
     sessions = make_session_factory(engine)
@@ -525,13 +524,12 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
 
     # Slack takes the call and answers after the dead process's timeout: it may count it
     slack.hang("chat.postMessage", seconds=8)
-    first = serve_process(pg_url, slack, tmp_path / "first.log")
+    (first,) = start_canwe(1, serve_env(pg_url, slack), tmp_path, name="first")
     second = None
     try:
         slack.wait_for(lambda: slack.holding("chat.postMessage") == 1, timeout=15)
-        os.kill(first.pid, signal.SIGKILL)  # mid-delivery: the message is in flight
+        first.kill_9()  # mid-delivery: the message is in flight
         killed = time.monotonic()
-        first.wait(timeout=10)
         assert sent_at() is None  # the dead process never recorded it
         with session_scope(sessions) as session:
             claimed = session.scalar(
@@ -542,7 +540,7 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
         # faketime each process starts its own fake day)
         assert claimed is not None
 
-        second = serve_process(pg_url, slack, tmp_path / "second.log")
+        (second,) = start_canwe(1, serve_env(pg_url, slack), tmp_path, name="second")
         second_up = time.monotonic() - killed  # starting canwe takes seconds on a busy machine
         deadline = killed + 30
         while sent_at() is None and time.monotonic() < deadline:
@@ -550,12 +548,11 @@ def test_kill_9_while_slack_holds_a_message_then_another_process_delivers_it(
         taken_over = time.monotonic() - killed
     finally:
         for server in (first, second):
-            if server is not None and server.poll() is None:
-                server.terminate()
-                server.wait(timeout=20)
+            if server is not None:
+                server.stop()
         engine.dispose()
 
-    assert sent_at() is not None, (tmp_path / "second.log").read_text()
+    assert sent_at() is not None, (tmp_path / "second-1.log").read_text()
     # the second process took the message over as soon as the dead one's lease ran out
     # (or as soon as it was up, if that was later): within its first passes
     # (a lease renewed every RENEW_EVERY has at most LEASE left when its process dies)

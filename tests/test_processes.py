@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from store.db import session_scope
 from store.models import Question
-from tests.cluster import send_all, slash_command
+from tests.cluster import send_all, slash_command, start_canwe
 from tests.conftest import load_roadmap, make_context, make_settings
-from tests.helpers import SALES, serve_process
+from tests.helpers import SALES, serve_env
 
 QUESTION = "do we have salesforce sync?"  # shipped: the same answer on any day
 
@@ -59,8 +59,8 @@ def roadmap_on_postgres(pg_url, clock):
 def test_two_processes_answer_and_a_dead_one_is_started_again(
     roadmap_on_postgres, pg_url, slack, tmp_path
 ):
-    server = serve_process(pg_url, slack, tmp_path / "serve.log", "--processes", "2")
-    events = f"http://127.0.0.1:{server.port}/slack/events"
+    (server,) = start_canwe(1, serve_env(pg_url, slack), tmp_path, "--processes", "2")
+    events = f"{server.url}/slack/events"
 
     def send_all_anew(requests):
         # connections of their own: a connection kept alive to the killed process dies with it
@@ -90,8 +90,14 @@ def test_two_processes_answer_and_a_dead_one_is_started_again(
             for n in range(first, first + count)
         ]
 
+    parent = server.process.pid
+
+    def two_processes(without: int | None = None) -> set[int] | None:
+        found = children(parent)
+        return found if len(found) == 2 and without not in found else None
+
     try:
-        first = wait_for(lambda: len(children(server.pid)) == 2 and children(server.pid), 60, "2")
+        first = wait_for(two_processes, 60, "two processes")
         before = send_all_anew(commands(0, 40))
 
         victim = min(first)
@@ -99,16 +105,13 @@ def test_two_processes_answer_and_a_dead_one_is_started_again(
         # while it is gone the other process answers everything
         during = send_all_anew(commands(40, 40))
         again = wait_for(
-            lambda: len(children(server.pid) - {victim}) == 2 and children(server.pid),
-            60,
-            "a new process in the dead one's place",
+            lambda: two_processes(without=victim), 60, "a new process in the dead one's place"
         )
         after = send_all_anew(commands(80, 40))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
-    assert victim not in again and len(again - first) == 1
+    assert len(again - first) == 1  # the dead one's successor
     for outcome in before + during + after:
         assert outcome.status == 200, (outcome.status, outcome.error, outcome.body[:200])
         assert json.loads(outcome.body)["text"].startswith("Available"), outcome.body[:200]
