@@ -1057,34 +1057,34 @@ class _Index:
     def score(self, query: _Query, positions: set[int], keep: int | None = None):
         """(score, confidence features, score components, position) of the candidates.
 
-        Coverage and similarity are computed for all candidates at once (each word's postings
-        intersected with them, one rapidfuzz call), so the cost follows the candidates, not
-        the roadmap. With `keep`, only the candidates that can still reach the best `keep`
-        are scored to the end: the rest would need more than a perfect precision.
+        Coverage is computed for all candidates at once (each word's postings intersected
+        with them), so the cost follows the candidates, not the roadmap. With `keep`, only
+        the candidates that can still reach the best `keep` are scored to the end, similarity
+        and precision included: the rest would need more than a perfect similarity and
+        precision (on a large roadmap that is a few of the hundreds retrieved).
         """
         full = self._cover(query, self.postings, positions)
         names = self._cover(query, self.name_postings, positions)
-        similar = self._similarities(query, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
         worded = " ".join(sorted(query.clean.split()))
         named = self.named_slots(query)
-        partial = []  # (score without precision, position, names, full, similarity)
+        partial = []  # (score without similarity and precision, position, names, full)
         for pos in positions:
             cov_names = names.get(pos, 0.0)
             for phrasing in self.docs[pos].phrasings:
                 cov_names = max(cov_names, query.cover(phrasing))
-            cov_full, similarity = full.get(pos, 0.0), similar.get(pos, 0.0)
-            value = w_names * cov_names + w_full * cov_full + w_similar * similarity
-            partial.append((value, pos, cov_names, cov_full, similarity))
+            cov_full = full.get(pos, 0.0)
+            partial.append((w_names * cov_names + w_full * cov_full, pos, cov_names, cov_full))
         partial.sort(key=lambda entry: (-entry[0], entry[1]))
         out: list = []
         best: list[float] = []  # the best `keep` scores so far, lowest first
-        for value, pos, cov_names, cov_full, similarity in partial:
-            if keep and len(best) >= keep and value + w_precision < best[0]:
+        for value, pos, cov_names, cov_full in partial:
+            if keep and len(best) >= keep and value + w_similar + w_precision < best[0]:
                 break
             doc = self.docs[pos]
+            similarity = self._similarity(worded, doc) if worded else 0.0
             precision = self._precision(query, doc)
-            score = value + w_precision * precision
+            score = value + w_similar * similarity + w_precision * precision
             unasked = doc.unasked_qualifier(query)
             if unasked:
                 score *= _QUALIFIER_FACTOR
@@ -1143,21 +1143,13 @@ class _Index:
                 precision = covered_weight / weight
         return precision
 
-    def _similarities(self, query: _Query, positions: set[int]) -> dict[int, float]:
-        """The best whole-string similarity of each candidate's names and phrasings to the
-        question, in one rapidfuzz call: their words are sorted once, so plain ratio is
-        token_sort_ratio."""
-        if not query.clean:
-            return {}
-        owners = [pos for pos in positions for _ in self.docs[pos].strings]
-        choices = [string for pos in positions for string in self.docs[pos].strings]
-        out: dict[int, float] = {}
-        for _, value, i in process.extract(
-            " ".join(sorted(query.clean.split())), choices, scorer=fuzz.ratio, limit=None
-        ):
-            if value / 100 > out.get(owners[i], 0.0):
-                out[owners[i]] = value / 100
-        return out
+    @staticmethod
+    def _similarity(worded: str, doc: _Doc) -> float:
+        """The best whole-string similarity of the item's names and phrasings to the question
+        (`worded`: its words sorted, as `strings` has theirs, so plain ratio is
+        token_sort_ratio)."""
+        found = process.extractOne(worded, doc.strings, scorer=fuzz.ratio)
+        return found[1] / 100 if found else 0.0
 
     @staticmethod
     def _cover(query: _Query, postings: dict[str, set[int]], positions: set[int]):
