@@ -85,7 +85,9 @@ def ask(
         if source == "command"
         else None
     )
-    earlier = q.asked_before(session=session, request_key=request_key, same_words=same_words)
+    earlier = q.asked_before(
+        session=session, request_key=request_key, channel_id=channel_id, same_words=same_words
+    )
     if earlier is not None and earlier.status == OFFERED:
         message = offer_again(session=session, question=earlier)
         return Asked(message=message, question_id=earlier.id, duplicate=True)
