@@ -286,9 +286,11 @@ def _retrieval_terms(query: _Query, index: _Index, budget: int) -> list[str]:
     terms.update(dict.fromkeys(query.search_phrases))
     kept, rows = [], 0
     for matching_rows, term in sorted((index.rows_matching(t), t) for t in terms):
-        rows += matching_rows
-        if kept and (rows > budget or len(kept) >= _RETRIEVAL_WORDS):
+        # terms that find nothing ("single sign on" where the roadmap says SAML) do not stop
+        # the search: the rarest term that finds something is looked for whatever it costs
+        if rows and (rows + matching_rows > budget or len(kept) >= _RETRIEVAL_WORDS):
             break
+        rows += matching_rows
         kept.append(term)
     return kept
 
