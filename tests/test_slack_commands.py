@@ -73,6 +73,23 @@ def test_mention_is_answered_in_its_thread(bot, slack):
     assert "SCIM 2.0 user provisioning" in block_text(replies[0]["blocks"])
 
 
+def test_the_same_command_again_at_once_is_answered_from_the_first_question(bot, slack, clock):
+    """A slash command has no id of its own: the same rep sending the same words in the same
+    channel within two minutes is a double submit; later, or elsewhere, it is a new question."""
+    words = "SSO with Okta for Acme by March 15"
+    first = ack_body(slack.send_command(REP, SALES, words))
+    clock.advance(seconds=119)
+    again = ack_body(slack.send_command(REP, SALES, words))
+    assert again["text"] == first["text"] and len(questions(bot.ctx)) == 1
+    ack_body(slack.send_command(REP2, SALES, words))  # another rep
+    ack_body(slack.send_command(REP, "C0SALES002", words))  # another channel
+    ack_body(slack.send_command(REP, SALES, "SCIM provisioning for Acme"))  # other words
+    assert len(questions(bot.ctx)) == 4
+    clock.advance(seconds=2)  # two minutes after the first
+    ack_body(slack.send_command(REP, SALES, words))
+    assert len(questions(bot.ctx)) == 5
+
+
 def test_the_same_event_three_times_makes_one_question_and_one_reply(bot, slack):
     for retry in (None, 1, 2):
         response = slack.send_mention(

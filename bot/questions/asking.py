@@ -81,9 +81,7 @@ def ask(
 
     # a slash command has no id of its own: the same words again at once are a double submit
     same_words = (
-        (asker_id, channel_id, parsed.text, now - DOUBLE_SUBMIT_WINDOW)
-        if source == "command"
-        else None
+        (asker_id, parsed.text, now - DOUBLE_SUBMIT_WINDOW) if source == "command" else None
     )
     earlier = q.asked_before(
         session=session, request_key=request_key, channel_id=channel_id, same_words=same_words
