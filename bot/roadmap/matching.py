@@ -853,6 +853,7 @@ class _Index:
     def __init__(self, documents: list[search.ItemDocument], synonyms: list[tuple[str, str]]):
         self.docs: list[_Doc] = []
         self.position: dict[int, int] = {}
+        self.phrased: set[int] = set()  # positions of the items reps have phrasings for
         df: Counter[str] = Counter()
         vocabulary: set[str] = set()
         self.fuzzy_strings: list[str] = []
@@ -922,6 +923,8 @@ class _Index:
                 )
             )
             self.position[document.item_id] = pos
+            if phrasings:
+                self.phrased.add(pos)
             df.update(full)
             for token in full:
                 self.postings.setdefault(token, set()).add(pos)
@@ -1070,17 +1073,20 @@ class _Index:
         w_names, w_full, w_precision, w_similar = _WEIGHTS
         worded = " ".join(sorted(query.clean.split()))
         named = self.named_slots(query)
-        partial = []  # (score without similarity and precision, position, names, full)
-        for pos in positions:
-            cov_names = names.get(pos, 0.0)
+        for pos in positions & self.phrased:
             for phrasing in self.docs[pos].phrasings:
-                cov_names = max(cov_names, query.cover(phrasing))
-            cov_full = full.get(pos, 0.0)
-            partial.append((w_names * cov_names + w_full * cov_full, pos, cov_names, cov_full))
-        partial.sort(key=lambda entry: (-entry[0], entry[1]))
+                names[pos] = max(names.get(pos, 0.0), query.cover(phrasing))
+        # (minus the score without similarity and precision, position, names, full): sorted
+        # as they are, best first (and by position on a tie)
+        partial = []
+        for pos in positions:
+            cov_names, cov_full = names.get(pos, 0.0), full.get(pos, 0.0)
+            partial.append((-(w_names * cov_names + w_full * cov_full), pos, cov_names, cov_full))
+        partial.sort()
         out: list = []
         best: list[float] = []  # the best `keep` scores so far, lowest first
-        for value, pos, cov_names, cov_full in partial:
+        for minus_value, pos, cov_names, cov_full in partial:
+            value = -minus_value
             if keep and len(best) >= keep and value + w_similar + w_precision < best[0]:
                 break
             doc = self.docs[pos]
