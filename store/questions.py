@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from store import search
 from store.models import Answer, Area, Channel, Escalation, Item, Question
 from store.tenancy import workspace_of
 from store.types import UTCDateTime
@@ -18,9 +19,10 @@ _AUDIENCES = "canwe_audiences"  # in session.info: channel id -> audience, for o
 # One statement, written out: the same select built with the ORM cost four times what
 # running it costs (the two subqueries, the workspace rule and their cache key, on every
 # /canwe). The workspace is filtered here, as store.tenancy asks of statements its hooks do
-# not see. `since` is bound as the column's type, so SQLite compares the stored text.
+# not see. `since` is bound as the column's type, so SQLite compares the stored text. The
+# roadmap's match version comes with it too: the match that follows needs it.
 _ASKED_BEFORE = text(
-    """
+    f"""
     SELECT
       (SELECT id FROM questions
        WHERE workspace_id = :workspace
@@ -29,7 +31,8 @@ _ASKED_BEFORE = text(
                   AND created_at >= :since))
        ORDER BY request_key = :request_key DESC, id DESC
        LIMIT 1),
-      (SELECT audience FROM channels WHERE workspace_id = :workspace AND id = :channel_id)
+      (SELECT audience FROM channels WHERE workspace_id = :workspace AND id = :channel_id),
+      {search.MATCH_VERSION_SQL}
     """
 ).bindparams(bindparam("since", type_=UTCDateTime()))
 
@@ -45,12 +48,12 @@ def asked_before(
     with `same_words` (asker, text, since), the same rep asking the same thing in the same
     channel moments ago: a double submit.
 
-    One round trip for both (each side has its own index), and the channel's audience comes
-    with it (remembered for `audience_of`): a /canwe asks this before anything else and
-    needs the audience whatever the answer. The earlier question itself is read only when
-    there is one (a retry, a double submit)."""
+    One round trip for both (each side has its own index), and the channel's audience and the
+    roadmap's match version come with it (remembered for `audience_of` and the next match):
+    a /canwe asks this before anything else and needs both whatever the answer. The earlier
+    question itself is read only when there is one (a retry, a double submit)."""
     asker_id, words, since = same_words if same_words is not None else (None, None, None)
-    earlier_id, known_audience = session.execute(
+    earlier_id, known_audience, match_version = session.execute(
         _ASKED_BEFORE,
         {
             "workspace": workspace_of(session),
@@ -62,6 +65,7 @@ def asked_before(
         },
     ).one()
     session.info.setdefault(_AUDIENCES, {})[channel_id] = known_audience or "sales"
+    search.remember_match_version(session, match_version)
     return None if earlier_id is None else session.get(Question, earlier_id)
 
 

@@ -49,14 +49,28 @@ class ItemDocument:
     url: str | None = None
 
 
+# the version as a scalar subquery, for a statement that reads it with other things
+MATCH_VERSION_SQL = "(SELECT version FROM match_state WHERE id = 1)"
+_READ_VERSION = "canwe_match_version"  # in session.info: read moments ago, for the next match
+
+
 def match_version(*, session: Session) -> int | None:
     """Changes (to a new random number) whenever an item, phrasing, area or synonym changes.
 
     None if the state row is missing (a table emptied by hand): then nothing may be cached.
+    A version another statement of this transaction read for the match about to run
+    (`remember_match_version`) is used once instead of a round trip of its own.
     """
+    if _READ_VERSION in session.info:
+        return session.info.pop(_READ_VERSION)
     with _driver(session) as driver:
-        row = driver.execute("SELECT version FROM match_state WHERE id = 1").fetchone()
+        row = driver.execute(f"SELECT {MATCH_VERSION_SQL}").fetchone()
     return row[0] if row else None
+
+
+def remember_match_version(session: Session, version: int | None) -> None:
+    """`version`, just read with `MATCH_VERSION_SQL`, for the session's next match."""
+    session.info[_READ_VERSION] = version
 
 
 def _driver(session: Session):
