@@ -51,13 +51,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 from sqlalchemy.orm import Session
 
 from bot.core import parsing
-from bot.roadmap import embedding
 from store import phrasings, search
 from store.tenancy import workspace_of
 
@@ -82,7 +80,7 @@ SIBLING_SAME_AREA = 0.4
 LACKING_MAX = 0.4
 # One threshold: below it the verdict is unknown: the rep is offered the plausible items, or
 # the question escalates.
-CONFIDENCE_THRESHOLD = 0.9651
+CONFIDENCE_THRESHOLD = 0.9655
 # confidence = sigmoid(w . (1, best, best - runner_up, coverage, precision, unknown, qualifier,
 # lacking)):
 # the best candidate's score and its gap to the runner-up, how much of the question the best
@@ -94,7 +92,7 @@ CONFIDENCE_THRESHOLD = 0.9651
 # wording, asked of the KEP roadmap alone and among 10,000 items, by `python
 # benchmarks/matching.py --fit`; the other third of the real wording is held out. The threshold is the lowest with no confident wrong
 # answer to the real wording on either roadmap.
-_CALIBRATION = (-3.71, 1.38, 11.23, 0.00, 3.08, -1.37, -3.46, -0.29)
+_CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 
 # a candidate's score: weights of how much of the question its names explain, how much its
 # whole text explains, how much of its name the question covers, whole-string similarity
@@ -119,12 +117,6 @@ _OPENING_CHARS = 400
 _PHRASINGS_PER_ITEM = 50
 # an item whose name has a qualifier the question lacks ("Deprecate", "by default") scores less
 _QUALIFIER_FACTOR = 0.85
-# the static embedding (bot.roadmap.embedding): each item's title, aliases and this much of its
-# description opening are embedded when the index is built; the question's EMBEDDED_CANDIDATES
-# nearest items join the candidates, and EMBEDDING_WEIGHT x cosine is added to every score
-EMBEDDED_OPENING_CHARS = 200
-EMBEDDED_CANDIDATES = 10
-EMBEDDING_WEIGHT = 0.2
 # the database's full-text query stops adding words (rarest first) past this many rows (or
 # a fifth of the roadmap, if more), or at this many words
 _RETRIEVAL_POSTINGS = 300
@@ -283,10 +275,6 @@ def _candidates(query: _Query, index: _Index, session: Session) -> set[int]:
     positions = {index.position[item_id] for item_id in hits if item_id in index.position}
     if not query.as_written or not positions:
         positions |= index.fuzzy_candidates(query.clean, _FUZZY_CANDIDATES)
-    cosines = query.cosines
-    if cosines is not None and len(cosines):
-        k = min(EMBEDDED_CANDIDATES, len(cosines))
-        positions |= {int(p) for p in np.argpartition(-cosines, k - 1)[:k]}
     return positions
 
 
@@ -324,8 +312,6 @@ def _rank(
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
-    if query.weighted and len(index.vectors):
-        query.cosines = index.vectors @ embedding.embed([text])[0]
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
     scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
     if query.weighted:
@@ -978,12 +964,6 @@ class _Index:
                 self.synonyms.setdefault(t, []).append(m)
                 self.synonyms.setdefault(m, []).append(t)
         self.max_synonym_words = max((len(k.split()) for k in self.synonyms), default=1)
-        self.vectors = _item_vectors(
-            [
-                ". ".join((d.title, *d.aliases, d.description[:EMBEDDED_OPENING_CHARS]))
-                for d in documents
-            ]
-        )
 
     def knows(self, word: str) -> bool:
         return _stem(word.lower()) in self.stems
@@ -1086,7 +1066,6 @@ class _Index:
         names = self._cover(query, self.name_postings, positions)
         similar = self._similarities(query, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
-        cosines = query.cosines
         worded = " ".join(sorted(query.clean.split()))
         named = self.named_slots(query)
         partial = []  # (score without precision, position, names, full, similarity)
@@ -1096,8 +1075,6 @@ class _Index:
                 cov_names = max(cov_names, query.cover(phrasing))
             cov_full, similarity = full.get(pos, 0.0), similar.get(pos, 0.0)
             value = w_names * cov_names + w_full * cov_full + w_similar * similarity
-            if cosines is not None:
-                value += EMBEDDING_WEIGHT * max(0.0, float(cosines[pos]))
             partial.append((value, pos, cov_names, cov_full, similarity))
         partial.sort(key=lambda entry: (-entry[0], entry[1]))
         out: list = []
@@ -1229,8 +1206,6 @@ class _Query:
     unknown_share: float  # share of the question's weight in words the roadmap never uses
     qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
     as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
-    # the cosine of the question's embedding with each item's (by position), once computed
-    cosines: object = None
     # each token any form of the question's words has, and the words (slots) it stands in
     slots_of: dict[str, list[int]] = dataclasses.field(init=False, repr=False)
 
@@ -1360,30 +1335,6 @@ class _Query:
 
 
 # --- cache ----------------------------------------------------------------------------------
-
-# items' vectors by their embedded text: an index rebuilt for a new phrasing or one changed
-# item embeds only what changed (all are dropped past _VECTORS_KEPT texts)
-_vectors_lock = threading.Lock()
-_vectors: dict[str, np.ndarray] = {}
-_VECTORS_KEPT = 50_000
-
-
-def _item_vectors(texts: list[str]) -> np.ndarray:
-    with _vectors_lock:
-        known = dict(_vectors)
-    missing = list(dict.fromkeys(t for t in texts if t not in known))
-    if missing:
-        for text, vector in zip(missing, embedding.embed(missing), strict=True):
-            known[text] = vector
-    if not texts:
-        return np.zeros((0, 0), dtype=np.float32)
-    out = np.stack([known[t] for t in texts])
-    with _vectors_lock:
-        if len(_vectors) + len(missing) > _VECTORS_KEPT:
-            _vectors.clear()
-        _vectors.update((t, known[t]) for t in missing)
-    return out
-
 
 _cache_lock = threading.Lock()
 # per engine and workspace, most recent last
