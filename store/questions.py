@@ -64,7 +64,7 @@ def asked_before(
             "since": since,
         },
     ).one()
-    session.info.setdefault(_AUDIENCES, {})[channel_id] = known_audience or "sales"
+    _remember_audience(session, channel_id, known_audience)
     search.remember_match_version(session, match_version)
     return None if earlier_id is None else session.get(Question, earlier_id)
 
@@ -94,10 +94,14 @@ def audience_of(*, session: Session, channel_id: str) -> str:
     Slack request): a /canwe asked it twice, a database round trip each time."""
     known = session.info.setdefault(_AUDIENCES, {})
     if channel_id not in known:
-        known[channel_id] = (
-            session.scalar(select(Channel.audience).where(Channel.id == channel_id)) or "sales"
-        )
+        stored = session.scalar(select(Channel.audience).where(Channel.id == channel_id))
+        _remember_audience(session, channel_id, stored)
     return known[channel_id]
+
+
+def _remember_audience(session: Session, channel_id: str, stored: str | None) -> None:
+    """The channel's audience as read from its row (None: no row, so sales), for the session."""
+    session.info.setdefault(_AUDIENCES, {})[channel_id] = stored or "sales"
 
 
 def set_audience(*, session: Session, channel_id: str, audience: str) -> None:
