@@ -26,11 +26,14 @@ install: $(VENV)/installed
 run: $(VENV)/installed-run
 	$(VENV)/bin/canwe serve --seed examples/roadmap.yaml
 
-# The whole test suite, with the linters.
+# The whole test suite, with the linters. Half its time is spent waiting (servers starting,
+# processes killed and restarted, deliveries retried), so it runs in one worker a core, up to
+# four: each worker has its own PostgreSQL database and SQLite files (tests/conftest.py).
+PYTEST := $(PY) -m pytest -q -n auto --maxprocesses=4
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 # The suite again with the machine's clock moved (Debian's faketime; needs `apt-get install
 # faketime`): a Saturday evening a year ahead (in Tokyo, already Sunday morning), and the
@@ -42,8 +45,8 @@ test: install
 # of starting the fake day again, so processes that share a store share a clock, as in life.
 FAKETIME_RUN = FAKETIME_DONT_RESET=1 FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=tests/faketime faketime -f
 test-any-day: install
-	TZ=Asia/Tokyo $(FAKETIME_RUN) "@2027-12-05 04:30:00" $(PY) -m pytest -q -m "not browser"
-	TZ=America/New_York $(FAKETIME_RUN) "@2027-03-15 08:30:00" $(PY) -m pytest -q -m "not browser"
+	TZ=Asia/Tokyo $(FAKETIME_RUN) "@2027-12-05 04:30:00" $(PYTEST) -m "not browser"
+	TZ=America/New_York $(FAKETIME_RUN) "@2027-03-15 08:30:00" $(PYTEST) -m "not browser"
 
 lint: install
 	$(VENV)/bin/ruff check --fix .
