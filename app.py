@@ -39,6 +39,7 @@ AUTH_RETRY_SECONDS = 60
 HEALTH_DEADLINE_SECONDS = 0.8  # /healthz answers within a second, 503 if the database is slow
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are far smaller
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60  # Slack's rule: older requests may be replays
+TURN_WAIT_SECONDS = 0.5  # a request waits this long for a turn, then runs anyway
 
 
 def authorize_with(client: WebClient):
@@ -102,15 +103,36 @@ def build_app(ctx: Context, client: WebClient) -> App:
 class SlackEndpoint:
     """POST /slack/events: the signature is checked on the raw bytes before anything is
     parsed; a body that is not a well-formed Slack payload is a 400 with one log line; the
-    rest is dispatched to Bolt on a worker thread, never on the event loop, with no more
-    requests at once than the database pool can serve (so none waits for a connection)."""
+    rest is dispatched to Bolt on a worker thread, never on the event loop.
+
+    Requests take turns: CANWE_REQUESTS_AT_ONCE of them run at once, the others wait in
+    arrival order (more at once only share the interpreter lock, and the slowest wait on all
+    the others). Turns are for requests that are working: one that has waited TURN_WAIT_SECONDS
+    while every turn is held (by requests stalled on the database, say) runs anyway, so a
+    stall never holds up the rest, up to as many at once as the database pool can serve (so
+    none waits for a connection)."""
 
     def __init__(self, app: App, ctx: Context):
         self.app = app
         secret = ctx.settings.slack_signing_secret
         self.secret = secret.get_secret_value().encode() if secret else None
         self.clock = SignatureClock()  # slack_sdk's, as Bolt's own check uses
-        self.limiter = anyio.CapacityLimiter(request_threads(ctx.engine))
+        threads = request_threads(ctx.engine)
+        self.turns = anyio.CapacityLimiter(min(ctx.settings.canwe_requests_at_once, threads))
+        self.threads = anyio.CapacityLimiter(threads)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self):
+        taken = False
+        with anyio.move_on_after(TURN_WAIT_SECONDS):
+            await self.turns.acquire()
+            taken = True
+        # not taken: every turn held for a while, so their holders are waiting, not working
+        try:
+            yield
+        finally:
+            if taken:
+                self.turns.release()
 
     async def handle(self, request: Request) -> Response:
         length = request.headers.get("content-length", "0")
@@ -129,9 +151,10 @@ class SlackEndpoint:
         except MalformedRequest as error:
             log.warning("refused a malformed Slack request: %s", error)
             return PlainTextResponse("malformed request", status_code=400)
-        response = await anyio.to_thread.run_sync(
-            self.app.dispatch, bolt_request, limiter=self.limiter
-        )
+        async with self._turn():
+            response = await anyio.to_thread.run_sync(
+                self.app.dispatch, bolt_request, limiter=self.threads
+            )
         return to_starlette_response(response)
 
     def _signed(self, body: bytes, headers) -> bool:

@@ -67,9 +67,9 @@ class FaultyBot:
 
 
 @pytest.fixture
-def faulty(pg_url, slack, clock) -> Iterator[FaultyBot]:
+def faulty(request, pg_url, slack, clock) -> Iterator[FaultyBot]:
     """The real app over HTTP on PostgreSQL through a proxy, with the engine `canwe serve`
-    uses (request timeouts on)."""
+    uses (request timeouts on); settings changed by the test's parameter, if any."""
     from app import build_app, build_web
     from bot.context import Context
     from bot.slack.client import make_client
@@ -77,7 +77,9 @@ def faulty(pg_url, slack, clock) -> Iterator[FaultyBot]:
     from store.db import make_engine, make_session_factory
 
     proxy = TcpProxy(*_host_port(pg_url)).start()
-    settings = make_settings(_through(proxy, pg_url), slack_api_url=slack.api_url)
+    settings = make_settings(
+        _through(proxy, pg_url), slack_api_url=slack.api_url, **getattr(request, "param", {})
+    )
     engine = make_engine(settings.database_url, request_timeouts=True)
     ctx = Context(
         settings=settings, engine=engine, sessions=make_session_factory(engine), clock=clock
@@ -144,6 +146,25 @@ def test_a_partitioned_database_fails_fast_and_stalls_nothing_else(faulty, slack
     faulty.proxy.forward()
     assert faulty.healthz()[0] == 200
     assert "Okta" in _ack_text(slack.send_command(REP, SALES, QUESTION))
+
+
+@pytest.mark.parametrize("faulty", [{"canwe_requests_at_once": 1}], indirect=True)
+def test_a_request_stalled_on_the_database_holds_its_turn_only_briefly(faulty, slack):
+    # one turn (CANWE_REQUESTS_AT_ONCE=1), taken by a question the partition stalls
+    assert slack.send_command(REP, SALES, QUESTION).status_code == 200  # warm: pooled
+    faulty.proxy.blackhole()
+
+    stuck, asked = _in_thread(slack.send_command, REP, SALES, QUESTION)
+    time.sleep(0.2)
+    started = time.monotonic()
+    help_response = slack.send_command(REP, SALES, "help")
+    help_seconds = time.monotonic() - started
+    stuck.join(timeout=10)
+
+    assert help_response.status_code == 200 and "/canwe" in _ack_text(help_response)
+    # it waited for the turn (TURN_WAIT_SECONDS), then ran without it
+    assert 0.45 < help_seconds < 1.0
+    assert asked["seconds"] < 3.0 and "not saved" in _ack_text(asked["response"])
 
 
 def test_a_partition_in_the_middle_of_the_full_text_search_fails_fast(faulty, slack):
