@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # `canwe serve` processes sharing the port (HTTP only): Python runs one request's code at
     # a time per process, so a machine with N cores answers most with about N of them
     canwe_processes: int = Field(default=1, ge=1, le=64)
-    # Slack requests one process works on at once (at most what its database pool serves);
+    # Slack requests over HTTP one process works on at once (at most its database pool);
     # the rest wait their turn in arrival order. The Python of one runs at a time, so beyond
     # a few (enough to overlap one's database round trips with another's code) more at once
     # only take turns at the interpreter lock: each then waits on every other, and the slowest
