@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     # the rest wait their turn in arrival order. The Python of one runs at a time, so beyond
     # a few (enough to overlap one's database round trips with another's code) more at once
     # only take turns at the interpreter lock: each then waits on every other, and the slowest
-    # wait longest (at 16 at once, p99 138 ms against 84 ms with 4: benchmarks/concurrency.py)
+    # wait longest (benchmarks/concurrency.py, one process: p99 151 to 183 ms with every
+    # request at once, up to 16; 85 to 95 ms with 4, in the same hour)
     canwe_requests_at_once: int = Field(default=4, ge=1, le=64)
 
     canwe_timezone: str = "America/New_York"
