@@ -35,8 +35,9 @@ threshold the lowest that keeps its false-confident rate at or under 2% on the t
 questions, and its best three offered whenever it is not confident. `--fit` refits our
 calibration on the tuning questions (dev questions, even rows of questions.csv, two thirds
 of the real wording counted twice), asked of the KEP roadmap and of the 10,000 items (unless
---no-synthetic), and prints the constants and the threshold (see print_fit); the held-out
-questions are used for neither. `--misses` lists wrong answers to the tuning questions only.
+--no-synthetic), and prints the constants and the threshold (see print_fit), then that rule
+cross-validated on the tuning questions (print_cross_validation); the held-out questions are
+used for neither. `--misses` lists wrong answers to the tuning questions only.
 `--tuning-only` prints no figure of the real wording's held-out third (for tuning).
 
 `--warm` then warms each roadmap as reps would: every tuning question is asked, and when its
