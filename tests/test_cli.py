@@ -36,6 +36,15 @@ def test_ask_prints_an_answer_from_the_local_store(tmp_path):
     )
 
 
+def test_ask_help_shows_how_to_ask_and_stores_nothing(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/canwe.db"}
+    result = run_cli(["ask", "help"], env=env)
+    assert result.exit_code == 0
+    assert result.output.startswith("Ask me whether a feature can be promised")
+    assert "Which feature do you mean" not in result.output
+    assert not (tmp_path / "canwe.db").exists()  # no store needed, none created
+
+
 def test_a_busy_port_is_one_line_naming_port(tmp_path):
     import socket
 

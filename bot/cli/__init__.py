@@ -203,12 +203,17 @@ def ask(
 
     from sqlalchemy import func, select
 
+    from bot.core.requests import Usage, read_request
     from bot.questions.asking import ask as ask_question
+    from bot.questions.messages import usage_message
     from bot.slack.blocks import plain_text
     from store.db import session_scope
     from store.models import Item
 
     date = _parse_date(needed_by)
+    if isinstance(read_request(text), Usage):  # `canwe ask help`: how to ask, as /canwe help
+        typer.echo(plain_text(usage_message()))
+        return
     settings = load_settings()
     ctx = command_context(settings, migrate=True)
     with session_scope(ctx.sessions) as session:
