@@ -29,6 +29,9 @@ Figures, per question set:
                        milliseconds: every question timed 3 times, alternating with the
                        baseline, in one session with a warm vocabulary (a noisy 2-core machine)
 
+Under each real-wording table, canwe's target figures as counts with their 95% (Wilson)
+intervals: on about a hundred questions one question is a point.
+
 The baseline is rank-bm25's BM25Okapi over title + aliases + area + description (lower-cased
 words, no stemming), with its confidence the relative gap between its first two scores, its
 threshold the lowest that keeps its false-confident rate at or under 2% on the tuning
@@ -499,7 +502,40 @@ def evaluate(label: str, factory, rows, questions) -> list[Outcome]:
         o2 = [o for o in base if keep(o.question)]
         n_on = sum(1 for o in o1 if o.question.targets)
         print_table(name, figures(o1, threshold), figures(o2, base_threshold), n_on, len(o1) - n_on)
+        if name.startswith("real wording"):
+            print_intervals(o1, threshold)
     return ours
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion k of n (sound near 0 and 1)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def print_intervals(outcomes: list[Outcome], threshold: float) -> None:
+    """The target figures as counts with their 95% intervals: on a hundred questions one
+    question moves a figure by a point, so a figure near its target says little alone."""
+    on = [o for o in outcomes if o.question.targets]
+    off = [o for o in outcomes if not o.question.targets]
+    counts = (
+        ("resolved w/o PM", sum(1 for o in on if resolved(o, threshold)), len(on)),
+        (
+            "confident-wrong",
+            sum(1 for o in outcomes if is_confident(o, threshold) and not is_right(o)),
+            len(outcomes),
+        ),
+        ("off-roadmap yes", sum(1 for o in off if is_confident(o, threshold)), len(off)),
+    )
+    shown = []
+    for label, k, n in counts:
+        low, high = wilson(k, n)
+        shown.append(f"{label} {k} of {n} [{low:.3f}, {high:.3f}]")
+    print("  canwe, 95% intervals: " + "; ".join(shown))
 
 
 def learn_picks(factory, questions) -> int:
