@@ -11,6 +11,10 @@ canwe runs as one process, then as `--processes` processes sharing the port (CAN
 default one a core): Python runs one request's code at a time per process, so one process
 cannot use a second core. The bare Bolt app runs with as many.
 
+Each round also prints the CPU a request took in the server, PostgreSQL and the load
+generator, and how many requests a second the machine's cores could answer at that much CPU:
+all three share them, so on a slow day that ceiling is below the target whatever canwe does.
+
 Targets (issue 16): p99 under 100 ms and at least 4x the 55 req/s measured before.
 
     python benchmarks/concurrency.py [--postgres ADMIN_URL] [--requests 2000] [--processes N]
@@ -280,6 +284,11 @@ def measure(label: str, url: str, events: str, port: int, pid: int, options) -> 
         f"\n{'':40s} CPU per request: server {used['server'] * 1000:.1f} ms, "
         f"PostgreSQL {used['postgres'] * 1000:.1f} ms, load generator {used['load'] * 1000:.1f} ms"
     )
+    # all three share this machine's cores: at that much CPU a request it cannot answer more
+    # than this many a second, however the server is run (the VM's speed changes it by 2x)
+    cores = os.cpu_count() or 1
+    ceiling = cores / sum(used.values()) if sum(used.values()) > 0 else float("inf")
+    extra += f"; at that CPU {cores} core(s) answer at most {ceiling:.0f} req/s"
     return rate, (
         f"{rate:5.0f} req/s   p50 {percentile(samples, 0.5):6.1f} ms   "
         f"p99 {percentile(samples, 0.99):6.1f} ms   errors {errors}{extra}"
