@@ -40,6 +40,11 @@ HEALTH_DEADLINE_SECONDS = 0.8  # /healthz answers within a second, 503 if the da
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are far smaller
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60  # Slack's rule: older requests may be replays
 TURN_WAIT_SECONDS = 0.5  # a request waits this long for a turn, then runs anyway
+# uvicorn's supervisor kills a process that does not answer its ping in this long, and starts
+# another. Its default, 5 s, is shorter than a new process can take on a busy small machine to
+# import canwe (spawn imports the parent's main module first) and start answering: with it, a
+# process still starting was killed as hung, and its successor too. A hung one now waits 30 s.
+PROCESS_HEALTHCHECK_SECONDS = 30
 
 
 def authorize_with(client: WebClient):
@@ -281,6 +286,7 @@ def serve(
             "app:one_of_several",
             factory=True,
             workers=settings.canwe_processes,
+            timeout_worker_healthcheck=PROCESS_HEALTHCHECK_SECONDS,
             host=host,
             port=settings.port,
             log_level="warning",

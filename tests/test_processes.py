@@ -23,7 +23,10 @@ QUESTION = "do we have salesforce sync?"  # shipped: the same answer on any day
 
 
 def children(pid: int) -> set[int]:
-    """The processes `pid` started that are canwe's own (not multiprocessing's helper)."""
+    """The worker processes `pid` started: uvicorn spawns each (`spawn_main` on its command
+    line). Not multiprocessing's resource tracker, nor a child caught between fork and exec,
+    which still shows the parent's command line (under load such a moment was once taken for
+    a worker, and the worker that then appeared for a restarted one)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -34,7 +37,7 @@ def children(pid: int) -> set[int]:
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and "resource_tracker" not in command:
+        if parent == pid and "spawn_main" in command:
             found.add(int(entry.name))
     return found
 
