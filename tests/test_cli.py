@@ -16,6 +16,26 @@ def test_every_subcommand_has_help(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+def test_help_loads_no_database_or_slack_library():
+    """`canwe --help` or a mistyped command answers at once: the libraries a command uses
+    (seconds of imports on a small machine) are imported by that command, not by the CLI."""
+    import subprocess
+    import sys
+
+    heavy = ("alembic", "sqlalchemy", "slack_bolt", "slack_sdk", "numpy", "rapidfuzz", "httpx")
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, bot.cli; print([m for m in {heavy!r} if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
 def test_half_a_slack_configuration_names_what_is_missing(tmp_path):
     result = run_cli(
         ["serve"],

@@ -420,7 +420,7 @@ def test_a_replayed_command_is_answered_once_and_stored_once(faulty, slack):
     ],
 )
 def test_no_database_url_prints_its_password(url):
-    from store.db import shown_url
+    from store.urls import shown_url
 
     assert SECRET not in shown_url(url) and "Pa55" not in shown_url(url)
     for command in (["migrate"], ["digest"], ["ask", "sso"]):

@@ -11,9 +11,7 @@ from typing import Annotated
 
 import click
 import typer
-from alembic.util import CommandError
 from pydantic import ValidationError
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from bot.cli.common import (
@@ -28,11 +26,18 @@ from bot.cli.common import (
 from bot.clock import real_now
 from bot.roadmap.sync.base import SyncSource
 from bot.settings import Settings
-from store.db import hide_url_in, shown_url
+from store.urls import hide_url_in, shown_url
 
 
 def _database_problem(error: BaseException) -> BaseException | None:
     """The unreachable or misconfigured database behind `error` (alembic wraps some)."""
+    # imported here, not above: alembic and SQLAlchemy take seconds to import, and `canwe
+    # --help` or a typo needs neither
+    from alembic.util import CommandError
+    from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+
+    if not isinstance(error, (SQLAlchemyError, CommandError, ImportError, ValueError)):
+        return None  # typer's Exit, a bug: not about the database
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
@@ -61,7 +66,7 @@ class _Commands(TyperGroup):
         clock_token = CLOCK.set(handed_in)
         try:
             return super().invoke(ctx)
-        except (SQLAlchemyError, CommandError, ImportError, ValueError) as error:
+        except Exception as error:  # the database's own errors, alembic's, a bad URL's
             problem = _database_problem(error)
             if problem is None:
                 raise
