@@ -17,18 +17,23 @@ def test_every_subcommand_has_help(command):
 
 
 def test_help_loads_no_database_or_slack_library():
-    """`canwe --help` or a mistyped command answers at once: the libraries a command uses
-    (seconds of imports on a small machine) are imported by that command, not by the CLI."""
+    """`canwe --help`, `canwe ask --help` or a mistyped command answer at once: the libraries
+    a command uses (seconds of imports on a small machine) are imported by that command, not
+    by the CLI."""
     import subprocess
     import sys
 
     heavy = ("alembic", "sqlalchemy", "slack_bolt", "slack_sdk", "numpy", "rapidfuzz", "httpx")
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from bot.cli import app\n"
+        "for args in (['--help'], ['ask', '--help'], ['asq']):\n"
+        "    CliRunner().invoke(app, args)\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
     loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import sys, bot.cli; print([m for m in {heavy!r} if m in sys.modules])",
-        ],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         check=True,

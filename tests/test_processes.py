@@ -25,8 +25,7 @@ QUESTION = "do we have salesforce sync?"  # shipped: the same answer on any day
 def children(pid: int) -> set[int]:
     """The worker processes `pid` started: uvicorn spawns each (`spawn_main` on its command
     line). Not multiprocessing's resource tracker, nor a child caught between fork and exec,
-    which still shows the parent's command line (under load such a moment was once taken for
-    a worker, and the worker that then appeared for a restarted one)."""
+    which still shows the parent's command line."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

@@ -31,13 +31,18 @@ from store.urls import hide_url_in, shown_url
 
 def _database_problem(error: BaseException) -> BaseException | None:
     """The unreachable or misconfigured database behind `error` (alembic wraps some)."""
+    library = type(error).__module__.partition(".")[0]
+    if library not in ("sqlalchemy", "alembic") and not isinstance(
+        error, (ImportError, ValueError)
+    ):
+        return None  # typer's Exit (`canwe ask --help` ends with one), a bug: not the database
     # imported here, not above: alembic and SQLAlchemy take seconds to import, and `canwe
     # --help` or a typo needs neither
     from alembic.util import CommandError
     from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
     if not isinstance(error, (SQLAlchemyError, CommandError, ImportError, ValueError)):
-        return None  # typer's Exit, a bug: not about the database
+        return None
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
