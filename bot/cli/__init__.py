@@ -39,10 +39,8 @@ def _database_problem(error: BaseException) -> BaseException | None:
     # imported here, not above: alembic and SQLAlchemy take seconds to import, and `canwe
     # --help` or a typo needs neither
     from alembic.util import CommandError
-    from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+    from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
-    if not isinstance(error, (SQLAlchemyError, CommandError, ImportError, ValueError)):
-        return None
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, (OperationalError, InterfaceError, ArgumentError, CommandError)):
