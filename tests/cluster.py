@@ -288,10 +288,12 @@ def haproxy_config(
     port: int,
     stats_socket: Path,
     shipped: str | None = None,
+    patience: int = 1,
 ) -> str:
     """deploy/haproxy.cfg for this machine: its global section without what needs root or
     syslog (a stats socket of our own instead, and logs on stdout), listening on `port`,
-    with one server line per (name, port)."""
+    with one server line per (name, port); with `patience` above 1, its response and
+    health-check time-outs that many times longer."""
     text = shipped if shipped is not None else DEPLOY_HAPROXY_CFG.read_text()
     lines = []
     section = ""
@@ -307,6 +309,10 @@ def haproxy_config(
             continue
         if section == "global" and stripped.startswith(_MACHINE_ONLY):
             continue
+        if stripped.startswith(_PATIENT_TIMEOUTS) and patience != 1:
+            name, value = stripped.rsplit(" ", 1)
+            lines.append(f"    {name} {_milliseconds(value) * patience}ms")
+            continue
         if section == "frontend" and stripped.startswith("bind "):
             lines.append(f"    bind 127.0.0.1:{port}")
             continue
@@ -319,6 +325,18 @@ def haproxy_config(
     if not servers_written:
         raise ValueError("deploy/haproxy.cfg has no server lines to replace")
     return "\n".join(lines) + "\n"
+
+
+# what a busy machine makes a healthy backend miss: its answer and its health check's (the
+# connect time-out stays: the kernel takes a connection however busy the process is)
+_PATIENT_TIMEOUTS = ("timeout server ", "timeout check ")
+
+
+def _milliseconds(duration: str) -> int:
+    """HAProxy's `2500ms`, `1s` or `2m` (no unit: milliseconds) in milliseconds."""
+    number = duration.rstrip("hmsu")
+    unit = duration[len(number) :] or "ms"
+    return int(float(number) * {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}[unit])
 
 
 @dataclass
@@ -367,14 +385,17 @@ class Haproxy:
                 self.process.wait(timeout=10)
 
 
-def start_haproxy(backends: dict[str, int], work_dir: Path) -> Haproxy:
-    """HAProxy in the foreground, from deploy/haproxy.cfg, in front of `backends` (name:
-    port); returned once it listens and sees every backend up."""
+def start_haproxy(backends: dict[str, int], work_dir: Path, *, patience: int = 1) -> Haproxy:
+    """HAProxy in the foreground, from deploy/haproxy.cfg (its time-outs `patience` times
+    longer), in front of `backends` (name: port); returned once it listens and sees every
+    backend up."""
     work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     stats_socket = work_dir / "haproxy.sock"
     config = work_dir / "haproxy.cfg"
-    config.write_text(haproxy_config(backends.items(), port=port, stats_socket=stats_socket))
+    config.write_text(
+        haproxy_config(backends.items(), port=port, stats_socket=stats_socket, patience=patience)
+    )
     log_path = work_dir / "haproxy.log"
     checked = subprocess.run(
         [str(HAPROXY), "-c", "-q", "-f", str(config)], capture_output=True, text=True

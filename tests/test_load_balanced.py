@@ -69,6 +69,12 @@ PROCESSES = 3
 COMMANDS = 120  # per workspace
 MENTIONS = 30
 CONCURRENCY = 8
+# HAProxy waits this many times the shipped time-outs (2.5 s for an answer, 1 s for a health
+# check): this test is about failover, isolation and delivery, not speed, and on the 2-core CI
+# machine beside three other test workers (under faketime, slower still) a healthy process's
+# answer took longer than 2.5 s in one run out of a few. benchmarks/concurrency.py measures
+# how fast answers are.
+PATIENCE = 4
 # the README's at-least-once window: a process killed while Slack was taking a message
 # sends it again (or another process does); each process sends one message at a time
 DUPLICATES_ALLOWED_PER_KILL = 1
@@ -245,7 +251,9 @@ def test_two_workspaces_three_processes_behind_haproxy_one_killed_halfway(
     victim = servers[1]
     proxy = None
     try:
-        proxy = start_haproxy({f"canwe{n + 1}": s.port for n, s in enumerate(servers)}, tmp_path)
+        proxy = start_haproxy(
+            {f"canwe{n + 1}": s.port for n, s in enumerate(servers)}, tmp_path, patience=PATIENCE
+        )
         # the app's redirect URL, as set in its Slack settings: the load balancer's
         slack.oauth_redirect_uri = f"{proxy.url}/slack/oauth_redirect"
         for team in TEAMS:
@@ -284,7 +292,8 @@ def test_two_workspaces_three_processes_behind_haproxy_one_killed_halfway(
     logs = proxy.log_path.read_text() if proxy else ""
     retries, redispatches = retried(stats)
     print(
-        f"{len(requests)} requests in {seconds:.1f} s through HAProxy; "
+        f"{len(requests)} requests in {seconds:.1f} s through HAProxy "
+        f"(slowest {max(o.milliseconds for o in outcomes):.0f} ms); "
         f"retries {retries}, redispatches {redispatches}; "
         + ", ".join(f"{name} served {stats[name]['stot']}" for name in proxy.servers)
     )
