@@ -552,10 +552,14 @@ def learn_picks(factory, questions) -> int:
             if result.confident:
                 continue
             pick = next((c for c in result.offered if c.key in q.targets), None)
-            if pick is not None:
-                picks += matching.add_phrasing(
-                    session=session, item_id=pick.item_id, text=q.text, now=now
-                )
+            if pick is not None and matching.add_phrasing(
+                session=session, item_id=pick.item_id, text=q.text, now=now
+            ):
+                picks += 1
+                # the next question sees the pick, whatever the roadmap's size: a server
+                # rebuilds a large roadmap's index beside the questions, from what is
+                # committed, and these picks are all in this one transaction
+                matching._cache.clear()
     return picks
 
 

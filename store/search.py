@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text
@@ -85,13 +86,17 @@ def _driver(session: Session):
     return watched(session.connection())
 
 
-def load_documents(*, session: Session) -> list[ItemDocument]:
+def load_documents(
+    *, session: Session, item_ids: Collection[int] | None = None
+) -> list[ItemDocument]:
+    """Every item's document, or those of `item_ids`."""
     phrasings: dict[int, list[str]] = defaultdict(list)
-    for item_id, phrasing in session.execute(
-        select(Phrasing.item_id, Phrasing.text).order_by(Phrasing.id)
-    ):
+    chosen_phrasings = select(Phrasing.item_id, Phrasing.text).order_by(Phrasing.id)
+    if item_ids is not None:
+        chosen_phrasings = chosen_phrasings.where(Phrasing.item_id.in_(item_ids))
+    for item_id, phrasing in session.execute(chosen_phrasings):
         phrasings[item_id].append(phrasing)
-    rows = session.execute(
+    chosen = (
         select(
             Item.id,
             Item.key,
@@ -107,6 +112,9 @@ def load_documents(*, session: Session) -> list[ItemDocument]:
         .outerjoin(Area, Area.id == Item.area_id)
         .order_by(Item.id)
     )
+    if item_ids is not None:
+        chosen = chosen.where(Item.id.in_(item_ids))
+    rows = session.execute(chosen)
     return [
         ItemDocument(
             item_id=item_id,

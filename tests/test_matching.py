@@ -9,12 +9,13 @@ on which database runs the bot.
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.roadmap.matching import add_phrasing, match
+from bot.roadmap.matching import _PHRASINGS_PER_ITEM, REBUILD_BESIDE_FROM, add_phrasing, match
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Area, Item
 from store.search import list_synonyms, remove_synonym, set_synonym
@@ -229,9 +230,7 @@ def test_an_answered_question_teaches_the_matcher_a_new_wording(keps):
     assert not ask(keps, "Acme by Q2").confident
 
 
-def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps, monkeypatch):
-    from bot.roadmap import matching
-
+def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps):
     # a rep picked KEP-3299 for these words: a question sharing some of them (not all, and
     # nothing of the item's own text) now offers it
     taught = "secrets encryption at rest with an external key vault"
@@ -243,13 +242,59 @@ def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps,
         )
     assert "KEP-3299" in [c.key for c in ask(keps, question).offered]
     # only an item's newest phrasings count: many more picks for it push the old words out
-    monkeypatch.setattr(matching, "_PHRASINGS_PER_ITEM", 2)
     with session_scope(keps.sessions) as session:
-        for text in ("kms plugin health", "kms key rotation"):
-            add_phrasing(
-                session=session, item_id=item_id(keps, "KEP-3299"), text=text, now=keps.now()
+        for n in range(_PHRASINGS_PER_ITEM):
+            assert add_phrasing(
+                session=session,
+                item_id=item_id(keps, "KEP-3299"),
+                text=f"kms plugin health check {n}",
+                now=keps.now(),
             )
     assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
+
+
+def _keps_and_filler(tmp_path: Path, total: int) -> Path:
+    """The KEP roadmap with made-up items (three-word titles of invented words) up to
+    `total` items."""
+    with open(KEP_CSV, newline="") as source:
+        reader = csv.DictReader(source)
+        fields, rows = reader.fieldnames, list(reader)
+    syllables = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "ve", "zu"]
+    for n in range(total - len(rows)):
+        words = [
+            syllables[n % 10] + syllables[n // 10 % 10] + syllables[n // 100 % 10] + s
+            for s in ("x", "y", "z")
+        ]
+        rows.append({"key": f"FILL-{n}", "title": " ".join(words), "status": "implementable"})
+    path = tmp_path / "large.csv"
+    with open(path, "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_large_roadmap_is_matched_against_its_old_index_while_a_thread_rebuilds_it(ctx, tmp_path):
+    # on REBUILD_BESIDE_FROM items and more, a change (a pick, an import) does not make the
+    # next question wait for the index to be rebuilt (seconds on 10,000 items)
+    load_roadmap(ctx, _keps_and_filler(tmp_path, REBUILD_BESIDE_FROM))
+    question = "can we promise Acme the bluebird runtime hooks by Q2? $120k"
+    assert not ask(ctx, question).confident  # the first question builds it
+
+    with session_scope(ctx.sessions) as session:
+        session.execute(update(Item).where(Item.key == "KEP-3140").values(status="declined"))
+    # the question that finds the change starts the rebuild and is matched against the old
+    # copy, but what it shows of the items is what the store has now
+    found = ask(ctx, "timezone support for cronjobs")
+    assert found.best.key == "KEP-3140" and found.best.status == "declined"
+
+    with session_scope(ctx.sessions) as session:
+        add_phrasing(session=session, item_id=item_id(ctx, "KEP-753"), text=question, now=ctx.now())
+    assert not ask(ctx, question).confident  # the old copy has not learnt it
+    deadline = time.monotonic() + 60
+    while not (learnt := ask(ctx, question)).confident and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert learnt.confident and learnt.best.key == "KEP-753"
 
 
 def test_the_index_follows_roadmap_edits(keps):

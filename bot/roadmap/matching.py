@@ -9,7 +9,8 @@
    the roadmap does not use as written, rapidfuzz's closest titles, aliases and phrasings
    are added.
 4. Every candidate is scored in Python the same way on both databases, against an in-memory
-   copy of the roadmap's words (rebuilt when the store's match version changes): how much
+   copy of the roadmap's words (rebuilt when the store's match version changes; on a large
+   roadmap by a thread of its own, the old copy serving meanwhile: see `_index_for`): how much
    of the question its names (title, aliases, phrasings PMs answered, and what other items'
    descriptions call it: "KEP-1287 (In-place Resource Resize)") explain, weighted by
    how rare each word is, how much its whole text (with area and description) explains,
@@ -44,6 +45,7 @@ import dataclasses
 import datetime as dt
 import functools
 import heapq
+import logging
 import math
 import re
 import threading
@@ -57,7 +59,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import parsing
 from store import phrasings, search
-from store.tenancy import workspace_of
+from store.tenancy import session_factory, workspace_of
+
+log = logging.getLogger(__name__)
 
 # "Did you mean": when not confident, the best OFFER_MAX candidates are offered if the best
 # one scores at least OFFER_FLOOR (however far behind it the others are: "none of these" costs
@@ -132,8 +136,7 @@ class Candidate:
     key: str
     title: str
     score: float  # 0..1
-    # what a "did you mean" shows of it, as the store had it when this match began (any
-    # change to an item makes the matcher reload its copy)
+    # what a "did you mean" shows of it, as the store has it in this match's transaction
     status: str = ""
     opening: str = ""  # the start of its description
     url: str | None = None
@@ -159,7 +162,8 @@ class MatchResult:
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence; when not
     confident, the plausible ones to offer the rep."""
-    ranked = _rank(text, session, max(limit, OFFER_MAX))
+    index, current = _index_for(session)
+    ranked = _rank(text, session, max(limit, OFFER_MAX), index)
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
@@ -182,6 +186,13 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
         order = first + [d for d in docs if d not in first]
         scores = {id(doc): score for score, _, doc in plausible}
         offered = [_candidate(scores[id(doc)], doc) for doc in order[:OFFER_MAX]]
+    if not current:  # what is shown of them comes from the store, not the old copy
+        shown = search.load_documents(
+            session=session, item_ids={c.item_id for c in candidates + offered}
+        )
+        candidates, offered = _as_stored(candidates, shown), _as_stored(offered, shown)
+        if not candidates:
+            return MatchResult(candidates=[], confidence=0.0, confident=False)
     return MatchResult(
         candidates=candidates,
         confidence=confidence,
@@ -201,6 +212,23 @@ def _candidate(score: float, doc: _Doc) -> Candidate:
         opening=doc.opening,
         url=doc.url,
     )
+
+
+def _as_stored(candidates: list[Candidate], stored: list[search.ItemDocument]) -> list[Candidate]:
+    """`candidates` with the title, status, opening and link the store has for them now,
+    without those it no longer has."""
+    by_id = {document.item_id: document for document in stored}
+    return [
+        dataclasses.replace(
+            c,
+            title=d.title,
+            status=d.status,
+            opening=d.description[:_OPENING_CHARS],
+            url=d.url,
+        )
+        for c in candidates
+        if (d := by_id.get(c.item_id)) is not None
+    ]
 
 
 def _plausible(ranked):
@@ -255,7 +283,7 @@ def confidence_from(features: tuple[float, ...]) -> float:
 
 def explain(text: str, *, session: Session, limit: int = 10) -> tuple[list[str], tuple]:
     """Keys of the best candidates and the features confidence is computed from (for fitting)."""
-    ranked = _rank(text, session, limit)
+    ranked = _rank(text, session, limit, _index_for(session)[0])
     return [doc.key for _, _, doc in ranked[:limit]], _features(ranked) if ranked else (0,) * 7
 
 
@@ -311,9 +339,8 @@ def _features(ranked) -> tuple[float, ...]:
 
 
 def _rank(
-    text: str, session: Session, limit: int = 10
+    text: str, session: Session, limit: int, index: _Index
 ) -> list[tuple[float, tuple[float, ...], _Doc]]:
-    index = _index_for(session)
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
@@ -1339,28 +1366,60 @@ class _Query:
 
 # --- cache ----------------------------------------------------------------------------------
 
+# From this many items a roadmap takes a second or more to index (10,000: 1.5 to 4 s on the
+# development VM), and every change to its items, phrasings or synonyms (an import, a sync,
+# each rep's pick) would make the next question in every process wait that long, past
+# Slack's 3 seconds, with every other question about that workspace queued behind it.
+# There, the copy from before the change keeps answering while one thread builds the new
+# one. A smaller roadmap is rebuilt within the question (milliseconds), so that a pick
+# counts from the very next question.
+REBUILD_BESIDE_FROM = 2_000
+
 _cache_lock = threading.Lock()
 # per engine and workspace, most recent last
 _cache: OrderedDict[tuple[int, int], tuple[int, _Index]] = OrderedDict()
 _CACHED_INDEXES = 16
 _build_locks: dict[tuple[int, int], threading.Lock] = {}  # one rebuild of each at a time
+_rebuilding: set[tuple[int, int]] = set()  # rebuilt by a thread beside the questions
 
 
-def _index_for(session: Session) -> _Index:
-    """The in-memory vocabulary, rebuilt when the store's match version changes. One thread
-    rebuilds it while the others wait for that one: under load, every request rebuilding
-    the same index at once took seconds each."""
+def _index_for(session: Session) -> tuple[_Index, bool]:
+    """The in-memory vocabulary, and whether it is as the store is now (its match version).
+
+    When the version changed, one thread rebuilds the copy while the others wait for that
+    one (under load, every request rebuilding the same index at once took seconds each); or,
+    on a roadmap of REBUILD_BESIDE_FROM items or more, a thread of its own rebuilds it while
+    questions are matched against the old copy (not current)."""
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
     version = search.match_version(session=session)
-    key = (id(engine), workspace_of(session))
+    workspace_id = workspace_of(session)
+    key = (id(engine), workspace_id)
     with _cache_lock:
         cached = _cache.get(key)
         if cached and version is not None and cached[0] == version:
-            return cached[1]
+            return cached[1], True
+        if cached and version is not None and len(cached[1].docs) >= REBUILD_BESIDE_FROM:
+            if key not in _rebuilding:
+                _rebuilding.add(key)
+                threading.Thread(
+                    target=_rebuild_beside,
+                    args=(engine, workspace_id),
+                    name=f"matcher index {workspace_id}",
+                    daemon=True,
+                ).start()
+            return cached[1], False
+    return _rebuilt(session, key), True
+
+
+def _rebuilt(session: Session, key: tuple[int, int]) -> _Index:
+    """The index built from what `session` reads, cached under the version it read (unless
+    another thread built that version while this one waited its turn)."""
+    with _cache_lock:
         build_lock = _build_locks.setdefault(key, threading.Lock())
     with build_lock:
-        with _cache_lock:  # built by another request while this one waited
+        version = search.match_version(session=session)
+        with _cache_lock:
             cached = _cache.get(key)
             if cached and version is not None and cached[0] == version:
                 return cached[1]
@@ -1374,3 +1433,16 @@ def _index_for(session: Session) -> _Index:
                 while len(_cache) > _CACHED_INDEXES:
                     _cache.popitem(last=False)
     return index
+
+
+def _rebuild_beside(engine, workspace_id: int) -> None:
+    """Rebuild a workspace's index in its own transaction; the old one serves until then."""
+    key = (id(engine), workspace_id)
+    try:
+        with session_factory(engine, workspace_id)() as session, session.begin():
+            _rebuilt(session, key)
+    except Exception:  # the next question after a change tries again
+        log.exception("could not rebuild the matcher's index of workspace %s", workspace_id)
+    finally:
+        with _cache_lock:
+            _rebuilding.discard(key)
