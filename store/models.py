@@ -156,6 +156,8 @@ class Question(WorkspaceOwned, Base):
     __tablename__ = "questions"
     __table_args__ = (
         Index("ix_questions_asker_channel", "asker_id", "channel_id", "created_at"),
+        # both: with an index on each alone SQLite read the whole workspace's (migration 0014)
+        Index("ix_questions_escalation_workspace", "escalation_id", "workspace_id"),
         UniqueConstraint("workspace_id", "request_key", name="uq_questions_workspace_request"),
     )
 
@@ -175,7 +177,7 @@ class Question(WorkspaceOwned, Base):
     told_date: Mapped[dt.date | None] = mapped_column(Date)  # the date given with the verdict
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
-    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
     answered_at: Mapped[dt.datetime | None]

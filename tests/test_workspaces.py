@@ -31,6 +31,7 @@ from tests.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
     INSTALLED_TOKEN,
+    START,
     add_to_slack,
     load_roadmap,
     make_settings,
@@ -486,3 +487,54 @@ def test_an_org_wide_enterprise_grid_install_is_one_workspace_keyed_by_its_enter
     assert found.bot_token == "xoxb-org-wide"
     with session_scope(grid.sessions) as session:
         assert session.scalars(select(Item)).all() == []  # its own, empty roadmap
+
+
+def test_sqlite_reads_an_escalations_questions_through_its_index_not_the_workspaces(sqlite_url):
+    # one workspace's 2,000 questions waiting on 400 escalations: with an index on each
+    # column alone, SQLite (no statistics) read them through the workspace's, every row
+    engine = make_engine(sqlite_url)
+    moment = START
+    with engine.begin() as connection:
+        connection.execute(
+            Escalation.__table__.insert(),
+            [
+                dict(
+                    id=n + 1,
+                    workspace_id=DEFAULT_WORKSPACE,
+                    channel_id="C0TRIAGE01",
+                    match_text=f"feature {n}",
+                    reason="unknown",
+                    status="open",
+                    created_at=moment,
+                    due_at=moment,
+                )
+                for n in range(400)
+            ],
+        )
+        connection.execute(
+            Question.__table__.insert(),
+            [
+                dict(
+                    workspace_id=DEFAULT_WORKSPACE,
+                    request_key=f"command:{n}",
+                    text=f"feature {n % 400}",
+                    asker_id=f"U0REP{n:05d}",
+                    channel_id="C0SALES001",
+                    source="command",
+                    status="escalated",
+                    verdict="unknown",
+                    escalation_id=n % 400 + 1,
+                    created_at=moment,
+                )
+                for n in range(2000)
+            ],
+        )
+    waiting = text(
+        "EXPLAIN QUERY PLAN SELECT asker_id FROM questions"
+        " WHERE questions.escalation_id = 7 AND questions.workspace_id = 1"
+    )
+
+    with engine.connect() as connection:
+        plan = " ".join(row[-1] for row in connection.execute(waiting))
+    engine.dispose()
+    assert "ix_questions_escalation_workspace (escalation_id=? AND workspace_id=?)" in plan
