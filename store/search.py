@@ -131,6 +131,11 @@ def load_documents(
     ]
 
 
+def count_items(*, session: Session) -> int:
+    """How many items the workspace's roadmap has now."""
+    return session.scalar(select(func.count(Item.id))) or 0
+
+
 def rows_to_rank(session: Session, rows: int) -> int:
     """How many matching rows a search may reach for `rows` worth of bm25 ranking: ts_rank
     costs PostgreSQL several times what bm25 costs SQLite per row."""

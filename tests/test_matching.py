@@ -253,19 +253,21 @@ def test_a_learnt_phrasing_finds_its_item_for_other_wording_within_a_bound(keps)
     assert "KEP-3299" not in [c.key for c in ask(keps, question).offered]
 
 
+def _filler_title(n: int) -> str:
+    """The made-up title of filler item n: three invented words."""
+    syllables = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "ve", "zu"]
+    stem = syllables[n % 10] + syllables[n // 10 % 10] + syllables[n // 100 % 10]
+    return " ".join(stem + s for s in ("x", "y", "z"))
+
+
 def _keps_and_filler(tmp_path: Path, total: int) -> Path:
     """The KEP roadmap with made-up items (three-word titles of invented words) up to
     `total` items."""
     with open(KEP_CSV, newline="") as source:
         reader = csv.DictReader(source)
         fields, rows = reader.fieldnames, list(reader)
-    syllables = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "ve", "zu"]
     for n in range(total - len(rows)):
-        words = [
-            syllables[n % 10] + syllables[n // 10 % 10] + syllables[n // 100 % 10] + s
-            for s in ("x", "y", "z")
-        ]
-        rows.append({"key": f"FILL-{n}", "title": " ".join(words), "status": "implementable"})
+        rows.append({"key": f"FILL-{n}", "title": _filler_title(n), "status": "implementable"})
     path = tmp_path / "large.csv"
     with open(path, "w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=fields)
@@ -295,6 +297,20 @@ def test_a_large_roadmap_is_matched_against_its_old_index_while_a_thread_rebuild
     while not (learnt := ask(ctx, question)).confident and time.monotonic() < deadline:
         time.sleep(0.05)
     assert learnt.confident and learnt.best.key == "KEP-753"
+
+
+def test_an_import_that_takes_a_small_roadmap_past_the_mark_is_rebuilt_beside_the_questions(
+    keps, tmp_path
+):
+    # the cached copy is small, but what the store now holds would take seconds to index
+    assert ask(keps, "timezone support for cronjobs").best.key == "KEP-3140"
+    load_roadmap(keps, _keps_and_filler(tmp_path, REBUILD_BESIDE_FROM))
+    new_item = _filler_title(500)  # FILL-500, one of the items the import added
+    assert ask(keps, new_item).best is None  # answered from the copy before the import
+    deadline = time.monotonic() + 60
+    while (found := ask(keps, new_item)).best is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert found.best.key == "FILL-500" and found.confident
 
 
 def test_the_index_follows_roadmap_edits(keps):

@@ -26,6 +26,7 @@ from store.models import (
     Workspace,
 )
 from store.outbox import enqueue_many
+from store.search import count_items
 from store.tenancy import ALL_WORKSPACES, DEFAULT_WORKSPACE, NoWorkspace
 from tests.conftest import (
     CLIENT_ID,
@@ -198,6 +199,7 @@ def test_a_session_reads_and_changes_only_its_own_workspace(second):
         theirs = session.scalar(select(Item).where(Item.key == "ID-12"))
         assert theirs.id != mine.id and theirs.workspace_id == other.workspace_id
         assert session.scalar(select(func.count()).select_from(Item)) == 30
+        assert count_items(session=session) == 30  # how matching judges a roadmap's size
         session.execute(update(Item).values(title="renamed in the second workspace"))
         session.execute(delete(Phrasing))
     with session_scope(first.sessions) as session:

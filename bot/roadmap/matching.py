@@ -1397,19 +1397,33 @@ def _index_for(session: Session) -> tuple[_Index, bool]:
     key = (id(engine), workspace_id)
     with _cache_lock:
         cached = _cache.get(key)
-        if cached and version is not None and cached[0] == version:
+    if cached and version is not None:
+        if cached[0] == version:
             return cached[1], True
-        if cached and version is not None and len(cached[1].docs) >= REBUILD_BESIDE_FROM:
-            if key not in _rebuilding:
-                _rebuilding.add(key)
-                threading.Thread(
-                    target=_rebuild_beside,
-                    args=(engine, workspace_id),
-                    name=f"matcher index {workspace_id}",
-                    daemon=True,
-                ).start()
+        # the old copy's size, or else the store's: an import that takes a small roadmap
+        # past the mark would otherwise be rebuilt within the question once (seconds)
+        if (
+            len(cached[1].docs) >= REBUILD_BESIDE_FROM
+            or search.count_items(session=session) >= REBUILD_BESIDE_FROM
+        ):
+            _start_rebuild_beside(engine, workspace_id)
             return cached[1], False
     return _rebuilt(session, key), True
+
+
+def _start_rebuild_beside(engine, workspace_id: int) -> None:
+    """A thread of its own rebuilds the workspace's index, unless one already does."""
+    key = (id(engine), workspace_id)
+    with _cache_lock:
+        if key in _rebuilding:
+            return
+        _rebuilding.add(key)
+    threading.Thread(
+        target=_rebuild_beside,
+        args=(engine, workspace_id),
+        name=f"matcher index {workspace_id}",
+        daemon=True,
+    ).start()
 
 
 def _rebuilt(session: Session, key: tuple[int, int]) -> _Index:
