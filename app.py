@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.slack.client import for_requests
 from handlers import register_listeners
 from handlers.payloads import MalformedRequest, to_bolt_request
-from store.db import ping, request_threads
+from store.db import ping, request_threads, session_scope
 
 log = logging.getLogger("canwe")
 
@@ -236,18 +236,47 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def warm_up(ctx: Context) -> None:
-    """Build the matcher's in-memory index before the first request: requests now run side
-    by side, and a cold index would be built by each of the first ones at once."""
+def warm_up(ctx: Context) -> threading.Thread:
+    """Build the matcher's in-memory index before the first request: requests run side by
+    side, and a cold index would be built by each of the first ones at once; on a large
+    roadmap that takes seconds, past Slack's 3. The default workspace's is built now; those of
+    the other installed workspaces (OAuth) by the thread returned, while requests are served
+    (a question that comes first waits for that build rather than starting its own)."""
+    from bot.roadmap.matching import CACHED_INDEXES
+    from store.tenancy import workspace_ids
+
+    _warm_workspace(ctx)
+    try:
+        with session_scope(ctx.sessions) as session:
+            others = [w for w in workspace_ids(session) if w != ctx.workspace_id]
+    except Exception as error:
+        log.warning("could not list the workspaces to warm up: %s", error)
+        others = []
+    # no more than the matcher keeps: warming one more would push out one just warmed
+    thread = threading.Thread(
+        target=_warm_workspaces,
+        args=(ctx, others[: CACHED_INDEXES - 1]),
+        name="matcher warm-up",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _warm_workspaces(ctx: Context, workspace_ids: list[int]) -> None:
+    for workspace_id in workspace_ids:
+        _warm_workspace(ctx.for_workspace(workspace_id))
+
+
+def _warm_workspace(ctx: Context) -> None:
     from bot.roadmap.matching import match
-    from store.db import session_scope
 
     try:
         with session_scope(ctx.sessions) as session:
             match("warm up", session=session)
             session.rollback()  # read only
-    except Exception as error:  # the first requests will build it instead
-        log.warning("could not warm up the matcher: %s", error)
+    except Exception as error:  # its first requests will build it instead
+        log.warning("could not warm up the matcher of workspace %s: %s", ctx.workspace_id, error)
 
 
 def socket_mode(app: App, settings: Settings, client: WebClient):

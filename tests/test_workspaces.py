@@ -10,8 +10,9 @@ from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import delete, func, select, text, update
 
+from app import warm_up
 from bot.context import every_workspace
-from bot.roadmap.matching import match
+from bot.roadmap.matching import is_warm, match
 from bot.slack.install import workspace_tokens
 from bot.workers import tick
 from store.db import make_engine, make_session_factory, session_scope
@@ -254,6 +255,18 @@ def test_the_migrations_make_the_schema_the_models_describe(database_url):
         )
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def test_a_process_warms_up_the_matcher_of_every_installed_workspace(second):
+    # the first question of each workspace would otherwise build its index within the
+    # request: seconds on a large roadmap, past Slack's 3
+    first, other = second
+    with session_scope(other.sessions) as session:
+        assert not is_warm(session=session)
+    warm_up(first).join(timeout=60)
+    for ctx in (first, other):
+        with session_scope(ctx.sessions) as session:
+            assert is_warm(session=session)
 
 
 def test_rows_of_a_store_from_before_belong_to_its_first_workspace(tmp_path):

@@ -1378,9 +1378,18 @@ REBUILD_BESIDE_FROM = 2_000
 _cache_lock = threading.Lock()
 # per engine and workspace, most recent last
 _cache: OrderedDict[tuple[int, int], tuple[int, _Index]] = OrderedDict()
-_CACHED_INDEXES = 16
+CACHED_INDEXES = 16
 _build_locks: dict[tuple[int, int], threading.Lock] = {}  # one rebuild of each at a time
 _rebuilding: set[tuple[int, int]] = set()  # rebuilt by a thread beside the questions
+
+
+def is_warm(*, session: Session) -> bool:
+    """Whether this process has the workspace's index as the store is now."""
+    bind = session.get_bind()
+    key = (id(getattr(bind, "engine", bind)), workspace_of(session))
+    with _cache_lock:
+        cached = _cache.get(key)
+    return cached is not None and cached[0] == search.match_version(session=session)
 
 
 def _index_for(session: Session) -> tuple[_Index, bool]:
@@ -1444,7 +1453,7 @@ def _rebuilt(session: Session, key: tuple[int, int]) -> _Index:
             with _cache_lock:
                 _cache[key] = (version, index)
                 _cache.move_to_end(key)
-                while len(_cache) > _CACHED_INDEXES:
+                while len(_cache) > CACHED_INDEXES:
                     _cache.popitem(last=False)
     return index
 
