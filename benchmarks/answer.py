@@ -102,7 +102,9 @@ def main() -> None:
             [a.replace("{port}", str(port)) for a in args], {**env, "PORT": str(port)}, port
         )
         try:
-            round_trips(f"http://127.0.0.1:{port}/slack/events", SECRET, QUESTIONS, 30)  # warm up
+            round_trips(
+                f"http://127.0.0.1:{port}/slack/events", SECRET, QUESTIONS, 30, run="warm-up"
+            )
             samples = round_trips(
                 f"http://127.0.0.1:{port}/slack/events", SECRET, QUESTIONS, options.requests
             )
