@@ -105,6 +105,9 @@ _CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 # whole text explains, how much of its name the question covers, whole-string similarity
 _WEIGHTS = (0.10, 0.60, 0.25, 0.05)
 
+# where `said` (the question is the candidate's name, or a phrasing learnt for it) sits in a
+# candidate's features (see _Index.score)
+_SAID = 6
 _ANY_DAY = dt.date(2026, 1, 1)
 # a word is generic when at least this many items' names (or one in this many) have it
 _GENERIC_NAME_MIN = 10
@@ -353,7 +356,7 @@ def _rank(
             if pos not in named
         )
     # on a tie, an item named by these very words comes first
-    scored.sort(key=lambda entry: (-entry[0], not entry[1][5], entry[2].item_id))
+    scored.sort(key=lambda entry: (-entry[0], not entry[1][_SAID], entry[2].item_id))
     return scored
 
 
