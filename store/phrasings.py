@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.models import Item, Phrasing
@@ -41,3 +41,18 @@ def phrasings_of(*, session: Session, item_id: int) -> list[str]:
             select(Phrasing.text).where(Phrasing.item_id == item_id).order_by(Phrasing.id)
         ).scalars()
     )
+
+
+def newest_phrasing_id(*, session: Session) -> int:
+    """The id of the workspace's newest phrasing (0 if none): those after it are new."""
+    return session.scalar(select(func.max(Phrasing.id))) or 0
+
+
+def phrasings_after(*, session: Session, phrasing_id: int) -> list[tuple[int, str]]:
+    """(item id, text) of the workspace's phrasings newer than `phrasing_id`, oldest first."""
+    chosen = (
+        select(Phrasing.item_id, Phrasing.text)
+        .where(Phrasing.id > phrasing_id)
+        .order_by(Phrasing.id)
+    )
+    return [(item_id, text) for item_id, text in session.execute(chosen)]

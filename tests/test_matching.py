@@ -290,13 +290,22 @@ def test_a_large_roadmap_is_matched_against_its_old_index_while_a_thread_rebuild
     found = ask(ctx, "timezone support for cronjobs")
     assert found.best.key == "KEP-3140" and found.best.status == "declined"
 
+    # a rep picks an item for these words: asked again in them while the thread rebuilds,
+    # the question is answered with that item at once, though the old copy has not learnt it
     with session_scope(ctx.sessions) as session:
         add_phrasing(session=session, item_id=item_id(ctx, "KEP-753"), text=question, now=ctx.now())
-    assert not ask(ctx, question).confident  # the old copy has not learnt it
-    deadline = time.monotonic() + 60
-    while not (learnt := ask(ctx, question)).confident and time.monotonic() < deadline:
-        time.sleep(0.05)
+    learnt = ask(ctx, question)
     assert learnt.confident and learnt.best.key == "KEP-753"
+    # other words like them find it once the new copy is in
+    similar = "bluebird runtime hooks support"
+    deadline = time.monotonic() + 60
+    while _best_key(found := ask(ctx, similar)) != "KEP-753" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _best_key(found) == "KEP-753"
+
+
+def _best_key(found) -> str | None:
+    return found.best.key if found.best else None
 
 
 def test_an_import_that_takes_a_small_roadmap_past_the_mark_is_rebuilt_beside_the_questions(

@@ -166,7 +166,10 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence; when not
     confident, the plausible ones to offer the rep."""
     index, current = _index_for(session)
-    ranked = _rank(text, session, max(limit, OFFER_MAX), index)
+    # the old copy does not know the phrasings recorded since it was built (a rep's pick a
+    # moment ago): a question worded exactly as one of them is still answered with its item
+    learnt = {} if current else _learnt_since(session, index)
+    ranked = _rank(text, session, max(limit, OFFER_MAX), index, learnt)
     if not ranked:
         return MatchResult(candidates=[], confidence=0.0, confident=False)
     confidence = confidence_from(_features(ranked))
@@ -342,22 +345,44 @@ def _features(ranked) -> tuple[float, ...]:
 
 
 def _rank(
-    text: str, session: Session, limit: int, index: _Index
+    text: str,
+    session: Session,
+    limit: int,
+    index: _Index,
+    learnt: dict[str, set[int]] | None = None,
 ) -> list[tuple[float, tuple[float, ...], _Doc]]:
+    """`learnt`: the phrasings `index` does not have yet (see _learnt_since)."""
     query = _Query.build(strip_context(text, index.knows), index)
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
+    said = (learnt or {}).get(_said_string(query.clean), set()) - named
     scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
+    scored += [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, True), index.docs[pos]) for pos in said]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
-            for score, features, pos in _scored(query, index, session, max(limit, 2) + len(named))
-            if pos not in named
+            for score, features, pos in _scored(
+                query, index, session, max(limit, 2) + len(named) + len(said)
+            )
+            if pos not in named and pos not in said
         )
     # on a tie, an item named by these very words comes first
     scored.sort(key=lambda entry: (-entry[0], not entry[1][_SAID], entry[2].item_id))
     return scored
+
+
+def _learnt_since(session: Session, index: _Index) -> dict[str, set[int]]:
+    """The phrasings recorded since `index` was built, as its said strings (see _said_string),
+    each with the positions of the items it names."""
+    learnt: dict[str, set[int]] = {}
+    newer = phrasings.phrasings_after(session=session, phrasing_id=index.newest_phrasing_id)
+    for item_id, text in newer:
+        pos = index.position.get(item_id)
+        words = strip_context(text, index.knows)
+        if pos is not None and words:
+            learnt.setdefault(_said_string(_content(words)), set()).add(pos)
+    return learnt
 
 
 def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime):
@@ -813,6 +838,12 @@ def _content(text: str) -> str:
     return " ".join(w for w in _words(text) if w not in STOPWORDS)
 
 
+def _said_string(content: str) -> str:
+    """Words as `_content` gives them, sorted: how a name or phrasing is compared whole with
+    a question (a question worded exactly as one names its item)."""
+    return " ".join(sorted(content.split()))
+
+
 def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
@@ -883,7 +914,14 @@ class _Doc:
 
 
 class _Index:
-    def __init__(self, documents: list[search.ItemDocument], synonyms: list[tuple[str, str]]):
+    def __init__(
+        self,
+        documents: list[search.ItemDocument],
+        synonyms: list[tuple[str, str]],
+        newest_phrasing_id: int = 0,
+    ):
+        # the phrasings it has: those up to this id (see _learnt_since)
+        self.newest_phrasing_id = newest_phrasing_id
         self.docs: list[_Doc] = []
         self.position: dict[int, int] = {}
         self.phrased: set[int] = set()  # positions of the items reps have phrasings for
@@ -938,17 +976,13 @@ class _Index:
                     phrasings=phrasings,
                     full=full,
                     units=[_units(t) for t in (*name_texts, *document.phrasings)],
-                    strings=[
-                        " ".join(sorted(_content(t).split()))
-                        for t in (*name_texts, *document.phrasings)
-                    ],
+                    strings=[_said_string(_content(t)) for t in (*name_texts, *document.phrasings)],
                     qualifiers=frozenset().union(*(_name_qualifiers(t) for t in name_texts)),
                     status=document.status,
                     area=document.area,
                     name_stems=frozenset(_plain_tokens(short or document.title)),
                     said_strings=frozenset(
-                        " ".join(sorted(_content(t).split()))
-                        for t in (*name_texts, *document.phrasings)
+                        _said_string(_content(t)) for t in (*name_texts, *document.phrasings)
                     ),
                     mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                     opening=document.description[:_OPENING_CHARS],
@@ -1104,7 +1138,7 @@ class _Index:
         full = self._cover(query, self.postings, positions)
         names = self._cover(query, self.name_postings, positions)
         w_names, w_full, w_precision, w_similar = _WEIGHTS
-        worded = " ".join(sorted(query.clean.split()))
+        worded = _said_string(query.clean)
         named = self.named_slots(query)
         for pos in positions & self.phrased:
             for phrasing in self.docs[pos].phrasings:
@@ -1449,8 +1483,12 @@ def _rebuilt(session: Session, key: tuple[int, int]) -> _Index:
             cached = _cache.get(key)
             if cached and version is not None and cached[0] == version:
                 return cached[1]
+        # read first: a phrasing recorded meanwhile is then in both, never in neither
+        newest_phrasing_id = phrasings.newest_phrasing_id(session=session)
         index = _Index(
-            search.load_documents(session=session), search.list_synonyms(session=session)
+            search.load_documents(session=session),
+            search.list_synonyms(session=session),
+            newest_phrasing_id,
         )
         if version is not None:
             with _cache_lock:
