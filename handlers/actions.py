@@ -1,5 +1,6 @@
-"""Button clicks: a PM opens the answer form; a rep asks for an exception, marks a promise, or
-picks one of the items a "did you mean" reply offered."""
+"""Button clicks: a PM opens the answer form; a rep asks for an exception, marks a promise,
+picks one of the items a "did you mean" reply offered, or says an answer is not about the
+feature they meant."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from bot.escalations.messages import details_modal
 from bot.promises.tracking import mark_promised
 from bot.questions.asking import why_this_date
 from bot.questions.choice_messages import ChoiceAction
-from bot.questions.picking import Picked, pick_item, pick_none
+from bot.questions.picking import Picked, not_this, pick_item, pick_none
 from bot.slack.blocks import ActionId
 from handlers.payloads import ButtonClick, DetailsClick
 from handlers.workspaces import workspace_context
@@ -124,6 +125,7 @@ def register(app: App) -> None:
                 question_id=question_id,
                 item_id=item_id,
                 user_id=click.user.id,
+                click_id=click.click_id,
                 **_clicked_message(body),
             )
         log.info("question %s: %s picked item %s", question_id, click.user.id, item_id)
@@ -141,10 +143,31 @@ def register(app: App) -> None:
                 ctx=ctx,
                 question_id=question_id,
                 user_id=click.user.id,
+                click_id=click.click_id,
                 **_clicked_message(body),
             )
         log.info("question %s: %s picked none of the offered items", question_id, click.user.id)
         _show(picked, body, click, client)
+
+    @app.action(ActionId.not_this)
+    def not_this_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+        ctx = workspace_context(context)
+        click = ButtonClick.model_validate(body)
+        question_id = click.row_id()
+        ack()
+        with session_scope(ctx.sessions) as session:
+            corrected = not_this(
+                session=session,
+                ctx=ctx,
+                question_id=question_id,
+                user_id=click.user.id,
+                click_id=click.click_id,
+                **_clicked_message(body),
+            )
+        log.info(
+            "question %s: %s said the answer is not what they meant", question_id, click.user.id
+        )
+        _show(corrected, body, click, client)
 
 
 # replacing an ephemeral choice through its response_url runs before Slack gets the click's

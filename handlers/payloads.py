@@ -140,6 +140,7 @@ class EventCallback(_Part):
 
 class _Click(_Part):
     value: str = Field(max_length=200)
+    action_ts: str | None = Field(default=None, max_length=40)  # this click's own id
 
 
 class _AnswerValue(_Part):
@@ -166,6 +167,11 @@ class ButtonClick(_Part):
     @property
     def channel_id(self) -> str | None:
         return self.channel.id if self.channel else None
+
+    @property
+    def click_id(self) -> str | None:
+        """Slack's id of this click (its action_ts): the same when Slack sends it again."""
+        return self.actions[0].action_ts
 
     def row_id(self) -> int:
         """The value of a button that names a question: its id."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import Item, Phrasing
@@ -33,6 +33,16 @@ def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime)
     session.add(Phrasing(item_id=item_id, text=text, created_at=now))
     session.flush()
     return True
+
+
+def forget_phrasing(*, session: Session, item_id: int, text: str) -> bool:
+    """Take back `text` as a wording of the item (a rep said it was not about that item).
+    Does not commit. False when it was not one."""
+    text = " ".join((text or "").split())[:MAX_PHRASING_CHARS]
+    gone = session.execute(
+        delete(Phrasing).where(Phrasing.item_id == item_id, Phrasing.text == text)
+    )
+    return bool(gone.rowcount)
 
 
 def phrasings_of(*, session: Session, item_id: int) -> list[str]:

@@ -205,12 +205,15 @@ def items_of_owner(*, session: Session, user_id: str, any_area: bool = False) ->
 
 
 def offered_before(*, session: Session, before: dt.datetime, limit: int) -> list[Question]:
-    """Questions still waiting for their rep to pick an offered item, asked before `before`
-    (locked, skipping rows another process is escalating)."""
+    """Questions still waiting for their rep to pick an offered item, offered before `before`
+    (locked, skipping rows another process is escalating). A choice offered again after the
+    rep turned down an answer ("Not what I meant") counts from then: `answered_at` holds
+    when (bot.questions.picking.not_this)."""
+    offered_at = func.coalesce(Question.answered_at, Question.created_at)
     return list(
         session.scalars(
             select(Question)
-            .where(Question.status == "offered", Question.created_at <= before)
+            .where(Question.status == "offered", offered_at <= before)
             .order_by(Question.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

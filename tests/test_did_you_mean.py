@@ -181,3 +181,113 @@ def test_a_choice_left_unpicked_goes_to_the_pm_after_a_while(bot, slack, clock):
     assert "You did not pick one of the items I offered" in message_text(dm)
     [escalation] = escalations(bot.ctx)
     assert posts(slack, channel=escalation.channel_id)  # the PM's thread is open
+
+
+# --- "Not what I meant": the rep turns down the item an answer is about -------------------
+
+SURE = "SSO with Okta for Acme"  # ID-12, with confidence
+
+
+def click_not_this(slack, user, message):
+    [value] = [
+        e["value"]
+        for b in message["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "not_this"
+    ]
+    return slack.send_block_action(user, SALES, message["ts"], "not_this", value=value)
+
+
+def test_not_what_i_meant_offers_the_other_items_and_the_pick_is_learnt(bot, slack):
+    answer = slack.send_command(REP, SALES, SURE).json()
+    assert answer["text"].startswith("Committed")
+    assert "Not what I meant" in block_text(answer["blocks"])
+    shown = ephemeral_to(slack, REP)
+    assert click_not_this(slack, REP, shown).status_code == 200
+
+    offer = slack.message(SALES, shown["ts"])  # the choice replaced the answer
+    text = message_text(offer)
+    assert "Not *Single sign-on with Okta (SAML)*, then" in text
+    assert "SAML single sign-on (generic IdP)" in text
+    assert "ID-12" not in [
+        b["accessory"]["value"].split(":")[1] for b in offer["blocks"] if "accessory" in b
+    ]
+    [question] = questions(bot.ctx)
+    assert (question.status, question.item_id, question.verdict) == ("offered", None, "unknown")
+
+    pick(slack, REP, offer, "SAML single sign-on")
+    answered = slack.message(SALES, shown["ts"])
+    assert answered["text"].startswith("Available")
+    [question] = questions(bot.ctx)
+    assert item_key(bot.ctx, question.item_id) == "ID-1"
+    bot.deliver()
+    assert count(bot.ctx, Escalation) == 0
+
+    # these words no longer get the item the rep turned down with confidence: the next rep
+    # is offered the choice, the item the rep picked first
+    again = slack.send_command(REP2, SALES, SURE).json()
+    assert again["text"].startswith("Did you mean")
+    [first, *_] = choice_buttons(again["blocks"])
+    assert item_key(bot.ctx, int(first["value"].split(":")[1])) == "ID-1"
+
+
+def test_not_what_i_meant_after_a_pick_forgets_the_wording_and_none_of_these_asks_the_pm(
+    bot, slack
+):
+    slack.send_command(REP, SALES, UNSURE)
+    first = ephemeral_to(slack, REP)
+    pick(slack, REP, first, "Single sign-on with Okta")
+    [question] = questions(bot.ctx)
+    with session_scope(bot.ctx.sessions) as session:
+        assert session.scalar(select(Phrasing).where(Phrasing.text == question.text))
+
+    click_not_this(slack, REP, slack.message(SALES, first["ts"]))
+    offer = slack.message(SALES, first["ts"])
+    assert "Single sign-on with Okta" not in block_text(offer["blocks"][1:])
+    with session_scope(bot.ctx.sessions) as session:
+        assert session.scalar(select(Phrasing).where(Phrasing.text == question.text)) is None
+
+    click_none(slack, REP, offer)
+    [question] = questions(bot.ctx)
+    assert question.status == "escalated" and question.item_id is None
+    bot.deliver()
+    assert len(escalations(bot.ctx)) == 1
+
+
+def test_only_the_asker_may_say_not_what_i_meant_and_only_once(bot, slack):
+    slack.send_mention(REP, SALES, SURE)
+    bot.deliver()
+    [answer] = [
+        m for m in slack.messages(SALES) if m.get("thread_ts") and "not_this" in message_text(m)
+    ]
+    click_not_this(slack, REP2, answer)
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP2]
+    assert f"Only <@{REP}>, who asked" in message_text(told[-1])
+    [question] = questions(bot.ctx)
+    assert question.status == "answered" and item_key(bot.ctx, question.item_id) == "ID-12"
+
+    click_not_this(slack, REP, answer)
+    click_not_this(slack, REP, answer)  # again, before the answer is replaced
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
+    assert "already taken back" in message_text(told[-1])
+    bot.deliver()  # in a channel the choice replaces the answer through the outbox
+    offer = slack.message(SALES, answer["ts"])
+    assert "pick_item" in message_text(offer) and "not_this" not in message_text(offer)
+
+    pick(slack, REP, offer, "SAML single sign-on")
+    bot.deliver()  # a second replacement of the same message, by another click
+    assert slack.message(SALES, answer["ts"])["text"].startswith("Available")
+
+
+def test_a_choice_offered_again_is_escalated_counting_from_when_it_was(bot, slack, clock):
+    from bot.escalations.chasing import chase
+    from bot.questions.picking import UNPICKED_WAIT
+
+    slack.send_command(REP, SALES, SURE)
+    shown = ephemeral_to(slack, REP)
+    clock.advance(hours=5)
+    click_not_this(slack, REP, shown)
+    clock.advance(hours=1)
+    assert chase(bot.ctx).unpicked == 0  # asked five hours ago, but offered an hour ago
+    clock.advance(seconds=UNPICKED_WAIT.total_seconds())
+    assert chase(bot.ctx).unpicked == 1

@@ -180,6 +180,7 @@ def ask(
             feature=parsed.feature,
         )
         facts = replace(facts, escalation=escalation)
+    facts = replace(facts, can_say_not_this=may_say_not_this(source=source, facts=facts))
 
     message = offered or answer_message(facts, audience, ctx.settings.tz)
     if reply_in_thread:
@@ -193,6 +194,17 @@ def ask(
         )
         ctx.wake_delivery()
     return Asked(message=message, question_id=question.id)
+
+
+def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
+    """A rep in Slack may turn down the item an answer is about while it is only canwe's
+    reading of their words (or their own pick): not once a PM was asked or answered."""
+    return (
+        source in ("command", "mention")
+        and facts.item is not None
+        and facts.escalation is None
+        and facts.pm_answer is None
+    )
 
 
 # "SSO and SCIM", "audit logs, SSO; SCIM": the separators between features in one question

@@ -63,14 +63,21 @@ def did_you_mean_message(
     items: list[OfferedItem],
     asker_id: str,
     in_channel: bool,
+    turned_down: str | None = None,
 ) -> Message:
-    """Up to three items to pick from, each with its status and a line of its description."""
-    blocks: list[Block] = [
-        section_block(
+    """Up to three items to pick from, each with its status and a line of its description;
+    `turned_down`: the title of the item the rep said they did not mean."""
+    if turned_down is not None:
+        intro = (
+            f":ok_hand: Not *{escape(turned_down)}*, then. Which roadmap item do you mean by "
+            f"“{quote(question_text)}”?"
+        )
+    else:
+        intro = (
             f":thinking_face: I am not sure which roadmap item you mean by "
             f"“{quote(question_text)}”. Did you mean one of these?"
         )
-    ]
+    blocks: list[Block] = [section_block(intro)]
     for n, item in enumerate(items):
         status = STATUS_WORDS.get(item.status, item.status)
         about = first_line(item.description)

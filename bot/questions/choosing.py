@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.verdicts import Verdict
 from bot.questions.choice_messages import OfferedItem, did_you_mean_message
-from bot.roadmap.matching import MatchResult, match
+from bot.roadmap.matching import Candidate, MatchResult, match
 from bot.slack.blocks import Message
 from store import questions as q
 from store.models import Question
@@ -16,7 +16,7 @@ from store.models import Question
 OFFERED = "offered"
 
 
-def offered_items(*, found: MatchResult) -> list[OfferedItem]:
+def offered_items(candidates: list[Candidate]) -> list[OfferedItem]:
     # from the matcher's copy of the roadmap, which is the store's as of this match (any change
     # to an item makes it reload): a round trip fewer for every "did you mean"
     return [
@@ -28,7 +28,7 @@ def offered_items(*, found: MatchResult) -> list[OfferedItem]:
             description=candidate.opening,
             url=candidate.url,
         )
-        for candidate in found.offered
+        for candidate in candidates
     ]
 
 
@@ -47,7 +47,7 @@ def offer(*, session: Session, question: Question, found: MatchResult) -> Messag
     return did_you_mean_message(
         question_id=question.id,
         question_text=question.text,
-        items=offered_items(found=found),
+        items=offered_items(found.offered),
         asker_id=question.asker_id,
         in_channel=question.source == "mention",
     )
@@ -59,7 +59,8 @@ def offer_again(*, session: Session, question: Question) -> Message:
     return did_you_mean_message(
         question_id=question.id,
         question_text=question.text,
-        items=offered_items(found=found),
+        # a choice offered again after "Not what I meant" may find its match confident
+        items=offered_items(found.offered or found.candidates),
         asker_id=question.asker_id,
         in_channel=question.source == "mention",
     )

@@ -323,6 +323,14 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
                 style="primary",
             )
         )
+    if facts.can_say_not_this and facts.item is not None and facts.question_id is not None:
+        actions.append(
+            ButtonElement(
+                text="Not what I meant",
+                action_id=ActionId.not_this,
+                value=str(facts.question_id),
+            )
+        )
     if actions:
         blocks.append(ActionsBlock(elements=actions))
     return blocks

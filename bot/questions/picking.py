@@ -1,9 +1,12 @@
-"""The rep's pick on a "did you mean" reply (see bot.questions.choosing).
+"""The rep's pick on a "did you mean" reply (see bot.questions.choosing), and "Not what I
+meant" on an answer.
 
 Picking an item answers at once with that item's verdict (as if the matcher had found it),
 teaches the matcher the question as a wording of the item, and never asks a PM. "None of
 these" asks the PM as an unmatched question always did, with the candidates shown to them.
-Only the rep who asked may pick: in a channel anyone can see the buttons.
+"Not what I meant" on an answer takes back the item it was about (and the wording, if it was
+learnt), and offers the other plausible items instead, or asks the PM when there are none.
+Only the rep who asked may click: in a channel anyone can see the buttons.
 """
 
 from __future__ import annotations
@@ -18,16 +21,18 @@ from bot.core.parsing import parse_question
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import escalate
-from bot.questions.asking import decide, record_told, with_change_since
-from bot.questions.choosing import OFFERED
+from bot.questions.asking import decide, may_say_not_this, record_told, with_change_since
+from bot.questions.choice_messages import did_you_mean_message
+from bot.questions.choosing import OFFERED, offered_items
 from bot.questions.messages import answer_message
-from bot.roadmap.matching import MatchResult, match
+from bot.roadmap.matching import MatchResult, alternatives, match
 from bot.slack import sends
 from bot.slack.blocks import Message, section_block
 from bot.slack.wording import user
 from store import questions as q
 from store.models import Item, Question
-from store.phrasings import add_phrasing
+from store.phrasings import add_phrasing, forget_phrasing
+from store.promises import promise_for_question
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,17 @@ def _reply(
     message: Message,
     channel_id: str | None,
     message_ts: str | None,
+    click_id: str | None,
 ) -> Picked:
     """Under a mention the choice is a message of the bot's own: the outbox replaces it with
     the reply, retried until Slack has it. An ephemeral /canwe choice can only be replaced
-    through the click's response_url, by the caller."""
+    through the click's response_url, by the caller. The outbox's key is the click's own
+    (Slack's action_ts): one question's message may be replaced several times (an answer,
+    "Not what I meant", a choice, another answer), each click once."""
     if question.source == "mention" and channel_id and message_ts:
         sends.update(
             session,
-            key=f"picked:{question.id}",
+            key=f"picked:{question.id}:{click_id or ctx.now().isoformat()}",
             channel_id=channel_id,
             ts=message_ts,
             message=message,
@@ -86,6 +94,7 @@ def pick_item(
     user_id: str,
     channel_id: str | None = None,
     message_ts: str | None = None,
+    click_id: str | None = None,
 ) -> Picked:
     """The rep picked `item_id`: answer with its verdict, learn the wording, ask no PM."""
     question, refusal = _waiting(session, question_id, user_id)
@@ -110,6 +119,7 @@ def pick_item(
     # the rep's own words now name the item (see bot.roadmap.matching)
     add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
     facts = replace(facts, others=[], reply_by_dm=question.source == "command")
+    facts = replace(facts, can_say_not_this=may_say_not_this(source=question.source, facts=facts))
     audience = q.audience_of(session=session, channel_id=question.channel_id)
     message = answer_message(facts, audience, ctx.settings.tz)
     return _reply(
@@ -119,6 +129,7 @@ def pick_item(
         message=message,
         channel_id=channel_id,
         message_ts=message_ts,
+        click_id=click_id,
     )
 
 
@@ -130,6 +141,7 @@ def pick_none(
     user_id: str,
     channel_id: str | None = None,
     message_ts: str | None = None,
+    click_id: str | None = None,
 ) -> Picked:
     """None of the offered items: ask the PM as for any unmatched question, showing them the
     candidates the rep turned down."""
@@ -144,6 +156,71 @@ def pick_none(
         message=message,
         channel_id=channel_id,
         message_ts=message_ts,
+        click_id=click_id,
+    )
+
+
+def not_this(
+    *,
+    session: Session,
+    ctx: Context,
+    question_id: int,
+    user_id: str,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+    click_id: str | None = None,
+) -> Picked:
+    """The rep says their question is not about the item canwe answered it with: take the
+    item back (and these words as a wording of it), then offer the other plausible items,
+    or ask the PM when there are none (or the channel is not offered internal statuses)."""
+    question = session.get(Question, question_id, with_for_update=True)
+    if question is None:
+        return Picked(refusal="I no longer have that question: please ask again.")
+    if user_id != question.asker_id:
+        return Picked(
+            refusal=f"Only {user(question.asker_id)}, who asked, can say which feature they meant."
+        )
+    if question.item_id is None or question.status != "answered":
+        return Picked(refusal="This answer was already taken back: what replaced it is above.")
+    if question.escalation_id is not None or question.answer_id is not None:
+        return Picked(
+            refusal="A PM was asked about this answer, so it stays: tell them in their thread."
+        )
+    wrong = session.get(Item, question.item_id)
+    if promise_for_question(session=session, question_id=question.id) is not None:
+        return Picked(
+            refusal=f"You marked this promised to the customer for {wrong.title}: "
+            "ask again in other words for another feature."
+        )
+    now = ctx.now()
+    forget_phrasing(session=session, item_id=wrong.id, text=question.text)
+    question.item_id = None
+    question.verdict = Verdict.unknown
+    question.told_date = None
+    others = alternatives(question.text, session=session, excluding=wrong.id)
+    audience = q.audience_of(session=session, channel_id=question.channel_id)
+    if others and audience != "marketing":
+        question.status = OFFERED
+        question.answered_at = now  # a choice left unpicked is escalated counting from now
+        message = did_you_mean_message(
+            question_id=question.id,
+            question_text=question.text,
+            items=offered_items(others),
+            asker_id=question.asker_id,
+            in_channel=question.source == "mention",
+            turned_down=wrong.title,
+        )
+    else:
+        question.answered_at = None
+        message = _ask_the_pm(session=session, ctx=ctx, question=question)
+    return _reply(
+        session=session,
+        ctx=ctx,
+        question=question,
+        message=message,
+        channel_id=channel_id,
+        message_ts=message_ts,
+        click_id=click_id,
     )
 
 

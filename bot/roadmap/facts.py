@@ -126,4 +126,7 @@ class AnswerFacts:
     pm_answer: PMAnswerFacts | None = None
     escalation: EscalationFacts | None = None
     can_ask_exception: bool = False
+    # the item was matched (or picked) for the rep's words and nobody else has answered yet:
+    # the rep may say it is not the feature they meant (bot.questions.picking.not_this)
+    can_say_not_this: bool = False
     reply_by_dm: bool = False  # an ephemeral /canwe answer: later news goes by DM

@@ -208,6 +208,24 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     )
 
 
+def alternatives(text: str, *, session: Session, excluding: int) -> list[Candidate]:
+    """What "did you mean" offers when the rep said `text` is not about item `excluding`: up
+    to three plausible items other than that one, best first (none when nothing is)."""
+    index, current = _index_for(session)
+    ranked = _rank(text, session, OFFER_MAX + 1, index)
+    if not ranked or not _plausible(ranked):
+        return []
+    others = [
+        _candidate(score, doc)
+        for score, _, doc in ranked[: OFFER_MAX + 1]
+        if doc.item_id != excluding
+    ][:OFFER_MAX]
+    if not current:
+        stored = search.load_documents(session=session, item_ids={c.item_id for c in others})
+        others = _as_stored(others, stored)
+    return others
+
+
 def _candidate(score: float, doc: _Doc) -> Candidate:
     return Candidate(
         item_id=doc.item_id,

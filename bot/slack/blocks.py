@@ -57,6 +57,7 @@ class ActionId(StrEnum):
     ask_exception = "ask_exception"  # value: question id
     mark_promised = "mark_promised"  # value: question id
     why_date = "why_date"  # value: question id
+    not_this = "not_this"  # "Not what I meant" on an answer; value: question id
     answer_details = "answer_details"  # in the answer form; value: escalation id
 
 
