@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from bot.context import Context
 from bot.escalations.answering import answer_form
 from bot.escalations.exceptions import ask_for_exception
 from bot.escalations.messages import details_modal
 from bot.promises.tracking import mark_promised
 from bot.questions.asking import why_this_date
 from bot.questions.choice_messages import ChoiceAction
-from bot.questions.picking import Picked, not_this, pick_item, pick_none
+from bot.questions.picking import Clicked, Picked, not_this, pick_item, pick_none
 from bot.slack.blocks import ActionId
 from handlers.payloads import ButtonClick, DetailsClick
 from handlers.workspaces import workspace_context
@@ -118,18 +120,8 @@ def register(app: App) -> None:
         click = ButtonClick.model_validate(body)
         question_id, item_id = click.pick()
         ack()
-        with session_scope(ctx.sessions) as session:
-            picked = pick_item(
-                session=session,
-                ctx=ctx,
-                question_id=question_id,
-                item_id=item_id,
-                user_id=click.user.id,
-                click_id=click.click_id,
-                **_clicked_message(body),
-            )
+        _on_question(pick_item, ctx, body, click, client, question_id, item_id=item_id)
         log.info("question %s: %s picked item %s", question_id, click.user.id, item_id)
-        _show(picked, body, click, client)
 
     @app.action(ChoiceAction.none)
     def none_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -137,17 +129,8 @@ def register(app: App) -> None:
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
-        with session_scope(ctx.sessions) as session:
-            picked = pick_none(
-                session=session,
-                ctx=ctx,
-                question_id=question_id,
-                user_id=click.user.id,
-                click_id=click.click_id,
-                **_clicked_message(body),
-            )
+        _on_question(pick_none, ctx, body, click, client, question_id)
         log.info("question %s: %s picked none of the offered items", question_id, click.user.id)
-        _show(picked, body, click, client)
 
     @app.action(ActionId.not_this)
     def not_this_button(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -155,29 +138,42 @@ def register(app: App) -> None:
         click = ButtonClick.model_validate(body)
         question_id = click.row_id()
         ack()
-        with session_scope(ctx.sessions) as session:
-            corrected = not_this(
-                session=session,
-                ctx=ctx,
-                question_id=question_id,
-                user_id=click.user.id,
-                click_id=click.click_id,
-                **_clicked_message(body),
-            )
-        log.info(
-            "question %s: %s said the answer is not what they meant", question_id, click.user.id
+        _on_question(not_this, ctx, body, click, client, question_id)
+        log.info("question %s: %s said it is not what they meant", question_id, click.user.id)
+
+
+def _on_question(
+    act: Callable[..., Picked],
+    ctx: Context,
+    body: dict,
+    click: ButtonClick,
+    client: WebClient,
+    question_id: int,
+    **rest,
+) -> None:
+    """A rep's click that changes what their question's message says (a pick, "none of
+    these", "not what I meant"): `act` decides, and its reply replaces the message."""
+    container = click.container
+    clicked = Clicked(
+        channel_id=container.channel_id if container else None,
+        message_ts=container.message_ts if container else None,
+        click_id=click.click_id,
+    )
+    with session_scope(ctx.sessions) as session:
+        shown = act(
+            session=session,
+            ctx=ctx,
+            question_id=question_id,
+            user_id=click.user.id,
+            clicked=clicked,
+            **rest,
         )
-        _show(corrected, body, click, client)
+    _show(shown, body, click, client)
 
 
 # replacing an ephemeral choice through its response_url runs before Slack gets the click's
 # response (process_before_response): Slack waits three seconds
 RESPONSE_URL_TIMEOUT = 2
-
-
-def _clicked_message(body: dict) -> dict:
-    container = body.get("container") or {}
-    return {"channel_id": container.get("channel_id"), "message_ts": container.get("message_ts")}
 
 
 def _tell(client: WebClient, channel_id: str | None, user_id: str, text: str, **rest) -> None:

@@ -152,12 +152,20 @@ class _RowValue(_Part):
     id: RowId
 
 
+class _Container(_Part):
+    """The message a button was on."""
+
+    channel_id: SlackId | None = None
+    message_ts: Ts | None = None
+
+
 class ButtonClick(_Part):
     """A click on one of canwe's buttons: who clicked, where, and the button's value."""
 
     user: _Named
     trigger_id: str | None = Field(default=None, max_length=200)
     channel: _Named | None = None
+    container: _Container | None = None
     actions: list[_Click] = Field(min_length=1)
 
     @property

@@ -358,6 +358,27 @@ MALFORMED = {
         ),
         FORM,
     ),
+    "pick on a message that is a string": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "container": "C1",
+                "actions": [{"action_id": "pick_item:0", "value": "1:2"}],
+            }
+        ),
+        FORM,
+    ),
+    "not what I meant with a click id that is a list": (
+        _form(
+            {
+                "type": "block_actions",
+                "user": {"id": "U1"},
+                "actions": [{"action_id": "not_this", "value": "1", "action_ts": ["1"]}],
+            }
+        ),
+        FORM,
+    ),
     "button without a user": (
         _form(
             {

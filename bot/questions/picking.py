@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import Context
 from bot.core.parsing import parse_question
+from bot.core.text import escape
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import escalate
@@ -45,27 +46,30 @@ class Picked:
     refusal: str | None = None
 
 
+@dataclass(frozen=True)
+class Clicked:
+    """The click: the message it was on (under a mention, one of the bot's own), and Slack's
+    id of the click (its action_ts)."""
+
+    channel_id: str | None = None
+    message_ts: str | None = None
+    click_id: str | None = None
+
+
 def _reply(
-    *,
-    session: Session,
-    ctx: Context,
-    question: Question,
-    message: Message,
-    channel_id: str | None,
-    message_ts: str | None,
-    click_id: str | None,
+    *, session: Session, ctx: Context, question: Question, message: Message, clicked: Clicked
 ) -> Picked:
     """Under a mention the choice is a message of the bot's own: the outbox replaces it with
     the reply, retried until Slack has it. An ephemeral /canwe choice can only be replaced
     through the click's response_url, by the caller. The outbox's key is the click's own
     (Slack's action_ts): one question's message may be replaced several times (an answer,
     "Not what I meant", a choice, another answer), each click once."""
-    if question.source == "mention" and channel_id and message_ts:
+    if question.source == "mention" and clicked.channel_id and clicked.message_ts:
         sends.update(
             session,
-            key=f"picked:{question.id}:{click_id or ctx.now().isoformat()}",
-            channel_id=channel_id,
-            ts=message_ts,
+            key=f"picked:{question.id}:{clicked.click_id or ctx.now().isoformat()}",
+            channel_id=clicked.channel_id,
+            ts=clicked.message_ts,
             message=message,
             now=ctx.now(),
         )
@@ -92,9 +96,7 @@ def pick_item(
     question_id: int,
     item_id: int,
     user_id: str,
-    channel_id: str | None = None,
-    message_ts: str | None = None,
-    click_id: str | None = None,
+    clicked: Clicked = Clicked(),
 ) -> Picked:
     """The rep picked `item_id`: answer with its verdict, learn the wording, ask no PM."""
     question, refusal = _waiting(session, question_id, user_id)
@@ -122,15 +124,7 @@ def pick_item(
     facts = replace(facts, can_say_not_this=may_say_not_this(source=question.source, facts=facts))
     audience = q.audience_of(session=session, channel_id=question.channel_id)
     message = answer_message(facts, audience, ctx.settings.tz)
-    return _reply(
-        session=session,
-        ctx=ctx,
-        question=question,
-        message=message,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        click_id=click_id,
-    )
+    return _reply(session=session, ctx=ctx, question=question, message=message, clicked=clicked)
 
 
 def pick_none(
@@ -139,9 +133,7 @@ def pick_none(
     ctx: Context,
     question_id: int,
     user_id: str,
-    channel_id: str | None = None,
-    message_ts: str | None = None,
-    click_id: str | None = None,
+    clicked: Clicked = Clicked(),
 ) -> Picked:
     """None of the offered items: ask the PM as for any unmatched question, showing them the
     candidates the rep turned down."""
@@ -149,15 +141,7 @@ def pick_none(
     if question is None:
         return Picked(refusal=refusal)
     message = _ask_the_pm(session=session, ctx=ctx, question=question)
-    return _reply(
-        session=session,
-        ctx=ctx,
-        question=question,
-        message=message,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        click_id=click_id,
-    )
+    return _reply(session=session, ctx=ctx, question=question, message=message, clicked=clicked)
 
 
 def not_this(
@@ -166,9 +150,7 @@ def not_this(
     ctx: Context,
     question_id: int,
     user_id: str,
-    channel_id: str | None = None,
-    message_ts: str | None = None,
-    click_id: str | None = None,
+    clicked: Clicked = Clicked(),
 ) -> Picked:
     """The rep says their question is not about the item canwe answered it with: take the
     item back (and these words as a wording of it), then offer the other plausible items,
@@ -189,7 +171,7 @@ def not_this(
     wrong = session.get(Item, question.item_id)
     if promise_for_question(session=session, question_id=question.id) is not None:
         return Picked(
-            refusal=f"You marked this promised to the customer for {wrong.title}: "
+            refusal=f"You marked this promised to the customer for {escape(wrong.title)}: "
             "ask again in other words for another feature."
         )
     now = ctx.now()
@@ -213,15 +195,7 @@ def not_this(
     else:
         question.answered_at = None
         message = _ask_the_pm(session=session, ctx=ctx, question=question)
-    return _reply(
-        session=session,
-        ctx=ctx,
-        question=question,
-        message=message,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        click_id=click_id,
-    )
+    return _reply(session=session, ctx=ctx, question=question, message=message, clicked=clicked)
 
 
 def _ask_the_pm(*, session: Session, ctx: Context, question: Question) -> Message:
