@@ -291,3 +291,15 @@ def test_a_choice_offered_again_is_escalated_counting_from_when_it_was(bot, slac
     assert chase(bot.ctx).unpicked == 0  # asked five hours ago, but offered an hour ago
     clock.advance(seconds=UNPICKED_WAIT.total_seconds())
     assert chase(bot.ctx).unpicked == 1
+
+
+def test_an_answer_marked_promised_stays_what_it_was_about(bot, slack):
+    slack.send_command(REP, SALES, SURE)
+    shown = ephemeral_to(slack, REP)
+    [question] = questions(bot.ctx)
+    slack.send_block_action(REP, SALES, shown["ts"], "mark_promised", value=str(question.id))
+    click_not_this(slack, REP, shown)
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
+    assert "You marked this promised" in message_text(told[-1])
+    [question] = questions(bot.ctx)
+    assert question.status == "answered" and item_key(bot.ctx, question.item_id) == "ID-12"
