@@ -303,3 +303,16 @@ def test_an_answer_marked_promised_stays_what_it_was_about(bot, slack):
     assert "You marked this promised" in message_text(told[-1])
     [question] = questions(bot.ctx)
     assert question.status == "answered" and item_key(bot.ctx, question.item_id) == "ID-12"
+
+
+def test_an_answer_a_pm_was_asked_about_stays_what_it_was_about(bot, slack):
+    answer = slack.send_command(REP, SALES, f"{SURE} by tomorrow").json()
+    assert answer["text"].startswith("Not by then")
+    shown = ephemeral_to(slack, REP)
+    [question] = questions(bot.ctx)
+    slack.send_block_action(REP, SALES, shown["ts"], "ask_exception", value=str(question.id))
+    click_not_this(slack, REP, shown)
+    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
+    assert "A PM was asked about this answer" in message_text(told[-1])
+    [question] = questions(bot.ctx)
+    assert item_key(bot.ctx, question.item_id) == "ID-12"

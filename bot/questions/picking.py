@@ -162,12 +162,12 @@ def not_this(
         return Picked(
             refusal=f"Only {user(question.asker_id)}, who asked, can say which feature they meant."
         )
-    if question.item_id is None or question.status != "answered":
-        return Picked(refusal="This answer was already taken back: what replaced it is above.")
     if question.escalation_id is not None or question.answer_id is not None:
         return Picked(
             refusal="A PM was asked about this answer, so it stays: tell them in their thread."
         )
+    if question.item_id is None or question.status != "answered":
+        return Picked(refusal="This answer was already taken back: what replaced it is above.")
     wrong = session.get(Item, question.item_id)
     if promise_for_question(session=session, question_id=question.id) is not None:
         return Picked(
