@@ -322,6 +322,19 @@ def test_an_import_that_takes_a_small_roadmap_past_the_mark_is_rebuilt_beside_th
     assert found.best.key == "FILL-500" and found.confident
 
 
+def test_words_a_rep_picked_another_item_for_keep_the_best_match_from_being_sure(keps):
+    # "kubectl debug" is KEP-1441's title; a rep then picked KEP-4292 for these very words
+    # (after "Not what I meant", say): two items named by them, so the rep is asked which
+    assert ask(keps, "kubectl debug").confident
+    with session_scope(keps.sessions) as session:
+        add_phrasing(
+            session=session, item_id=item_id(keps, "KEP-4292"), text="kubectl debug", now=keps.now()
+        )
+    found = ask(keps, "kubectl debug")
+    assert not found.confident
+    assert {"KEP-1441", "KEP-4292"} <= {c.key for c in found.offered}
+
+
 def test_the_index_follows_roadmap_edits(keps):
     with session_scope(keps.sessions) as session:
         session.execute(

@@ -176,13 +176,15 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     plausible = _plausible(ranked)
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
     _, (*_, lacking, generic_only, said), _ = ranked[0]
-    if said and not any(other_said for _, (*_, other_said), _ in plausible[1:]):
+    # these very words name another plausible item: its name, or a rep picked it for them
+    said_elsewhere = any(other_said for _, (*_, other_said), _ in plausible[1:])
+    if said and not said_elsewhere:
         # the question is the item's name, or a rep picked it (a PM answered for it) for
         # these very words: nothing to choose between
         siblings, held_back, confident = set(), False, True
     else:
         siblings = _siblings(plausible)
-        held_back = bool(siblings) or generic_only or lacking >= LACKING_MAX
+        held_back = bool(siblings) or generic_only or lacking >= LACKING_MAX or said_elsewhere
         confident = confidence >= CONFIDENCE_THRESHOLD and not held_back
     offered = []
     if not confident:
