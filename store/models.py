@@ -179,6 +179,9 @@ class Question(WorkspaceOwned, Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
     answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
+    # the item the rep said it is not about ("Not what I meant"), never offered or shown again
+    # for it (migration 0015: a note, no foreign key)
+    turned_down_item_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
     answered_at: Mapped[dt.datetime | None]
 

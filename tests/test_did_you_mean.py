@@ -251,7 +251,10 @@ def test_not_what_i_meant_after_a_pick_forgets_the_wording_and_none_of_these_ask
     [question] = questions(bot.ctx)
     assert question.status == "escalated" and question.item_id is None
     bot.deliver()
-    assert len(escalations(bot.ctx)) == 1
+    [escalation] = escalations(bot.ctx)
+    [root] = [m for m in slack.messages(escalation.channel_id) if not m.get("thread_ts")]
+    shown = message_text(root)  # the PM is not shown the item the rep turned down
+    assert "ID-1 " in shown and "ID-12" not in shown
 
 
 def test_only_the_asker_may_say_not_what_i_meant_and_only_once(bot, slack):
@@ -316,3 +319,15 @@ def test_an_answer_a_pm_was_asked_about_stays_what_it_was_about(bot, slack):
     assert "A PM was asked about this answer" in message_text(told[-1])
     [question] = questions(bot.ctx)
     assert item_key(bot.ctx, question.item_id) == "ID-12"
+
+
+def test_a_choice_offered_again_for_a_double_submit_still_leaves_out_the_turned_down_item(
+    bot, slack
+):
+    slack.send_command(REP, SALES, SURE)
+    click_not_this(slack, REP, ephemeral_to(slack, REP))
+    again = slack.send_command(REP, SALES, SURE).json()  # the same words at once
+    assert again["text"].startswith("Did you mean")
+    offered = [int(b["value"].split(":")[1]) for b in choice_buttons(again["blocks"])]
+    assert offered and "ID-12" not in [item_key(bot.ctx, i) for i in offered]
+    assert len(questions(bot.ctx)) == 1

@@ -254,7 +254,9 @@ def update_post(
     answer is overdue. What the bot found is found again when not given."""
     if candidates is None:
         first = q.watchers(session=session, escalation_id=escalation.id)[0]
-        candidates = candidates_of(match_question(first.text, session=session))
+        found = match_question(first.text, session=session)
+        # not the item its rep said it is not about ("Not what I meant")
+        candidates = candidates_of(found, excluding=first.turned_down_item_id)
     sends.update(
         session,
         key=dedupe_key,
@@ -267,8 +269,8 @@ def update_post(
     )
 
 
-def candidates_of(match: MatchResult) -> list[tuple[str, str, float]]:
-    return [(c.key, c.title, c.score) for c in match.candidates]
+def candidates_of(match: MatchResult, excluding: int | None = None) -> list[tuple[str, str, float]]:
+    return [(c.key, c.title, c.score) for c in match.candidates if c.item_id != excluding]
 
 
 def _join(

@@ -3,11 +3,13 @@ them to pick from (see bot.questions.picking for the pick)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.orm import Session
 
 from bot.core.verdicts import Verdict
 from bot.questions.choice_messages import OfferedItem, did_you_mean_message
-from bot.roadmap.matching import Candidate, MatchResult, match
+from bot.roadmap.matching import Candidate, MatchResult, alternatives, match
 from bot.slack.blocks import Message
 from store import questions as q
 from store.models import Question
@@ -53,14 +55,24 @@ def offer(*, session: Session, question: Question, found: MatchResult) -> Messag
     )
 
 
+def without_turned_down(found: MatchResult, question: Question) -> MatchResult:
+    """`found` without the item the rep said the question is not about."""
+    if question.turned_down_item_id is None:
+        return found
+    kept = [c for c in found.candidates if c.item_id != question.turned_down_item_id]
+    return dataclasses.replace(found, candidates=kept)
+
+
 def offer_again(*, session: Session, question: Question) -> Message:
     """The same choice for a repeated request (a double submit, a Slack retry)."""
-    found = match(question.text, session=session)
+    if question.turned_down_item_id is not None:  # offered after "Not what I meant"
+        items = alternatives(question.text, session=session, excluding=question.turned_down_item_id)
+    else:
+        items = match(question.text, session=session).offered
     return did_you_mean_message(
         question_id=question.id,
         question_text=question.text,
-        # a choice offered again after "Not what I meant" may find its match confident
-        items=offered_items(found.offered or found.candidates),
+        items=offered_items(items),
         asker_id=question.asker_id,
         in_channel=question.source == "mention",
     )
