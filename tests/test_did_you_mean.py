@@ -49,14 +49,19 @@ def pick(slack, user, message, title):
     raise AssertionError(f"no choice {title!r} in {message_text(message)}")
 
 
-def click_none(slack, user, message):
+def click(slack, user, message, action_id: str):
+    """Click the button `action_id` of a message's row of buttons."""
     [value] = [
         e["value"]
         for b in message["blocks"]
         for e in b.get("elements", [])
-        if e.get("action_id") == "pick_none"
+        if e.get("action_id") == action_id
     ]
-    return slack.send_block_action(user, SALES, message["ts"], "pick_none", value=value)
+    return slack.send_block_action(user, SALES, message["ts"], action_id, value=value)
+
+
+def click_none(slack, user, message):
+    return click(slack, user, message, "pick_none")
 
 
 def item_key(ctx, item_id) -> str:
@@ -189,13 +194,7 @@ SURE = "SSO with Okta for Acme"  # ID-12, with confidence
 
 
 def click_not_this(slack, user, message):
-    [value] = [
-        e["value"]
-        for b in message["blocks"]
-        for e in b.get("elements", [])
-        if e.get("action_id") == "not_this"
-    ]
-    return slack.send_block_action(user, SALES, message["ts"], "not_this", value=value)
+    return click(slack, user, message, "not_this")
 
 
 def test_not_what_i_meant_offers_the_other_items_and_the_pick_is_learnt(bot, slack):
