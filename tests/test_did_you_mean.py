@@ -4,6 +4,7 @@ End to end through the Slack stand-in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from store.db import session_scope
@@ -295,27 +296,24 @@ def test_a_choice_offered_again_is_escalated_counting_from_when_it_was(bot, slac
     assert chase(bot.ctx).unpicked == 1
 
 
-def test_an_answer_marked_promised_stays_what_it_was_about(bot, slack):
-    slack.send_command(REP, SALES, SURE)
+@pytest.mark.parametrize(
+    ("asked", "first_click", "refusal"),
+    [
+        (SURE, "mark_promised", "You marked this promised"),
+        (f"{SURE} by tomorrow", "ask_exception", "A PM was asked about this answer"),
+    ],
+    ids=["marked promised", "exception asked of a PM"],
+)
+def test_an_answer_promised_or_put_to_a_pm_stays_what_it_was_about(
+    bot, slack, asked, first_click, refusal
+):
+    slack.send_command(REP, SALES, asked)
     shown = ephemeral_to(slack, REP)
     [question] = questions(bot.ctx)
-    slack.send_block_action(REP, SALES, shown["ts"], "mark_promised", value=str(question.id))
+    slack.send_block_action(REP, SALES, shown["ts"], first_click, value=str(question.id))
     click_not_this(slack, REP, shown)
     told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
-    assert "You marked this promised" in message_text(told[-1])
-    [question] = questions(bot.ctx)
-    assert question.status == "answered" and item_key(bot.ctx, question.item_id) == "ID-12"
-
-
-def test_an_answer_a_pm_was_asked_about_stays_what_it_was_about(bot, slack):
-    answer = slack.send_command(REP, SALES, f"{SURE} by tomorrow").json()
-    assert answer["text"].startswith("Not by then")
-    shown = ephemeral_to(slack, REP)
-    [question] = questions(bot.ctx)
-    slack.send_block_action(REP, SALES, shown["ts"], "ask_exception", value=str(question.id))
-    click_not_this(slack, REP, shown)
-    told = [c.args for c in slack.calls("chat.postEphemeral") if c.args["user"] == REP]
-    assert "A PM was asked about this answer" in message_text(told[-1])
+    assert refusal in message_text(told[-1])
     [question] = questions(bot.ctx)
     assert item_key(bot.ctx, question.item_id) == "ID-12"
 
