@@ -310,14 +310,22 @@ def test_two_workspaces_three_processes_behind_haproxy_one_killed_halfway(
     assert set(workspace_of) == {team.team_id for team in TEAMS}
     team_of = {w: t for t, w in workspace_of.items()}
 
-    # no request failed: the dead process's requests were sent again, to another process
+    # no request failed: the dead process's requests were sent again, to another process.
+    # Except one whose answer the kill cut off halfway through writing it (its headers out,
+    # its body not): HAProxy cannot send that again, and nothing can, under kill -9. Its
+    # question was stored before the answer was written (every request's is, checked below),
+    # so Slack's retry is answered from it; at most the requests in flight on the victim
+    cut_off = [o for o in outcomes if o.status is None and "complete message body" in o.error]
     failed = [
-        (o.request.key, o.status, o.error or o.body[:200]) for o in outcomes if o.status != 200
+        (o.request.key, o.status, o.error or o.body[:200])
+        for o in outcomes
+        if o.status != 200 and o not in cut_off
     ]
     assert not failed, (failed[:5], logs[-3000:])
+    assert len(cut_off) <= CONCURRENCY, [o.request.key for o in cut_off]
     assert victim.process.returncode == -9
     assert all(int(stats[name]["stot"]) > 0 for name in proxy.servers), "all three served"
-    acks = [o for o in outcomes if o.request.kind == "command"]
+    acks = [o for o in outcomes if o.request.kind == "command" and o not in cut_off]
     assert not [o for o in acks if "not saved" in o.body or not o.body.strip()], "all answered"
     # each workspace answered from its own roadmap: Okta SSO is declined in the second only
     # (what the first says depends on the day these processes run on, a declined item not)
