@@ -323,7 +323,7 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
                 style="primary",
             )
         )
-    if facts.can_say_not_this and facts.item is not None and facts.question_id is not None:
+    if facts.can_say_not_this:  # about an item, and stored (bot.questions.asking)
         actions.append(
             ButtonElement(
                 text="Not what I meant",

@@ -195,10 +195,7 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
         scores = {id(doc): score for score, _, doc in plausible}
         offered = [_candidate(scores[id(doc)], doc) for doc in order[:OFFER_MAX]]
     if not current:  # what is shown of them comes from the store, not the old copy
-        shown = search.load_documents(
-            session=session, item_ids={c.item_id for c in candidates + offered}
-        )
-        candidates, offered = _as_stored(candidates, shown), _as_stored(offered, shown)
+        candidates, offered = _as_stored(session, candidates, offered)
         if not candidates:
             return MatchResult(candidates=[], confidence=0.0, confident=False)
     return MatchResult(
@@ -223,8 +220,7 @@ def alternatives(text: str, *, session: Session, excluding: int) -> list[Candida
         if doc.item_id != excluding
     ][:OFFER_MAX]
     if not current:
-        stored = search.load_documents(session=session, item_ids={c.item_id for c in others})
-        others = _as_stored(others, stored)
+        [others] = _as_stored(session, others)
     return others
 
 
@@ -240,20 +236,24 @@ def _candidate(score: float, doc: _Doc) -> Candidate:
     )
 
 
-def _as_stored(candidates: list[Candidate], stored: list[search.ItemDocument]) -> list[Candidate]:
-    """`candidates` with the title, status, opening and link the store has for them now,
-    without those it no longer has."""
-    by_id = {document.item_id: document for document in stored}
+def _as_stored(session: Session, *groups: list[Candidate]) -> list[list[Candidate]]:
+    """Each group of candidates with the title, status, opening and link the store has for
+    them now, without those it no longer has (one query for all the groups)."""
+    item_ids = {c.item_id for group in groups for c in group}
+    by_id = {d.item_id: d for d in search.load_documents(session=session, item_ids=item_ids)}
     return [
-        dataclasses.replace(
-            c,
-            title=d.title,
-            status=d.status,
-            opening=d.description[:_OPENING_CHARS],
-            url=d.url,
-        )
-        for c in candidates
-        if (d := by_id.get(c.item_id)) is not None
+        [
+            dataclasses.replace(
+                c,
+                title=d.title,
+                status=d.status,
+                opening=d.description[:_OPENING_CHARS],
+                url=d.url,
+            )
+            for c in group
+            if (d := by_id.get(c.item_id)) is not None
+        ]
+        for group in groups
     ]
 
 
