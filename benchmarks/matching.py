@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import gc
 import hashlib
 import math
 import random
@@ -647,6 +648,7 @@ def main() -> None:
             engine, factory = build_store(f"sqlite:///{tmp}/synthetic.db", rows)
             ours = evaluate("SQLite, KEPs among synthetic items", factory, rows, questions)
             tuning += [o for o in ours if o.question.tuning]
+            print_collection_pause(len(rows))
             if args.warm and not TUNING_ONLY:
                 evaluate_warm("SQLite, KEPs among synthetic items", factory, rows, questions)
             engine.dispose()
@@ -658,6 +660,25 @@ def main() -> None:
                 engine.dispose()
     if args.fit:
         print_fit(tuning)
+
+
+def print_collection_pause(items: int) -> None:
+    """How long one full garbage collection holds every thread of the process, the index of
+    `items` items built: as the bot keeps the index (frozen, out of the collector's reach),
+    beside the baseline of the same index in reach (gc.unfreeze: how it was kept before)."""
+    start = time.perf_counter()
+    gc.collect()
+    frozen = time.perf_counter() - start
+    gc.unfreeze()
+    start = time.perf_counter()
+    gc.collect()
+    in_reach = time.perf_counter() - start
+    gc.freeze()
+    print(
+        f"\none full garbage collection with the index of {items:,} items built: "
+        f"{frozen * 1000:.0f} ms as canwe keeps it (frozen), {in_reach * 1000:.0f} ms with it "
+        "in the collector's reach (baseline): every thread of the process waits that long"
+    )
 
 
 def print_misses(factory, questions) -> None:
