@@ -289,6 +289,24 @@ def test_a_pm_attaches_answers_only_to_items_of_their_areas(bot, slack):
     assert "INT-19" in select_options(open_form(slack, ADMIN, root), "item_key")  # admins: any
 
 
+def test_an_answer_naming_an_item_that_has_shipped_is_relayed_as_available(bot, slack):
+    """The PM answered "yes, by Mar 1" and named an item that has shipped: the roadmap wins
+    over the date, and the rep hears both who answered and that it is available today."""
+    slack.send_command(REP, SALES, "quantum teleportation for Acme")
+    bot.deliver()
+    submitted = answer_through_modal(
+        slack, ADMIN, escalation_root(slack, TRIAGE), date="2027-03-01", item="ID-1", channel=TRIAGE
+    )
+    assert submitted.status_code == 200 and submitted.text == ""
+    bot.deliver()
+    [relay] = dms(slack, REP)
+    assert f"<@{ADMIN}> answered your question" in relay
+    assert "Available" in relay and "SAML single sign-on" in relay
+    [answer] = answers(bot.ctx)
+    [question] = questions(bot.ctx)
+    assert (question.status, question.answer_id) == ("answered", answer.id)
+
+
 def test_an_unmatched_question_answered_without_an_item_is_relayed(bot, slack):
     slack.send_command(REP, SALES, "quantum teleportation for Acme")
     bot.deliver()

@@ -251,7 +251,7 @@ def record_answer(
             ctx=ctx,
             question=question,
             key=f"relay:{answer.id}:{question.id}",
-            message=relay_message(facts, audience, ctx.settings.tz),
+            message=relay_message(facts, PMAnswerFacts.of(answer), audience, ctx.settings.tz),
         )
         if item is not None:
             # the question becomes another way of naming its item (see bot.roadmap.matching)

@@ -399,9 +399,10 @@ def answer_message(facts: AnswerFacts, audience: str, tz) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def relay_message(facts: AnswerFacts, audience: str, tz) -> Message:
-    """A PM's answer brought back to a rep who was waiting for it."""
-    answer = facts.pm_answer
+def relay_message(facts: AnswerFacts, answer: PMAnswerFacts, audience: str, tz) -> Message:
+    """A PM's `answer` brought back to a rep who was waiting for it, with what canwe says now
+    (`facts`: the answer itself, unless the roadmap wins over it, as when the item it names
+    has shipped)."""
     internal = audience != "marketing" or (facts.item is not None and facts.item.public)
     on = f" ({format_date(answered_on(answer, tz), facts.today)})" if internal else ""
     if facts.updated_from is not None:
