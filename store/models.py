@@ -328,13 +328,16 @@ class SyncRun(WorkspaceOwned, Base):
 
 
 class Phrasing(WorkspaceOwned, Base):
-    """Another way of naming an item: a question a PM answered for it. Used by matching."""
+    """Another way of naming an item: a question a PM answered for it, or the words of a rep
+    who picked it from a "did you mean". Used by matching."""
 
     __tablename__ = "phrasings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    # PM (answering) or REP (picking): a rep's "Not what I meant" takes back only a rep's
+    taught_by: Mapped[str] = mapped_column(String(10), default="rep", server_default="rep")
     created_at: Mapped[dt.datetime]
 
 

@@ -16,31 +16,44 @@ from store.models import Item, Phrasing
 MAX_PHRASING_CHARS = 1000
 
 
-def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime) -> bool:
+TAUGHT_BY_PM = "pm"  # a PM answered a question in these words with the item
+TAUGHT_BY_REP = "rep"  # a rep picked the item for these words
+
+
+def add_phrasing(
+    *, session: Session, item_id: int, text: str, now: dt.datetime, taught_by: str = TAUGHT_BY_REP
+) -> bool:
     """Record `text` as another wording of the item. Does not commit.
 
     False (and nothing stored) when the text is empty, the item does not exist, or the item
-    already has this exact wording.
+    already has this exact wording; a PM's answer in a rep's words makes them the PM's.
     """
     text = " ".join((text or "").split())[:MAX_PHRASING_CHARS]
     if not text or session.get(Item, item_id) is None:
         return False
-    exists = session.execute(
-        select(Phrasing.id).where(Phrasing.item_id == item_id, Phrasing.text == text)
-    ).first()
-    if exists:
+    exists = session.scalar(
+        select(Phrasing).where(Phrasing.item_id == item_id, Phrasing.text == text).limit(1)
+    )
+    if exists is not None:
+        if taught_by == TAUGHT_BY_PM:
+            exists.taught_by = TAUGHT_BY_PM
         return False
-    session.add(Phrasing(item_id=item_id, text=text, created_at=now))
+    session.add(Phrasing(item_id=item_id, text=text, taught_by=taught_by, created_at=now))
     session.flush()
     return True
 
 
 def forget_phrasing(*, session: Session, item_id: int, text: str) -> bool:
-    """Take back `text` as a wording of the item (a rep said it was not about that item).
-    Does not commit. False when it was not one."""
+    """Take back `text` as a wording of the item, if a rep's pick taught it (a rep said it was
+    not about that item; what a PM's answer taught stays). Does not commit. False when it
+    was not a rep's wording of the item."""
     text = " ".join((text or "").split())[:MAX_PHRASING_CHARS]
     gone = session.execute(
-        delete(Phrasing).where(Phrasing.item_id == item_id, Phrasing.text == text)
+        delete(Phrasing).where(
+            Phrasing.item_id == item_id,
+            Phrasing.text == text,
+            Phrasing.taught_by == TAUGHT_BY_REP,
+        )
     )
     return bool(gone.rowcount)
 

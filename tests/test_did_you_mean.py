@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from store.db import session_scope
 from store.models import Escalation, Item, Phrasing, Question
+from tests.conftest import ADMIN
 from tests.helpers import (
     IDENTITY_CHANNEL,
     REP,
     REP2,
     SALES,
+    TRIAGE,
     block_text,
     count,
     escalations,
@@ -21,7 +23,9 @@ from tests.helpers import (
     posts,
     questions,
 )
+from tests.test_escalation_loop import answer_through_modal, escalation_root
 
+REP3 = "U0REP00003"
 # SAML SSO (shipped), SSO with Okta (committed), Entra ID SSO (planned): near-duplicates
 UNSURE = "SSO for Acme"
 
@@ -255,6 +259,73 @@ def test_not_what_i_meant_after_a_pick_forgets_the_wording_and_none_of_these_ask
     [root] = [m for m in slack.messages(escalation.channel_id) if not m.get("thread_ts")]
     shown = message_text(root)  # the PM is not shown the item the rep turned down
     assert "ID-1 " in shown and "ID-12" not in shown
+
+
+def test_not_what_i_meant_leaves_the_wording_a_pm_taught(bot, slack):
+    # nothing on the roadmap is worded so: the question goes to triage, where an admin
+    # answers it with an item, for that deal only; the words now name the item
+    slack.send_command(REP, SALES, "quantum teleportation for Acme")
+    bot.deliver()
+    answered = answer_through_modal(
+        slack,
+        ADMIN,
+        escalation_root(slack, TRIAGE),
+        date="2027-03-01",
+        applies_to="deal",
+        item="ID-1",
+        channel=TRIAGE,
+    )
+    assert answered.status_code == 200
+    with session_scope(bot.ctx.sessions) as session:
+        [taught] = session.scalars(select(Phrasing)).all()
+        assert (taught.taught_by, taught.item_id) == ("pm", _item_id(session, "ID-1"))
+
+    # another deal, the same words: answered with the item, and the rep says it is not it
+    answer = slack.send_command(REP2, SALES, "quantum teleportation for Globex").json()
+    assert "SAML single sign-on" in block_text(answer["blocks"])
+    click_not_this(slack, REP2, ephemeral_to(slack, REP2))
+    [_, question] = questions(bot.ctx)
+    assert question.item_id is None
+
+    # one rep's click does not undo what a PM taught: the next rep is answered as before
+    with session_scope(bot.ctx.sessions) as session:
+        assert session.scalar(select(Phrasing.taught_by)) == "pm"
+    again = slack.send_command(REP3, SALES, "quantum teleportation for Initech").json()
+    assert "SAML single sign-on" in block_text(again["blocks"])
+    assert not again["text"].startswith("Did you mean")
+
+
+def test_migration_0016_keeps_the_wordings_pms_taught_as_theirs(bot, slack):
+    """Wordings from before revision 0016 have no teacher: the migration marks a PM's those
+    a PM's answer taught (the answered question in those words, with that item)."""
+    from alembic import command
+
+    from store.migrate import alembic_config, upgrade
+
+    slack.send_command(REP, SALES, "quantum teleportation for Acme")
+    bot.deliver()
+    answer_through_modal(
+        slack, ADMIN, escalation_root(slack, TRIAGE), date="2027-03-01", item="ID-1", channel=TRIAGE
+    )
+    slack.send_command(REP2, SALES, UNSURE)
+    pick(slack, REP2, ephemeral_to(slack, REP2), "Single sign-on with Okta")
+
+    url = bot.ctx.settings.database_url
+    bot.ctx.engine.dispose()
+    command.downgrade(alembic_config(url), "0015")
+    upgrade(url)
+    with session_scope(bot.ctx.sessions) as session:
+        taught = {
+            (key, taught_by)
+            for key, taught_by in session.execute(
+                select(Item.key, Phrasing.taught_by).join(Item, Item.id == Phrasing.item_id)
+            )
+        }
+    assert taught == {("ID-1", "pm"), ("ID-12", "rep")}
+
+
+def _item_id(session, key: str) -> int:
+    return session.scalar(select(Item.id).where(Item.key == key))
 
 
 def test_only_the_asker_may_say_not_what_i_meant_and_only_once(bot, slack):

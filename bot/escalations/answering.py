@@ -26,7 +26,7 @@ from bot.slack.sends import EscalationPost
 from bot.slack.wording import quote, user
 from store import questions as q
 from store.models import Answer, Escalation, Item, Question
-from store.phrasings import add_phrasing
+from store.phrasings import TAUGHT_BY_PM, add_phrasing
 
 
 class NotAllowed(Exception):
@@ -255,7 +255,13 @@ def record_answer(
         )
         if item is not None:
             # the question becomes another way of naming its item (see bot.roadmap.matching)
-            add_phrasing(session=session, item_id=item.id, text=question.text, now=now)
+            add_phrasing(
+                session=session,
+                item_id=item.id,
+                text=question.text,
+                now=now,
+                taught_by=TAUGHT_BY_PM,
+            )
 
     summary = PMAnswerFacts.of(answer).describe(ctx.today())
     if scope == DEAL:

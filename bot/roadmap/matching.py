@@ -407,13 +407,23 @@ def _learnt_since(session: Session, index: _Index) -> dict[str, set[int]]:
     return learnt
 
 
-def add_phrasing(*, session: Session, item_id: int, text: str, now: dt.datetime):
-    """Teach the matcher: `text` (a question a PM answered for the item) names that item.
+def add_phrasing(
+    *,
+    session: Session,
+    item_id: int,
+    text: str,
+    now: dt.datetime,
+    taught_by: str = phrasings.TAUGHT_BY_REP,
+):
+    """Teach the matcher: `text` (a rep's words for the item they picked, or a question a PM
+    answered for it: `taught_by`) names that item.
 
     Stored as written; the deal context ("for Acme by Q2") is stripped whenever the matcher
     reads it. Does not commit. Returns False when there is nothing new to learn.
     """
-    return phrasings.add_phrasing(session=session, item_id=item_id, text=text, now=now)
+    return phrasings.add_phrasing(
+        session=session, item_id=item_id, text=text, now=now, taught_by=taught_by
+    )
 
 
 # --- cleaning ---------------------------------------------------------------------------
