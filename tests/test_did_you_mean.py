@@ -257,8 +257,10 @@ def test_not_what_i_meant_after_a_pick_forgets_the_wording_and_none_of_these_ask
     bot.deliver()
     [escalation] = escalations(bot.ctx)
     [root] = [m for m in slack.messages(escalation.channel_id) if not m.get("thread_ts")]
-    shown = message_text(root)  # the PM is not shown the item the rep turned down
-    assert "ID-1 " in shown and "ID-12" not in shown
+    # the item the rep turned down is not among what canwe found, and the PM is told why
+    found = block_text([b for b in root["blocks"] if "What I found" in block_text([b])])
+    assert "ID-1 " in found and "ID-12" not in found
+    assert f"<@{REP}> said it is not about ID-12 Single sign-on with Okta" in message_text(root)
 
 
 def test_not_what_i_meant_leaves_the_wording_a_pm_taught(bot, slack):

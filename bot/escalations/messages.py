@@ -69,6 +69,7 @@ def escalation_blocks(
     deals_total: str = "",  # money_total of every waiting rep's deal
     deal_currency: str | None = None,
     overdue: bool = False,
+    turned_down: tuple[str, str] | None = None,  # (key, title) the rep said they did not mean
 ) -> Message:
     reason_text = {
         "unknown": "I could not match this to the roadmap.",
@@ -106,6 +107,14 @@ def escalation_blocks(
             f"• {escape(key)} {escape(title)}: {score:.0%}" for key, title, score in candidates
         )
         blocks.append(section_block(f"{reason_text}\n*What I found:*\n{found or 'nothing close'}"))
+        if turned_down is not None:  # so the PM does not answer with it ("Not what I meant")
+            key, title = turned_down
+            blocks.append(
+                context_block(
+                    f"{user(asker_id)} said it is not about {escape(key)} {escape(title)}, "
+                    "which I had answered with."
+                )
+            )
         blocks.append(
             context_block(
                 "Answer with a button, or reply in this thread starting with a verdict: "

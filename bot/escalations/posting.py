@@ -66,6 +66,9 @@ def escalation_message(
 ) -> Message:
     first = q.watchers(session=session, escalation_id=escalation.id)[0]
     count, _, earliest = q.watcher_summary(session=session, escalation_id=escalation.id)
+    turned_down = (
+        session.get(Item, first.turned_down_item_id) if first.turned_down_item_id else None
+    )
     return escalation_blocks(
         reps_waiting=count,
         deals_total=money_total(q.deals_of(session=session, escalation_id=escalation.id)),
@@ -84,6 +87,7 @@ def escalation_message(
         candidates=candidates,
         tz=ctx.settings.tz,
         answered=answered,
+        turned_down=(turned_down.key, turned_down.title) if turned_down else None,
     )
 
 
