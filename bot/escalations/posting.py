@@ -260,7 +260,7 @@ def update_post(
         first = q.watchers(session=session, escalation_id=escalation.id)[0]
         found = match_question(first.text, session=session)
         # not the item its rep said it is not about ("Not what I meant")
-        candidates = candidates_of(found, excluding=first.turned_down_item_id)
+        candidates = candidates_of(found.without(first.turned_down_item_id))
     sends.update(
         session,
         key=dedupe_key,
@@ -273,8 +273,8 @@ def update_post(
     )
 
 
-def candidates_of(match: MatchResult, excluding: int | None = None) -> list[tuple[str, str, float]]:
-    return [(c.key, c.title, c.score) for c in match.candidates if c.item_id != excluding]
+def candidates_of(match: MatchResult) -> list[tuple[str, str, float]]:
+    return [(c.key, c.title, c.score) for c in match.candidates]
 
 
 def _join(

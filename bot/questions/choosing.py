@@ -3,8 +3,6 @@ them to pick from (see bot.questions.picking for the pick)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from sqlalchemy.orm import Session
 
 from bot.core.verdicts import Verdict
@@ -53,14 +51,6 @@ def offer(*, session: Session, question: Question, found: MatchResult) -> Messag
         asker_id=question.asker_id,
         in_channel=question.source == "mention",
     )
-
-
-def without_turned_down(found: MatchResult, question: Question) -> MatchResult:
-    """`found` without the item the rep said the question is not about."""
-    if question.turned_down_item_id is None:
-        return found
-    kept = [c for c in found.candidates if c.item_id != question.turned_down_item_id]
-    return dataclasses.replace(found, candidates=kept)
 
 
 def offer_again(*, session: Session, question: Question) -> Message:

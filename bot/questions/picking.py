@@ -24,7 +24,7 @@ from bot.escalations.answering import send_to_watcher
 from bot.escalations.posting import escalate
 from bot.questions.asking import decide, may_say_not_this, record_told, with_change_since
 from bot.questions.choice_messages import did_you_mean_message
-from bot.questions.choosing import OFFERED, offered_items, without_turned_down
+from bot.questions.choosing import OFFERED, offered_items
 from bot.questions.messages import answer_message
 from bot.roadmap.matching import MatchResult, alternatives, match
 from bot.slack import sends
@@ -202,7 +202,7 @@ def not_this(
 def _ask_the_pm(*, session: Session, ctx: Context, question: Question) -> Message:
     """Escalate an offered question as an unmatched one; the reply that says so. The item the
     rep turned down, if any, is not among the candidates the PM is shown."""
-    found = without_turned_down(match(question.text, session=session), question)
+    found = match(question.text, session=session).without(question.turned_down_item_id)
     parsed = parse_question(question.text, ctx.today())
     escalation = escalate(
         session=session,

@@ -163,6 +163,14 @@ class MatchResult:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
+    def without(self, item_id: int | None) -> MatchResult:
+        """The same result without the item `item_id` among its candidates (the item a rep
+        said their question is not about, "Not what I meant"); itself when None."""
+        if item_id is None:
+            return self
+        kept = [c for c in self.candidates if c.item_id != item_id]
+        return dataclasses.replace(self, candidates=kept)
+
 
 def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     """The roadmap items `text` is most likely about, best first, with a confidence; when not
