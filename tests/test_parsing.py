@@ -67,6 +67,9 @@ def test_deal_value(text, value):
         ("can we promise SCIM to Globex?", "Globex"),
         ("SSO for Okta users", None),
         ("sso by March", None),
+        ("sso for acme by March", "Acme"),
+        ("SSO for a $200k deal with Acme", "Acme"),
+        ("audit logs, the renewal with initech hinges on it", "Initech"),
     ],
 )
 def test_customer(text, customer):

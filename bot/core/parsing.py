@@ -76,11 +76,17 @@ _MULTIPLIERS = {
     "million": 1_000_000,
 }
 _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
-# Who the deal is with, most telling first: "for Acme" or "customer Acme"; then "for acme"
+# Who the deal is with, most telling first: "for Acme" or "customer Acme", "deal with Acme"
+# (any case); then "for acme"
 # (any case) when it closes the question or comes just before the date or the money; last
 # "to Acme" / "at Acme", which also introduce vendors ("export to SAP").
 _CUSTOMER_PATTERNS = [
     re.compile(r"\b(?:for|customer|client)\s+" + _NAME),
+    # "a $200k deal with Acme", "the renewal with acme"
+    re.compile(
+        r"\b(?i:deal|contract|renewal|opportunity|opp)\s+(?i:with|for|at)\s+"
+        r"(?P<name>[\w&.\-']+(?:\s+[A-Z][\w&.\-']*)*)"
+    ),
     re.compile(
         r"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+[a-z][\w&.\-']*)?)"
         r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",

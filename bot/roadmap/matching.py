@@ -382,7 +382,7 @@ def _rank(
     learnt: dict[str, set[int]] | None = None,
 ) -> list[tuple[float, tuple[float, ...], _Doc]]:
     """`learnt`: the phrasings `index` does not have yet (see _learnt_since)."""
-    query = _Query.build(strip_context(text, index.knows), index)
+    query = _Query.build(strip_context(text, index.knows_or_near), index)
     if not query.weighted and not _KEY.search(text):
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
@@ -472,6 +472,8 @@ _CUSTOMER = re.compile(
     r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
     r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
     r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:\b(?:deal|contract|renewal|opportunity|opp)\s+(?:with|for|at)\s+"
+    r"(?P<e>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
     r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
     # "promise Acme sidecar containers": a name the roadmap does not know, then lower case
     r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z]))"
@@ -502,7 +504,7 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
         text = pattern.sub(" ", text)
 
     def _drop_customer(m: re.Match) -> str:
-        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or ""
+        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or m.group("e") or ""
         # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
         first = name.split()[0].lower() if name else ""
         if first in _NOT_CUSTOMERS or (known is not None and known(first)):
@@ -510,6 +512,18 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
         return m.group(0)[: m.start(m.lastgroup) - m.start()] + " "
 
     text = _CUSTOMER.sub(_drop_customer, text)
+    # the customer as the verdict reads it when written in lower case ("sso for acme", "for
+    # acme by Q2"), which _CUSTOMER leaves, unless a word of it is roadmap vocabulary
+    # ("quotas for namespaces", "mode for kube-proxy") or a misspelling of it ("for windos")
+    name, phrase = parsing.parse_customer(text)
+    words = re.split(r"[\s\-_./]+", name.lower()) if name else []
+    if (
+        phrase
+        and phrase.islower()
+        and known is not None
+        and not any(map(known, filter(None, words)))
+    ):
+        text = text.replace(phrase, " ", 1)
     text = _LEAD_INS.sub(" ", text, count=1)
     text = _SALES_WORDS.sub(" ", text)
     return " ".join(text.split())
@@ -1079,6 +1093,11 @@ class _Index:
 
     def knows(self, word: str) -> bool:
         return _stem(word.lower()) in self.stems
+
+    def knows_or_near(self, word: str) -> bool:
+        """A roadmap word, a synonym, or a misspelling of a roadmap word."""
+        word = word.lower()
+        return self.knows(word) or word in self.synonyms or self.correct(word) is not None
 
     def rows_matching(self, term: str) -> int:
         """About how many items the database's full-text search finds for `term` (a phrase
