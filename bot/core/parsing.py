@@ -396,7 +396,7 @@ def parse_question(
     feature = re.sub(r"\s+([,;])", r"\1", feature)
     return ParsedQuestion(
         text=text,
-        feature=feature or text,
+        feature=feature,  # empty when the question is only a date, a customer or money
         needed_by=needed_by,
         date_phrase=date_phrase,
         date_unparsed=unparsed,
