@@ -450,6 +450,9 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
         ("no - we won't build it", "no", None),
         ("not committed yet, ask again in January", "not_committed", None),
         ("Nope.", "no", None),
+        ("yes by next month", "committed", dt.date(2026, 12, 31)),
+        ("yes, end of next quarter", "committed", dt.date(2027, 3, 31)),
+        ("yes, by the end of the month", "committed", dt.date(2026, 11, 30)),
     ],
 )
 def test_thread_replies_in_the_words_pms_use(reply, verdict, date):

@@ -280,8 +280,20 @@ def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | No
 
 
 # a date a PM writes in a reply, with or without "by": not years, spans or bare weekdays,
-# which read too easily into other words ("2027 roadmap", "2 weeks of work")
-_ANSWER_DATE_KINDS = {"iso", "month_day", "day_month", "us_slash", "quarter", "month", "eoy"}
+# which read too easily into other words ("2027 roadmap", "2 weeks of work"); "next month"
+# and "end of the month" say nothing else
+_ANSWER_DATE_KINDS = {
+    "iso",
+    "month_day",
+    "day_month",
+    "us_slash",
+    "quarter",
+    "month",
+    "eoy",
+    "next_month",
+    "next_quarter",
+    "eom",
+}
 
 
 def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
