@@ -111,8 +111,11 @@ INTERNAL = [
 
 
 def rendered(kind: str, audience: str, public: bool) -> str:
-    build = relay_message if kind == "relay" else answer_message
-    message = build(facts(kind, public), audience, TZ)
+    said = facts(kind, public)
+    if kind == "relay":
+        message = relay_message(said, said.pm_answer, audience, TZ)
+    else:
+        message = answer_message(said, audience, TZ)
     return message.text + json.dumps(message.as_kwargs()["blocks"], ensure_ascii=False)
 
 
