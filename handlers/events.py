@@ -37,6 +37,8 @@ def register(app: App) -> None:
             ):
                 return  # a PM mentioning the bot in its own thread: the message event answers
             text = MENTION.sub("", said.text)
+            if context.bot_user_id:  # "hey @canwe help": the bot's name anywhere is no word
+                text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
             thread_ts = said.thread_ts or said.ts
             user_id = said.user
             request = read_request(text)

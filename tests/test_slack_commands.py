@@ -240,6 +240,8 @@ def test_typos_and_text_without_a_feature_are_never_escalated(bot, slack, text, 
     [
         ("", "Ask me whether a feature can be promised"),
         ("help", "Ask me whether a feature can be promised"),
+        ("hey, can you help me?", "Ask me whether a feature can be promised"),
+        ("<@UCANWEBOT> help", "Ask me whether a feature can be promised"),  # named twice
         ("promisses", "Did you mean `/canwe promises`?"),
         ("hello!", "Which feature do you mean?"),
     ],

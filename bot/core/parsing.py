@@ -76,10 +76,10 @@ _MULTIPLIERS = {
     "million": 1_000_000,
 }
 _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
-# Who the deal is with, most telling first: "for Acme" or "customer Acme", "deal with Acme"
-# (any case); then "for acme"
-# (any case) when it closes the question or comes just before the date or the money; last
-# "to Acme" / "at Acme", which also introduce vendors ("export to SAP").
+# Who the deal is with, most telling first: "for Acme" or "customer Acme"; "deal with Acme"
+# (the name in any case); then "for acme" (any case) when it closes the question or comes
+# just before the date or the money; last "to Acme" / "at Acme", which also introduce
+# vendors ("export to SAP").
 _CUSTOMER_PATTERNS = [
     re.compile(r"\b(?:for|customer|client)\s+" + _NAME),
     # "a $200k deal with Acme", "the renewal with acme"

@@ -61,7 +61,7 @@ def read_request(text: str) -> Request:
     text = (text or "").strip()
     word, _, rest = text.partition(" ")
     word = word.lower()
-    if word in HELP_WORDS:
+    if word in HELP_WORDS or _asks_for_help(text):
         return Usage()
     if word == "audience" or (word == "promises" and not rest.strip()):
         return Subcommand(word, rest.strip())
@@ -75,3 +75,9 @@ def read_request(text: str) -> Request:
 def feature_words(feature: str) -> list[str]:
     """The words of `feature` that could name something on a roadmap."""
     return [w for w in re.findall(r"[\w\-+#.]+", feature.lower()) if w not in NOT_A_FEATURE]
+
+
+def _asks_for_help(text: str) -> bool:
+    """Asking for help in words that name no feature ("hey, help", "can you help me?")."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    return "help" in words and all(w in NOT_A_FEATURE for w in words)

@@ -1586,7 +1586,7 @@ def _out_of_the_collectors_reach() -> None:
     """Move every object the process has now, a big index's included, out of the cyclic
     garbage collector's generations (gc.freeze).
 
-    A 10,000-item index is millions of sets, lists and records that live as long as the
+    A 10,000-item index is some 420,000 sets, lists and records that live as long as the
     process, and each full collection walked them all while every thread waited on the
     interpreter lock: 350 ms pauses of every question in the process, twice in 2,000
     requests at concurrency 16 (benchmarks/concurrency.py, p99 140 -> 700 ms). Frozen
