@@ -160,6 +160,18 @@ def test_pm_reply_with_a_verdict_word_is_an_answer(bot, slack):
     assert "will not support hardware keys" in message_text(dm)
 
 
+@pytest.mark.parametrize("lead", ["<!here>", "<!channel> <@U0PMLEAD01>", "<@UCANWEBOT>"])
+def test_a_pm_reply_that_starts_by_naming_people_is_still_an_answer(bot, slack, lead):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, f"{lead} yes by June 2", thread_ts=root["ts"])
+    bot.deliver()
+    [escalation] = escalations(bot.ctx)
+    assert escalation.status == "answered"
+    assert "Jun 2, 2027" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+
+
 def test_a_non_owner_reply_is_a_comment_not_an_answer(bot, slack):
     slack.send_command(REP, SALES, EXPLORING)
     bot.deliver()

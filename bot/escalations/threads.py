@@ -25,7 +25,8 @@ from store.db import session_scope
 from store.events import first_time
 from store.models import Escalation
 
-LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+# "@canwe yes by …", "@here yes by …": who a reply calls first is not part of the answer
+LEADING_MENTIONS = re.compile(r"^\s*(?:<[@!][^<>]*>\s*)+")
 # A PM can reply the moment Slack shows the escalation, before delivery has recorded its ts:
 # such a reply waits this long (in short steps) for the thread to be known, instead of being
 # dropped as a reply in some other thread.
@@ -124,7 +125,7 @@ def handle_thread_reply(
     escalation = escalation_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
     if escalation is None:
         return None
-    text = LEADING_MENTION.sub("", text)  # "@canwe yes by …" is the same answer
+    text = LEADING_MENTIONS.sub("", text)
     parsed = parse_verdict_reply(text, ctx.today())
     # an owner's verdict in an answered thread is a new version of the answer, on purpose:
     # there a bare "no" must stand alone ("no, …"), so "no problem, thanks" stays a comment
