@@ -92,17 +92,23 @@ def test_an_unsure_question_offers_up_to_three_items_and_asks_no_pm_yet(bot, sla
 
 
 @pytest.mark.parametrize(
-    "question", ["sso for acme", "sso for acme by march", "SSO for a $200k deal with Acme"]
+    ("question", "customer"),
+    [
+        ("sso for acme", "Acme"),
+        ("sso for acme by march", "Acme"),
+        ("SSO for a $200k deal with Acme", "Acme"),
+        ("SSO for Acme and Globex", "Acme and Globex"),
+    ],
 )
 def test_the_customer_is_not_read_as_part_of_the_feature_however_it_is_written(
-    bot, slack, question
+    bot, slack, question, customer
 ):
     """Reps type names in lower case, and name the deal as they like: the customer is the
     deal's, not words of the feature to look up (it made these "unknown", straight to a PM)."""
     body = slack.send_command(REP, SALES, question).json()
     assert body["text"].startswith("Did you mean"), body["text"]
     [asked] = questions(bot.ctx)
-    assert (asked.status, asked.customer) == ("offered", "Acme")
+    assert (asked.status, asked.customer) == ("offered", customer)
 
 
 def test_picking_an_item_answers_at_once_learns_the_wording_and_never_escalates(bot, slack):

@@ -70,6 +70,8 @@ def test_deal_value(text, value):
         ("sso for acme by March", "Acme"),
         ("SSO for a $200k deal with Acme", "Acme"),
         ("audit logs, the renewal with initech hinges on it", "Initech"),
+        ("SSO for Acme and Globex by Q2", "Acme and Globex"),
+        ("SSO for Acme and audit logs", "Acme"),
     ],
 )
 def test_customer(text, customer):

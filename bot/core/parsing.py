@@ -75,7 +75,8 @@ _MULTIPLIERS = {
     "mm": 1_000_000,
     "million": 1_000_000,
 }
-_NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&))*)"
+# "Acme", "Acme Corp", "Procter & Gamble", "Acme and Globex" (two deals, one question)
+_NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&|and(?=\s+[A-Z])))*)"
 # Who the deal is with, most telling first: "for Acme" or "customer Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce

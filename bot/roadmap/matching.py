@@ -470,7 +470,7 @@ _LEAD_INS = re.compile(
 # "for Acme", "to Globex", "Initech wants", "customer Hooli", "prospect Stark Industries:"
 _CUSTOMER = re.compile(
     r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
-    r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
+    r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&|and(?=\s+[A-Z])))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
     r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
     r"|(?:\b(?:deal|contract|renewal|opportunity|opp)\s+(?:with|for|at)\s+"
     r"(?P<e>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
