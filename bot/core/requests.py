@@ -25,7 +25,7 @@ _NOT_A_FEATURE_WORDS = """
     a an and are as at be but by can could do does for from have hello help hey hi how i if
     in is it me my of ok okay on or our please promise promised question test testing thank
     thanks that the there this thx to us we what whats when will with would yes yo you your
-    feature features something anything stuff
+    feature features something anything stuff roadmap
 """
 NOT_A_FEATURE = frozenset(_NOT_A_FEATURE_WORDS.split())
 
