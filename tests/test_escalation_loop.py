@@ -172,6 +172,17 @@ def test_a_pm_reply_that_starts_by_naming_people_is_still_an_answer(bot, slack, 
     assert "Jun 2, 2027" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
 
 
+def test_a_pm_reply_with_a_date_that_does_not_exist_says_so(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, "yes, by 2027-02-30", thread_ts=root["ts"])
+    bot.deliver()
+    said = message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+    assert "Not recorded: “2027-02-30” is not a day of the calendar" in said
+    assert escalations(bot.ctx)[0].status == "open"
+
+
 def test_a_non_owner_reply_is_a_comment_not_an_answer(bot, slack):
     slack.send_command(REP, SALES, EXPLORING)
     bot.deliver()

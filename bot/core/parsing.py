@@ -315,6 +315,20 @@ def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
     return (found[1], found[2]) if found else (None, None)
 
 
+def unreadable_date(text: str, today: dt.date) -> str | None:
+    """A date written in `text` the way find_date reads dates that is not a real day
+    ("2027-02-30", "Feb 30"), as written; None when there is none."""
+    for pattern, kind in _DATE_PATTERNS:
+        if kind not in _ANSWER_DATE_KINDS:
+            continue
+        for match in pattern.finditer(text):
+            try:
+                _resolve(kind, match.groups(), today)
+            except (ValueError, KeyError):
+                return match.group(0)
+    return None
+
+
 # what a deal value's sign or word says about its currency
 CURRENCIES = {
     "$": "USD",

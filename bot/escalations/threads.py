@@ -10,6 +10,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from bot.core.parsing import unreadable_date
+from bot.core.text import escape
 from bot.core.truth import DEAL, ITEM
 from bot.core.verdicts import Verdict
 from bot.escalations.answering import (
@@ -143,8 +145,12 @@ def handle_thread_reply(
         )
         problems = check_input(answer_in, ctx.today())
         if verdict in (Verdict.committed, Verdict.not_by_then) and date is None:
+            written = unreadable_date(note, ctx.today())
             problems["date"] = (
-                "I need a date with that verdict, e.g. `yes, April 1` or "
+                f"“{escape(written)}” is not a day of the calendar: write the date like "
+                "`April 1` or `2027-04-01`, or use the buttons."
+                if written
+                else "I need a date with that verdict, e.g. `yes, April 1` or "
                 "`not by then: Mar 1 is the earliest`, or use the buttons."
             )
         if problems:
