@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -297,36 +298,33 @@ _ANSWER_DATE_KINDS = {
 }
 
 
+def _answer_dates(text: str, today: dt.date) -> Iterator[tuple[re.Match, dt.date | None]]:
+    """Every date a PM's reply may give in `text`, pattern by pattern, with the day it names
+    (None: written like a date, but no day of the calendar)."""
+    for pattern, kind in _DATE_PATTERNS:
+        if kind in _ANSWER_DATE_KINDS:
+            for match in pattern.finditer(text):
+                try:
+                    value = _resolve(kind, match.groups(), today)
+                except (ValueError, KeyError):
+                    value = None
+                yield match, value
+
+
 def find_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
     """The first date written anywhere in `text` ("April 1", "2027-03-01", "Q2"), with the
     words it was written in; (None, None) when there is none or it is not a real date."""
-    found: tuple[int, dt.date, str] | None = None
-    for pattern, kind in _DATE_PATTERNS:
-        if kind not in _ANSWER_DATE_KINDS:
-            continue
-        for match in pattern.finditer(text):
-            try:
-                value = _resolve(kind, match.groups(), today)
-            except (ValueError, KeyError):
-                continue
-            if found is None or match.start() < found[0]:
-                found = (match.start(), value, match.group(0))
-            break
-    return (found[1], found[2]) if found else (None, None)
+    real = [(match, value) for match, value in _answer_dates(text, today) if value is not None]
+    if not real:
+        return None, None
+    match, value = min(real, key=lambda found: found[0].start())
+    return value, match.group(0)
 
 
 def unreadable_date(text: str, today: dt.date) -> str | None:
     """A date written in `text` the way find_date reads dates that is not a real day
     ("2027-02-30", "Feb 30"), as written; None when there is none."""
-    for pattern, kind in _DATE_PATTERNS:
-        if kind not in _ANSWER_DATE_KINDS:
-            continue
-        for match in pattern.finditer(text):
-            try:
-                _resolve(kind, match.groups(), today)
-            except (ValueError, KeyError):
-                return match.group(0)
-    return None
+    return next((m.group(0) for m, value in _answer_dates(text, today) if value is None), None)
 
 
 # what a deal value's sign or word says about its currency
