@@ -74,7 +74,7 @@ from rank_bm25 import BM25Okapi  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot.roadmap import matching  # noqa: E402
-from bot.roadmap.importer import kep_status  # noqa: E402
+from bot.roadmap.importer import kep_aliases, kep_status  # noqa: E402
 from store import search  # noqa: E402
 from store.db import make_engine, make_session_factory  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -189,7 +189,7 @@ def build_store(url: str, rows: list[dict]):
                     "area_id": area_ids[r["area"]],
                     "status": status_of(r),
                     "public": False,
-                    "aliases": [],
+                    "aliases": kep_aliases(r),  # as `canwe import` gives a KEP
                     "url": r.get("url"),
                     "updated_at": now,
                     "revised_at": now,

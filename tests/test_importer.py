@@ -118,6 +118,12 @@ def test_the_real_kep_roadmap_imports(ctx):
     with session_scope(ctx.sessions) as session:
         cronjob = session.scalar(select(Item).where(Item.key == "KEP-3140"))
         assert cronjob.status == "shipped" and cronjob.area.name == "sig-apps"
+        aliases = dict(session.execute(select(Item.key, Item.aliases)).all())
+    # a KEP's folder name is another name of it, when it says what the title does not
+    assert aliases["KEP-3325"] == ["self subject attributes review api"]
+    assert aliases["KEP-2021"] == ["scale from zero"]
+    assert aliases["KEP-127"] == []  # "127-user-namespaces": "Support User Namespaces"
+    assert aliases["KEP-2313"] == []  # "2313-aws-k8s-tester": the title "aws-k8s-tester"
 
 
 def _import(ctx, path):

@@ -10,8 +10,9 @@ import csv
 import datetime as dt
 import difflib
 import io
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -324,6 +325,23 @@ def kep_status(status: str, stage: str, target_date: dt.date | None, today: dt.d
     return "exploring"  # provisional, or left empty
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def kep_aliases(row: dict[str, str]) -> list[str]:
+    """The KEP's folder name as another name of it, when it has words its title lacks:
+    "3325-self-subject-attributes-review-api" for "Review attibutes of a current user". It is
+    the short name the KEP is known by in its repository, so people quote it too."""
+    folder = PurePosixPath(row.get("path") or "").parent.name
+    number, _, name = folder.partition("-")
+    alias = name.replace("-", " ").strip()
+    if not number.isdigit() or not alias:
+        return []
+    if set(_WORD.findall(alias.lower())) <= set(_WORD.findall(row.get("title", "").lower())):
+        return []  # only the title's own words again
+    return [alias]
+
+
 def kep_roadmap(rows: list[dict[str, str]], today: dt.date) -> dict[str, Any]:
     items = []
     areas: dict[str, dict[str, Any]] = {}
@@ -342,6 +360,7 @@ def kep_roadmap(rows: list[dict[str, str]], today: dt.date) -> dict[str, Any]:
                 "status": kep_status(row.get("status", ""), row.get("stage", ""), target, today),
                 "target": target,
                 "public": True,  # KEPs are public documents
+                "aliases": kep_aliases(row),
                 "url": row.get("url") or None,
             }
         )

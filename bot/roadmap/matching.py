@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 OFFER_MAX = 3
 OFFER_FLOOR = 0.20
 # ... and when no more than this share of the question (by weight) is in words the roadmap
-# never uses: "a dashboard of carbon emissions per seat" is about something it does not know
+# never uses: "a dashboard of carbon footprint per seat" is about something it does not know
 OFFER_UNKNOWN_MAX = 0.6
 # siblings: within SIBLING_MARGIN of the best score, names sharing SIBLING_OVERLAP of the
 # longer one's words (SIBLING_SAME_AREA in the same area)
