@@ -111,6 +111,17 @@ def test_the_customer_is_not_read_as_part_of_the_feature_however_it_is_written(
     assert (asked.status, asked.customer) == ("offered", customer)
 
 
+@pytest.mark.parametrize("question", ["SSO for Acme by FY27", "SSO for Acme by March 32"])
+def test_a_date_it_cannot_read_is_said_and_does_not_hide_the_feature(bot, slack, question):
+    """Left in the words to look up, the date made these "unknown", straight to a PM; and a
+    pick's answer did not say the date was ignored."""
+    body = slack.send_command(REP, SALES, question).json()
+    assert body["text"].startswith("Did you mean"), body["text"]
+    pick(slack, REP, ephemeral_to(slack, REP), "Single sign-on with Okta")
+    answered = message_text(ephemeral_to(slack, REP))
+    assert "Committed" in answered and "as a date, so I ignored it" in answered
+
+
 def test_picking_an_item_answers_at_once_learns_the_wording_and_never_escalates(bot, slack):
     slack.send_command(REP, SALES, UNSURE)
     offer = ephemeral_to(slack, REP)

@@ -40,6 +40,89 @@ def test_needed_by(text, expected):
     assert parse_question(text, TODAY).needed_by == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a day of a month says when wherever it stands: no version or size is written so
+        ("BYOK for Globex before their renewal on Feb 28", dt.date(2027, 2, 28)),
+        ("SSO for Acme, go-live March 15", dt.date(2027, 3, 15)),
+        ("SSO for Acme, contract signs 15 March", dt.date(2027, 3, 15)),
+        ("SSO for Acme on 2027-03-15", dt.date(2027, 3, 15)),
+        ("audit log export for Acme on 3/15", dt.date(2027, 3, 15)),
+        ("SCIM for Acme, kickoff May 4", dt.date(2027, 5, 4)),
+        # ... after any date said with "by"
+        ("since the March 3 release, SSO for Acme by Q2", dt.date(2027, 6, 30)),
+        ("SSO for Acme by June 1, kickoff was March 3", dt.date(2027, 6, 1)),
+        # ... but "may" in lower case is a word too
+        ("SSO for Acme, Okta may 2 factor", None),
+    ],
+)
+def test_needed_by_without_by(text, expected):
+    assert parse_question(text, TODAY).needed_by == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # as reps write deadlines; each was ignored before, and the verdict said nothing of it
+        ("SSO for Acme by mid-March", dt.date(2027, 3, 15)),
+        ("SSO for Acme by early March", dt.date(2027, 3, 10)),
+        ("SSO for Acme by late March", dt.date(2027, 3, 31)),
+        ("SSO for Acme by early Q2", dt.date(2027, 4, 30)),
+        ("SSO for Acme by mid Q2", dt.date(2027, 5, 15)),
+        ("SSO for Acme by H1", dt.date(2027, 6, 30)),
+        ("SSO for Acme by 2H 2027", dt.date(2027, 12, 31)),
+        ("SSO for Acme by the 15th", dt.date(2026, 12, 15)),
+        ("SSO for Acme by 15/03", dt.date(2027, 3, 15)),  # only a day can be 15
+        ("SSO for Acme by 15.03.2027", dt.date(2027, 3, 15)),
+        ("SSO for Acme by 2027/03/15", dt.date(2027, 3, 15)),
+        ("SSO for Acme by Jan-15", dt.date(2027, 1, 15)),
+        ("SSO for Acme by Q1 next year", dt.date(2027, 3, 31)),
+        ("SSO for Acme by end of this quarter", dt.date(2026, 12, 31)),
+        ("SSO for Acme this year", dt.date(2026, 12, 31)),
+        ("SSO for Acme by next year", dt.date(2027, 12, 31)),
+        ("SSO for Acme, Q1", dt.date(2027, 3, 31)),
+        ("h2 support for Acme", None),  # HTTP/2, not a half year
+    ],
+)
+def test_needed_by_as_deadlines_are_written(text, expected):
+    parsed = parse_question(text, TODAY)
+    assert parsed.needed_by == expected
+    if expected:  # ... and none of the date is left in the feature
+        assert parsed.feature == "SSO", parsed.feature
+
+
+def test_a_fiscal_year_is_not_guessed():
+    """Fiscal years start when each company says: the rep is told it was not read."""
+    parsed = parse_question("SSO for Acme by FY27", TODAY)
+    assert parsed.needed_by is None and parsed.date_unparsed == "FY27"
+
+
+@pytest.mark.parametrize(
+    ("text", "feature"),
+    [
+        ("salesforce sync for Acme within 30 days", "salesforce sync"),
+        ("salesforce sync for Q2", "salesforce sync"),
+        ("BYOK for Globex before their renewal on Feb 28", "BYOK before their renewal"),
+        ("SSO for Acme, go-live March 15", "SSO, go-live"),
+    ],
+)
+def test_the_date_and_its_lead_word_leave_the_feature(text, feature):
+    assert parse_question(text, TODAY).feature == feature
+
+
+def test_slack_formatting_is_read_through():
+    """*bold*, _italics_, ~strike~ and `code` as a rep types them in Slack."""
+    parsed = parse_question("`SSO` for *Acme* by _March 15_, *$120k*", TODAY)
+    assert (parsed.customer, parsed.needed_by) == ("Acme", dt.date(2027, 3, 15))
+    assert parsed.feature == "SSO" and parsed.deal_value == Decimal(120_000)
+    assert parse_question("~okta~ SAML sso", TODAY).feature == "okta SAML sso"
+    # a name written with underscores keeps them
+    assert parse_question("pod_security_admission for Acme", TODAY).feature == (
+        "pod_security_admission"
+    )
+
+
 def test_an_impossible_date_is_reported_not_guessed():
     parsed = parse_question("okta sso by 31/31", TODAY)
     assert parsed.needed_by is None and parsed.date_unparsed == "31/31"

@@ -50,6 +50,23 @@ def test_date_too_early_is_not_by_then_with_an_exception_button(bot, slack):
     assert "ask_exception" in block_text(body["blocks"])
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the date without "by" was not read: the rep was told "Yes ... by Jun 30, 2027"
+        "BYOK for Globex before their renewal on Feb 28",
+        # Slack's formatting hid the customer and the date: "Unknown", and a PM was asked
+        "*BYOK* for *Globex* by _Feb 28_",
+    ],
+)
+def test_the_date_a_rep_needs_is_read_however_it_is_written(bot, slack, text):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    assert body["text"].startswith("Not by then"), body["text"]
+    assert "Not by Feb 28, 2027" in body["text"]
+    stored = questions(bot.ctx)[0]
+    assert (stored.customer, str(stored.needed_by)) == ("Globex", "2027-02-28")
+
+
 def test_declined_item_is_no(bot, slack):
     body = ack_body(slack.send_command(REP, SALES, "on-premise deployment for Initech"))
     assert body["text"].startswith("No")

@@ -28,10 +28,15 @@ _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
+# the end of a span: "by end of Q1", "by the end of next month"
+_END_OF = r"(?:(?:the\s+)?end\s+of\s+(?:the\s+)?)?"
+# in the order they are tried: the first kind found in the question is its date
 _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "iso"),
+    (re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b"), "iso"),
     (
-        re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
+        re.compile(
+            rf"\b({_MONTH_RE})\.?(?:\s+|-)(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I
+        ),
         "month_day",
     ),
     (
@@ -41,14 +46,33 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         "day_month",
     ),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b"), "us_slash"),
-    (re.compile(r"\b(?:end\s+of\s+)?q([1-4])(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I), "quarter"),
-    (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.I), "month"),
+    # 15.03.2027, as most of Europe writes it (with the year: "1.30.2" is a version)
+    (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), "day_dot_month"),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b"), "slash"),
+    (
+        re.compile(r"\b(early|mid|late)[\s-]+q([1-4])(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I),
+        "part_quarter",
+    ),
+    (
+        re.compile(
+            rf"\b{_END_OF}q([1-4])(?:\s*(?:'|fy)?\s*(\d{{2,4}})|\s+(next|this)\s+year)?\b", re.I
+        ),
+        "quarter",
+    ),
+    # H1, 2H 2027: the end of the half year
+    (re.compile(r"\b(?:h([12])|([12])h)(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I), "half"),
+    # a fiscal year depends on the company: not guessed, the rep is told it was not read
+    (re.compile(r"\bfy\s*'?(\d{2,4})\b", re.I), "fiscal_year"),
+    (re.compile(rf"\b(early|mid|late)[\s-]+({_MONTH_RE})\.?(?:\s+(\d{{4}}))?\b", re.I), "part"),
+    (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})\.?(?:\s+(\d{{4}}))?\b", re.I), "month"),
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
-    (re.compile(r"\bnext\s+month\b", re.I), "next_month"),
-    (re.compile(r"\bnext\s+quarter\b", re.I), "next_quarter"),
+    (re.compile(r"\bthis\s+year\b", re.I), "eoy"),
+    (re.compile(r"\bnext\s+year\b", re.I), "next_year"),
+    (re.compile(rf"\b{_END_OF}next\s+month\b", re.I), "next_month"),
+    (re.compile(rf"\b{_END_OF}next\s+quarter\b", re.I), "next_quarter"),
+    (re.compile(rf"\b{_END_OF}(?:this|the)\s+quarter\b|\beoq\b", re.I), "this_quarter"),
     (re.compile(r"\bnext\s+week\b", re.I), "next_week"),
-    (re.compile(r"\bend\s+of\s+(?:the\s+)?month\b|\beom\b", re.I), "eom"),
+    (re.compile(r"\bend\s+of\s+(?:the\s+|this\s+)?month\b|\beom\b", re.I), "eom"),
     (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
     (re.compile(r"\b(yesterday|today)\b", re.I), "day_word"),
     (re.compile(r"\b(\d{1,3})\s+(days?|weeks?|months?)\b", re.I), "relative"),
@@ -58,11 +82,22 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         "weekday",
     ),
+    # "by the 15th": the next 15th
+    (re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.I), "day_of_month"),
     (re.compile(r"\b(20\d\d)\b"), "year"),
 ]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-# "by <date>", "before <date>", "until <date>", "no later than <date>"
-_DATE_LEAD = re.compile(r"\b(?:by|before|until|till|no\s+later\s+than|in|within|for|due)\s+$", re.I)
+# "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
+# date is when the rep needs it (and leaves the feature with it)
+_LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on)"
+_DATE_LEAD = re.compile(rf"\b{_LEADS}\s+$", re.I)
+# a day of a month or a quarter says when wherever it stands ("renewal on Feb 28", "go-live
+# March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
+# too ("Okta may 2 factor"), and "h2" is HTTP/2 as often as a half year
+_STANDS_ALONE = {"iso", "month_day", "day_month", "day_dot_month", "quarter", "part_quarter"}
+# Slack's emphasis as a rep types it: *bold*, _italics_, ~strike~, `code`; not the underscores
+# inside a name (pod_security_admission)
+_EMPHASIS = re.compile(r"(?<![\w*_~`])([*_~`]+)(?=\S)(.+?)(?<=\S)\1(?![\w*_~`])")
 
 _MONEY = re.compile(
     r"(?:(?P<cur1>[$€£])\s?(?P<num1>\d[\d,]*(?:\.\d+)?)\s*(?P<mul1>k|m|mm|million|thousand)?\b)"
@@ -189,6 +224,16 @@ def _end_of_month(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _end_of_span(month: int, today: dt.date, year: str | None, this_or_next: str | None):
+    """The end of a quarter, half year or month that ends in `month`: of the year written,
+    "this" or "next" year, or else the next one that has not ended."""
+    if this_or_next:
+        return _end_of_month(today.year + (this_or_next.lower() == "next"), month)
+    return _end_of_month(
+        _year_for(month, calendar.monthrange(today.year, month)[1], today, year), month
+    )
+
+
 def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "iso":
         return dt.date(int(groups[0]), int(groups[1]), int(groups[2]))
@@ -198,14 +243,32 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "day_month":
         month, day = MONTHS[groups[1].lower()], int(groups[0])
         return dt.date(_year_for(month, day, today, groups[2]), month, day)
-    if kind == "us_slash":
+    if kind == "day_dot_month":
+        day, month = int(groups[0]), int(groups[1])
+        return dt.date(_year_for(month, day, today, groups[2]), month, day)
+    if kind == "slash":
         month, day = int(groups[0]), int(groups[1])
+        if month > 12 >= day:  # 15/03: only a day first reads so
+            month, day = day, month
         return dt.date(_year_for(month, day, today, groups[2]), month, day)
     if kind == "quarter":
-        quarter = int(groups[0])
-        month = quarter * 3
-        year = _year_for(month, calendar.monthrange(today.year, month)[1], today, groups[1])
-        return _end_of_month(year, month)
+        return _end_of_span(int(groups[0]) * 3, today, groups[1], groups[2])
+    if kind == "part_quarter":  # early Q2: by April 30; mid Q2: May 15; late Q2: June 30
+        end = _end_of_span(int(groups[1]) * 3, today, groups[2], None)
+        part = groups[0].lower()
+        if part == "late":
+            return end
+        if part == "mid":
+            return end.replace(month=end.month - 1, day=15)
+        return _end_of_month(end.year, end.month - 2)
+    if kind == "half":
+        return _end_of_span(int(groups[0] or groups[1]) * 6, today, groups[2], None)
+    if kind == "fiscal_year":
+        raise ValueError("a fiscal year")
+    if kind == "part":
+        month = MONTHS[groups[1].lower()]
+        end = _end_of_span(month, today, groups[2], None)
+        return end.replace(day={"early": 10, "mid": 15}.get(groups[0].lower(), end.day))
     if kind == "month":
         month = MONTHS[groups[0].lower()]
         year = int(groups[1]) if groups[1] else today.year
@@ -214,6 +277,10 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         return _end_of_month(year, month)
     if kind == "eoy":
         return dt.date(today.year, 12, 31)
+    if kind == "next_year":
+        return dt.date(today.year + 1, 12, 31)
+    if kind == "this_quarter":
+        return _end_of_month(today.year, (today.month - 1) // 3 * 3 + 3)
     if kind == "next_month":
         year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
         return _end_of_month(year, month)
@@ -240,37 +307,64 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "weekday":
         ahead = (WEEKDAYS.index(groups[1].lower()) - today.weekday()) % 7 or 7
         return today + dt.timedelta(days=ahead + (7 if groups[0] and ahead < 7 else 0))
+    if kind == "day_of_month":
+        day = int(groups[0])
+        month = today.month if day >= today.day else today.month % 12 + 1
+        year = today.year + (1 if month < today.month else 0)
+        return dt.date(year, month, day)
     if kind == "year":
         return dt.date(int(groups[0]), 12, 31)
     raise ValueError(kind)
 
 
+def _said_when(kind: str, match: re.Match[str], text: str) -> bool:
+    """Whether the date is said as when the rep needs it: after "by", "in"... or in words
+    that say so themselves ("next month", "end of Q2", an ISO date)."""
+    return (
+        kind == "iso"
+        or bool(_DATE_LEAD.search(text[: match.start()]))
+        or match.group(0).lower().startswith(("end of", "the end", "next ", "this ", "eo", "year"))
+    )
+
+
+def _stands_alone(kind: str, match: re.Match[str], _text: str) -> bool:
+    """Whether the date says when without a word such as "by" before it."""
+    return kind in _STANDS_ALONE and "may" not in match.groups()
+
+
+def without_emphasis(text: str) -> str:
+    """The text with Slack's emphasis markers taken off the words they wrap."""
+    while (plain := _EMPHASIS.sub(r"\2", text)) != text:
+        text = plain
+    return text
+
+
+def without_date(text: str, phrase: str) -> str:
+    """`text` without the date `phrase` and the word before it that says when ("by")."""
+    return re.sub(rf"\b(?:{_LEADS}\s+)?" + re.escape(phrase), " ", text, count=1, flags=re.I)
+
+
 def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | None, str | None]:
     """Find the date the rep needs the feature by. Returns (date, phrase as written, unparsed).
 
-    Only a date introduced by "by", "before", "until", "in" (or an ISO date anywhere) counts,
-    so "Kubernetes 1.30" or "SAML 2.0" are not read as dates.
+    Only a date introduced by "by", "before", "until", "in"... or a day of a month (March 15,
+    2027-03-15) anywhere counts, so "Kubernetes 1.30" or "SAML 2.0" are not read as dates.
     """
-    best: tuple[int, dt.date, str] | None = None
-    for pattern, kind in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            lead = text[: match.start()]
-            if (
-                kind != "iso"
-                and not _DATE_LEAD.search(lead)
-                and not match.group(0).lower().startswith(("end of", "next ", "eoy", "eom", "year"))
-            ):
-                continue
-            try:
-                value = _resolve(kind, match.groups(), today)
-            except (ValueError, KeyError):
-                return None, None, match.group(0)
-            if best is None or match.start() < best[0]:
-                best = (match.start(), value, match.group(0))
-        if best is not None:
-            break
-    if best is not None:
-        return best[1], best[2], None
+    # a date said as when comes first: "since the March 3 release ... by Q2" is Q2
+    for said in (_said_when, _stands_alone):
+        best: tuple[int, dt.date, str] | None = None
+        for pattern, kind in _DATE_PATTERNS:
+            for match in pattern.finditer(text):
+                if not said(kind, match, text):
+                    continue
+                try:
+                    value = _resolve(kind, match.groups(), today)
+                except (ValueError, KeyError):
+                    return None, None, match.group(0)
+                if best is None or match.start() < best[0]:
+                    best = (match.start(), value, match.group(0))
+            if best is not None:
+                return best[1], best[2], None
     after_by = re.search(r"\bby\s+(\d[\w/\-.]*|[A-Z][a-z]+\s+\d+\w*)", text)
     if (
         after_by
@@ -288,8 +382,12 @@ _ANSWER_DATE_KINDS = {
     "iso",
     "month_day",
     "day_month",
-    "us_slash",
+    "day_dot_month",
+    "slash",
     "quarter",
+    "half",
+    "part",
+    "part_quarter",
     "month",
     "eoy",
     "next_month",
@@ -398,26 +496,22 @@ def parse_question(
     cleaned = clean_text(raw)
     truncated = len(cleaned) > MAX_QUESTION_CHARS
     text = cleaned[:MAX_QUESTION_CHARS]
-    needed_by, date_phrase, unparsed = parse_needed_by(text, today)
-    deal_value, money_phrase = parse_deal_value(text)
-    customer, customer_phrase = parse_customer(text, not_customers)
+    plain = without_emphasis(text)  # read through; `text` is kept as the rep wrote it
+    needed_by, date_phrase, unparsed = parse_needed_by(plain, today)
+    deal_value, money_phrase = parse_deal_value(plain)
+    customer, customer_phrase = parse_customer(plain, not_customers)
 
-    feature = text
+    feature = plain
     for phrase in (money_phrase, customer_phrase):
         if phrase:
             feature = feature.replace(phrase, " ")
-    if date_phrase:
-        feature = re.sub(
-            r"\b(?:by|before|until|till|no\s+later\s+than|in|due)?\s*" + re.escape(date_phrase),
-            " ",
-            feature,
-            count=1,
-            flags=re.I,
-        )
+    # a date it could not read leaves the feature too: "SSO by FY27" is about SSO
+    if date_phrase or unparsed:
+        feature = without_date(feature, date_phrase or unparsed)
     feature = re.sub(r"\b(?:deal|worth|a|for)\s*$", " ", feature, flags=re.I)
     feature = _ASK_PHRASES.sub(" ", feature)
     feature = re.sub(r"[^\w\s\-./+#,;]", " ", feature)  # commas kept: they separate features
-    feature = re.sub(r"\s+", " ", feature).strip(" ,;")
+    feature = re.sub(r"\s+", " ", feature).strip(" ,;.")
     feature = re.sub(r"\s+([,;])", r"\1", feature)
     return ParsedQuestion(
         text=text,

@@ -107,12 +107,18 @@ def pick_item(
         return Picked(refusal="That roadmap item was removed: please ask again.")
     now = ctx.now()
     question.item_id = item.id
+    # read again for what the answer says about the question itself: a date it could not
+    # read ("by FY27"), a deal value it ignored
+    parsed = parse_question(question.text, ctx.today())
+    if question.needed_by is not None:  # read when asked, or given as an option
+        parsed = replace(parsed, date_unparsed=None)
     facts = decide(
         session=session,
         ctx=ctx,
         question=question,
         item=item,
         found=MatchResult(candidates=[], confidence=question.confidence, confident=True),
+        parsed=parsed,
     )
     record_told(question, facts)
     facts = with_change_since(session=session, ctx=ctx, question=question, facts=facts)

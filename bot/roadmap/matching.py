@@ -495,11 +495,13 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
     # bot.core.parsing finds the money and the needed-by date (the same reading the verdict uses);
     # the date it resolves to is not needed here, so any reference day will do
     text = parsing.clean_text(text or "")[: parsing.MAX_QUESTION_CHARS]
+    text = parsing.without_emphasis(text)
     _, money = parsing.parse_deal_value(text)
-    _, date_phrase, _ = parsing.parse_needed_by(text, _ANY_DAY)
-    for phrase in (money, date_phrase):
-        if phrase:
-            text = text.replace(phrase, " ")
+    _, date_phrase, unparsed = parsing.parse_needed_by(text, _ANY_DAY)
+    if money:
+        text = text.replace(money, " ")
+    if date_phrase or unparsed:  # a date it could not read too: "SSO by FY27" is about SSO
+        text = parsing.without_date(text, date_phrase or unparsed)
     for pattern in _CONTEXT_PATTERNS:
         text = pattern.sub(" ", text)
 
