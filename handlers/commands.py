@@ -40,7 +40,7 @@ def register(app: App) -> None:
                 message = ask(
                     session=session,
                     ctx=ctx,
-                    raw_text=text,
+                    raw_text=request.text,
                     asker_id=asked.user_id,
                     channel_id=asked.channel_id,
                     source="command",

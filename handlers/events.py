@@ -46,7 +46,7 @@ def register(app: App) -> None:
                 message = ask(
                     session=session,
                     ctx=ctx,
-                    raw_text=text,
+                    raw_text=request.text,
                     asker_id=user_id,
                     channel_id=said.channel,
                     source="mention",

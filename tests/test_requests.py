@@ -49,6 +49,19 @@ def test_anything_else_is_a_question(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/canwe help", Usage()),
+        ("/CANWE promises", Subcommand("promises", "")),
+        ("/canwe SSO for Acme by March 15", FeatureQuestion("SSO for Acme by March 15")),
+    ],
+)
+def test_the_command_typed_again_is_read_past(text, expected):
+    """An example from the usage message pasted whole, after /canwe or in a mention."""
+    assert read_request(text) == expected
+
+
+@pytest.mark.parametrize(
     ("feature", "words"),
     [
         ("hi", []),

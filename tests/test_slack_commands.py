@@ -79,6 +79,22 @@ def test_empty_command_shows_usage_and_stores_nothing(bot, slack, text):
     assert count(bot.ctx, Question) == 0
 
 
+def test_a_usage_example_pasted_whole_is_read_past_its_command(bot, slack):
+    """The usage message shows `/canwe SSO with Okta for Acme by March 15`; reps paste it."""
+    body = ack_body(slack.send_command(REP, SALES, "/canwe help"))
+    assert "/canwe SSO with Okta for Acme by March 15" in block_text(body["blocks"])
+    assert count(bot.ctx, Question) == 0
+    body = ack_body(slack.send_command(REP, SALES, "/canwe SSO with Okta for Acme by March 15"))
+    assert body["text"].startswith("Committed")
+    assert slack.send_mention(REP2, SALES, "/canwe SCIM for Acme by Q2").status_code == 200
+    bot.deliver()
+    assert "SCIM 2.0 user provisioning" in block_text(posts(slack, channel=SALES)[0]["blocks"])
+    assert [q.text for q in questions(bot.ctx)] == [
+        "SSO with Okta for Acme by March 15",
+        "SCIM for Acme by Q2",
+    ]
+
+
 def test_mention_is_answered_in_its_thread(bot, slack):
     response = slack.send_mention(REP, SALES, "can we promise SCIM provisioning to Acme by Q2?")
     assert response.status_code == 200

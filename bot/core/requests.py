@@ -57,8 +57,12 @@ class FeatureQuestion:
 Request = Usage | Subcommand | LikelyTypo | FeatureQuestion
 
 
+# the command written again, as the usage message's examples show it: "/canwe help"
+_COMMAND_AGAIN = re.compile(r"^/canwe\b\s*", re.I)
+
+
 def read_request(text: str) -> Request:
-    text = (text or "").strip()
+    text = _COMMAND_AGAIN.sub("", (text or "").strip())
     word, _, rest = text.partition(" ")
     word = word.lower()
     if word in HELP_WORDS or _asks_for_help(text):
