@@ -95,6 +95,7 @@ _DATE_LEAD = re.compile(rf"\b{_LEADS}\s+$", re.I)
 # March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
 # too ("Okta may 2 factor"), and "h2" is HTTP/2 as often as a half year
 _STANDS_ALONE = {"iso", "month_day", "day_month", "day_dot_month", "quarter", "part_quarter"}
+_ALONE_PATTERNS = [(pattern, kind) for pattern, kind in _DATE_PATTERNS if kind in _STANDS_ALONE]
 # Slack's emphasis as a rep types it: *bold*, _italics_, ~strike~, `code`; not the underscores
 # inside a name (pod_security_admission)
 _EMPHASIS = re.compile(r"(?<![\w*_~`])([*_~`]+)(?=\S)(.+?)(?<=\S)\1(?![\w*_~`])")
@@ -351,9 +352,9 @@ def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | No
     2027-03-15) anywhere counts, so "Kubernetes 1.30" or "SAML 2.0" are not read as dates.
     """
     # a date said as when comes first: "since the March 3 release ... by Q2" is Q2
-    for said in (_said_when, _stands_alone):
+    for said, patterns in ((_said_when, _DATE_PATTERNS), (_stands_alone, _ALONE_PATTERNS)):
         best: tuple[int, dt.date, str] | None = None
-        for pattern, kind in _DATE_PATTERNS:
+        for pattern, kind in patterns:
             for match in pattern.finditer(text):
                 if not said(kind, match, text):
                     continue
