@@ -172,6 +172,19 @@ def test_a_pm_reply_that_starts_by_naming_people_is_still_an_answer(bot, slack, 
     assert "Jun 2, 2027" in message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
 
 
+def test_a_pm_reply_naming_the_reps_date_then_the_earliest_records_the_earliest(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    bot.deliver()
+    root = escalation_root(slack)
+    reply = "Not by March, earliest is June 1"
+    slack.send_message(PM_IDENTITY, IDENTITY_CHANNEL, reply, thread_ts=root["ts"])
+    bot.deliver()
+    [escalation] = escalations(bot.ctx)
+    assert escalation.status == "answered"
+    recorded = message_text(slack.thread(IDENTITY_CHANNEL, root["ts"])[-1])
+    assert "Jun 1, 2027" in recorded and "Mar 31" not in recorded
+
+
 def test_a_pm_reply_with_a_date_that_does_not_exist_says_so(bot, slack):
     slack.send_command(REP, SALES, EXPLORING)
     bot.deliver()
@@ -476,6 +489,14 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
         ("yes by next month", "committed", dt.date(2026, 12, 31)),
         ("yes, end of next quarter", "committed", dt.date(2027, 3, 31)),
         ("yes, by the end of the month", "committed", dt.date(2026, 11, 30)),
+        ("Definitely, by end of Q1", "committed", dt.date(2027, 3, 31)),
+        ("Absolutely, by H1", "committed", dt.date(2027, 6, 30)),
+        ("yup, mid-March", "committed", dt.date(2027, 3, 15)),
+        # the rep's date, then the earliest: the answer is the earliest
+        ("Not by March, earliest is June 1", "not_by_then", dt.date(2027, 6, 1)),
+        ("not by Feb 1 - Apr 15 at the earliest", "not_by_then", dt.date(2027, 4, 15)),
+        ("not by March", "not_by_then", None),  # the earliest is asked for
+        ("Not planned", "not_committed", None),
     ],
 )
 def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
@@ -485,7 +506,9 @@ def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
     assert parsed is not None and parsed[:2] == (verdict, date)
 
 
-@pytest.mark.parametrize("reply", ["I'll check with the team", "maybe in Q2?", "nobody knows"])
+@pytest.mark.parametrize(
+    "reply", ["I'll check with the team", "maybe in Q2?", "nobody knows", "sure, let me check"]
+)
 def test_what_is_not_an_answer_is_not_read_as_one(reply):
     from bot.escalations.posting import parse_verdict_reply
 

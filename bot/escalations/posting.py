@@ -322,19 +322,27 @@ def _join(
 
 # A reply that answers starts with a verdict word, in the words PMs use; any date the
 # rep-side parser reads may follow ("yes, April 1", "not by then: Mar 1 is the earliest").
+# "Not by <the rep's date>" says not by then too; its answer is the date after that one ("not
+# by March, June 1 at the earliest").
 VERDICT_WORDS = re.compile(
-    r"^\s*(?P<verdict>not\s+by\s+then|not\s+committed(?:\s+yet)?|committed|yes|yep|yeah|no|nope)"
+    r"^\s*(?P<verdict>not\s+by\s+then|not\s+by(?=\s)|not\s+committed(?:\s+yet)?|not\s+planned"
+    r"|committed|yes|yep|yup|yeah|absolutely|definitely|no|nope)"
     r"\b[\s,:;.!-]*(?P<rest>.*)$",
     re.I | re.S,
 )
 _VERDICT_OF_WORD = {
     "yes": "committed",
     "yep": "committed",
+    "yup": "committed",
     "yeah": "committed",
+    "absolutely": "committed",
+    "definitely": "committed",
     "committed": "committed",
     "not by then": "not_by_then",
+    "not by": "not_by_then",
     "not committed": "not_committed",
     "not committed yet": "not_committed",
+    "not planned": "not_committed",  # not yet: "no" says it will not be built
     "no": "no",
     "nope": "no",
 }
@@ -350,7 +358,12 @@ def parse_verdict_reply(text: str, today: dt.date) -> tuple[str, dt.date | None,
     match = VERDICT_WORDS.match(text)
     if not match:
         return None
-    verdict = _VERDICT_OF_WORD[re.sub(r"\s+", " ", match.group("verdict").lower())]
+    word = re.sub(r"\s+", " ", match.group("verdict").lower())
+    verdict = _VERDICT_OF_WORD[word]
     rest = match.group("rest").strip()
+    if word == "not by":  # "not by March, June 1 at the earliest": the date after the rep's
+        _, theirs = find_date(rest, today)
+        after = rest.split(theirs, 1)[1] if theirs else rest
+        return verdict, find_date(after, today)[0], rest
     date, _ = find_date(rest, today) if verdict in ("committed", "not_by_then") else (None, None)
     return verdict, date, rest
