@@ -106,6 +106,20 @@ def test_mention_is_answered_in_its_thread(bot, slack):
     assert "SCIM 2.0 user provisioning" in block_text(replies[0]["blocks"])
 
 
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("dark mode for Acme", "I will send it to you in a DM"),  # not "bring it here"
+        ("on-premise deployment for Initech", "Not what I meant"),
+    ],
+)
+def test_a_double_submit_is_told_what_the_first_was(bot, slack, words, said):
+    first = ack_body(slack.send_command(REP, SALES, words))
+    again = ack_body(slack.send_command(REP, SALES, words))
+    assert len(questions(bot.ctx)) == 1
+    assert said in block_text(first["blocks"]) and said in block_text(again["blocks"])
+
+
 def test_the_same_command_again_at_once_is_answered_from_the_first_question(bot, slack, clock):
     """A slash command has no id of its own: the same rep sending the same words in the same
     channel within two minutes is a double submit; later, or elsewhere, it is a new question."""

@@ -91,10 +91,14 @@ def ask(
         return Asked(message=message, question_id=earlier.id, duplicate=True)
     if earlier is not None:
         audience = q.audience_of(session=session, channel_id=channel_id)
+        # said as the first time: where the PM's answer will come, "Not what I meant"
+        facts = facts_for(session=session, ctx=ctx, question=earlier)
+        facts = replace(facts, reply_by_dm=earlier.source == "command")
+        facts = replace(
+            facts, can_say_not_this=may_say_not_this(source=earlier.source, facts=facts)
+        )
         return Asked(
-            message=answer_message(
-                facts_for(session=session, ctx=ctx, question=earlier), audience, ctx.settings.tz
-            ),
+            message=answer_message(facts, audience, ctx.settings.tz),
             question_id=earlier.id,
             duplicate=True,
         )
