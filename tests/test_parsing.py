@@ -155,6 +155,16 @@ def test_deal_value(text, value):
         ("audit logs, the renewal with initech hinges on it", "Initech"),
         ("SSO for Acme and Globex by Q2", "Acme and Globex"),
         ("SSO for Acme and audit logs", "Acme"),
+        # the customer as the one who asks, as reps write it most
+        ("Acme needs SSO by March 15", "Acme"),
+        ("Acme Corp requires EU data residency", "Acme Corp"),
+        ("Globex is asking if we support SCIM", "Globex"),
+        ("Initech would like Teams notifications", "Initech"),
+        ("Acme and Globex need SSO", "Acme and Globex"),
+        ("Customer Acme: SSO by Q2", "Acme"),
+        ("Prospect Initech asks for BYOK", "Initech"),
+        ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
+        ("Okta SSO needs SAML", None),
     ],
 )
 def test_customer(text, customer):

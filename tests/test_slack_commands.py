@@ -67,6 +67,15 @@ def test_the_date_a_rep_needs_is_read_however_it_is_written(bot, slack, text):
     assert (stored.customer, str(stored.needed_by)) == ("Globex", "2027-02-28")
 
 
+def test_the_customer_who_asks_is_the_deals_customer(bot, slack):
+    """'Acme needs …' was stored without a customer: the PM saw none, and the rep could not
+    mark the answer promised ("Name the customer ...")."""
+    body = ack_body(slack.send_command(REP, SALES, "Acme needs SSO with Okta by March 15"))
+    assert body["text"].startswith("Committed")
+    assert "mark_promised" in block_text(body["blocks"])
+    assert questions(bot.ctx)[0].customer == "Acme"
+
+
 def test_declined_item_is_no(bot, slack):
     body = ack_body(slack.send_command(REP, SALES, "on-premise deployment for Initech"))
     assert body["text"].startswith("No")

@@ -114,12 +114,13 @@ _MULTIPLIERS = {
 }
 # "Acme", "Acme Corp", "Procter & Gamble", "Acme and Globex" (two deals, one question)
 _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&|and(?=\s+[A-Z])))*)"
-# Who the deal is with, most telling first: "for Acme" or "customer Acme"; "deal with Acme"
+# Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce
 # vendors ("export to SAP").
 _CUSTOMER_PATTERNS = [
-    re.compile(r"\b(?:for|customer|client)\s+" + _NAME),
+    re.compile(r"\b(?i:customer|client|prospect)\s+" + _NAME),
+    re.compile(r"\bfor\s+" + _NAME),
     # "a $200k deal with Acme", "the renewal with acme"
     re.compile(
         r"\b(?i:deal|contract|renewal|opportunity|opp)\s+(?i:with|for|at)\s+"
@@ -130,7 +131,16 @@ _CUSTOMER_PATTERNS = [
         r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",
         re.I,
     ),
+    # "Acme needs SSO", "Globex is asking whether ...": the customer as the one who asks
+    re.compile(
+        r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=(?i:wants?|needs?|requires?|asks?|asked|"
+        r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
+    ),
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
+    # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
+    re.compile(
+        r"\b(?i:promise|offer|tell|sell)\s+" + _NAME + r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z])"
+    ),
 ]
 _NOT_CUSTOMERS = {
     "okta",

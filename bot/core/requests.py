@@ -26,6 +26,8 @@ _NOT_A_FEATURE_WORDS = """
     in is it me my of ok okay on or our please promise promised question test testing thank
     thanks that the there this thx to us we what whats when will with would yes yo you your
     feature features something anything stuff roadmap
+    want wants need needs require requires ask asks asked asking like looking requests requested
+    whether
 """
 NOT_A_FEATURE = frozenset(_NOT_A_FEATURE_WORDS.split())
 
