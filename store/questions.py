@@ -69,6 +69,16 @@ def asked_before(
     return None if earlier_id is None else session.get(Question, earlier_id)
 
 
+def first_in_thread(*, session: Session, channel_id: str, thread_ts: str) -> Question | None:
+    """The first question asked in a channel's thread (a mention's), if any."""
+    return session.scalars(
+        select(Question)
+        .where(Question.channel_id == channel_id, Question.thread_ts == thread_ts)
+        .order_by(Question.id)
+        .limit(1)
+    ).first()
+
+
 def last_told(
     *, session: Session, asker_id: str, item_id: int, before_id: int | None
 ) -> Question | None:

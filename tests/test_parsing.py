@@ -165,6 +165,7 @@ def test_deal_value(text, value):
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
         ("Okta SSO needs SAML", None),
+        ("what about Globex, by Dec 4?", "Globex"),  # a follow-up in a thread
     ],
 )
 def test_customer(text, customer):

@@ -115,6 +115,25 @@ def test_mention_is_answered_in_its_thread(bot, slack):
     assert "SCIM 2.0 user provisioning" in block_text(replies[0]["blocks"])
 
 
+def test_a_follow_up_in_the_thread_is_about_the_threads_feature(bot, slack):
+    """'what about Globex, by Feb 1?' under an answer got "Which feature do you mean?"."""
+    slack.send_mention(REP, SALES, "Teams notifications for Acme by June 30")
+    bot.deliver()
+    root = next(m["ts"] for m in slack.messages(SALES) if m.get("user") == REP)
+    slack.send_mention(REP, SALES, "what about Globex, by Dec 4?", thread_ts=root)
+    bot.deliver()
+    later = [p for p in posts(slack, channel=SALES) if p.get("thread_ts") == root][-1]
+    assert later["text"].startswith("Not by then"), later["text"]
+    assert "Microsoft Teams notifications" in block_text(later["blocks"])
+    first, follow_up = questions(bot.ctx)
+    assert (follow_up.customer, str(follow_up.needed_by)) == ("Globex", "2026-12-04")
+    assert follow_up.item_id == first.item_id
+    # ... and with no feature in the thread it is still asked which one
+    slack.send_mention(REP2, SALES, "what about Initech?")
+    bot.deliver()
+    assert count(bot.ctx, Question) == 2
+
+
 @pytest.mark.parametrize(
     ("words", "said"),
     [

@@ -137,6 +137,8 @@ _CUSTOMER_PATTERNS = [
         r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
     ),
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
+    # a follow-up in a thread: "what about Globex?", "and for Initech?"
+    re.compile(r"\b(?i:what|how)\s+about\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
         r"\b(?i:promise|offer|tell|sell)\s+" + _NAME + r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z])"

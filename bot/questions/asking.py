@@ -72,6 +72,18 @@ def ask(
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
         return _not_a_question(session, ctx, usage_message(), privately)
+    if (
+        not feature_words(parsed.feature)
+        and _about_a_deal(parsed)
+        and reply_in_thread
+        and thread_ts
+    ):
+        # "what about Globex, by June?" in the thread of an answer: about the thread's feature
+        first = q.first_in_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
+        feature = parse_question(first.text, today).feature if first else ""
+        if feature_words(feature):
+            raw_text = f"{feature}: {parsed.text}"
+            parsed = parse_question(raw_text, today)
     if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
         message = what_feature_message()
         return _not_a_question(session, ctx, message, privately)
@@ -198,6 +210,11 @@ def ask(
         )
         ctx.wake_delivery()
     return Asked(message=message, question_id=question.id)
+
+
+def _about_a_deal(parsed: ParsedQuestion) -> bool:
+    """The question names a deal (a customer, a date, money), whatever feature it is about."""
+    return bool(parsed.customer or parsed.needed_by or parsed.deal_value or parsed.date_unparsed)
 
 
 def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
