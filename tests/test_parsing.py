@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.parsing import clean_text, has_words, parse_question
+from bot.core.parsing import clean_text, follow_up_of, has_words, parse_question
 
 TODAY = dt.date(2026, 11, 27)  # a Friday
 
@@ -165,7 +165,6 @@ def test_deal_value(text, value):
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
         ("Okta SSO needs SAML", None),
-        ("what about Globex, by Dec 4?", "Globex"),  # a follow-up in a thread
     ],
 )
 def test_customer(text, customer):
@@ -192,3 +191,17 @@ def test_words_are_needed():
 def test_long_text_is_cut_and_says_so():
     parsed = parse_question("x" * 40_000, TODAY)
     assert parsed.truncated and len(parsed.text) == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("what about Globex, by Dec 4?", "for Globex, by Dec 4?"),
+        ("And for Initech by June?", "for Initech by June?"),
+        ("and by Q3?", "by Q3?"),
+        ("what about", None),
+        ("SSO for Acme", None),
+    ],
+)
+def test_a_follow_up_is_read_as_what_it_asks_for(text, asks):
+    assert follow_up_of(text) == asks

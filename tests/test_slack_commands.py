@@ -128,10 +128,15 @@ def test_a_follow_up_in_the_thread_is_about_the_threads_feature(bot, slack):
     first, follow_up = questions(bot.ctx)
     assert (follow_up.customer, str(follow_up.needed_by)) == ("Globex", "2026-12-04")
     assert follow_up.item_id == first.item_id
-    # ... and with no feature in the thread it is still asked which one
+    # ... a feature of its own is asked about
+    slack.send_mention(REP, SALES, "and SCIM?", thread_ts=root)
+    bot.deliver()
+    later = [p for p in posts(slack, channel=SALES) if p.get("thread_ts") == root][-1]
+    assert "SCIM 2.0 user provisioning" in block_text(later["blocks"])
+    # ... and with no question in the thread it is still asked which feature
     slack.send_mention(REP2, SALES, "what about Initech?")
     bot.deliver()
-    assert count(bot.ctx, Question) == 2
+    assert count(bot.ctx, Question) == 3
 
 
 @pytest.mark.parametrize(

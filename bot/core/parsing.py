@@ -137,8 +137,6 @@ _CUSTOMER_PATTERNS = [
         r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
     ),
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
-    # a follow-up in a thread: "what about Globex?", "and for Initech?"
-    re.compile(r"\b(?i:what|how)\s+about\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
         r"\b(?i:promise|offer|tell|sell)\s+" + _NAME + r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z])"
@@ -343,6 +341,20 @@ def _said_when(kind: str, match: re.Match[str], text: str) -> bool:
 def _stands_alone(kind: str, match: re.Match[str], _text: str) -> bool:
     """Whether the date says when without a word such as "by" before it."""
     return kind in _STANDS_ALONE and "may" not in match.groups()
+
+
+# a follow-up under an answer: "what about Globex?", "and for Initech by June?"
+_FOLLOW_UP = re.compile(r"^\s*(?:and\s+)?(?:(?:what|how)\s+about|and)\s+(?:for\s+)?", re.I)
+
+
+def follow_up_of(text: str) -> str | None:
+    """What a follow-up asks about, as "for …" ("what about Globex, by June?" -> "for Globex,
+    by June?"); None when `text` is not worded as one."""
+    lead = _FOLLOW_UP.match(text)
+    rest = text[lead.end() :] if lead else ""
+    if not rest.strip():
+        return None
+    return rest if re.match(rf"{_LEADS}\b", rest, re.I) else f"for {rest}"  # "and by Q3?"
 
 
 def without_emphasis(text: str) -> str:

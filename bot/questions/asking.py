@@ -13,7 +13,13 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from bot.context import Context
-from bot.core.parsing import ParsedQuestion, clean_text, has_words, parse_question
+from bot.core.parsing import (
+    ParsedQuestion,
+    clean_text,
+    follow_up_of,
+    has_words,
+    parse_question,
+)
 from bot.core.requests import feature_words
 from bot.core.truth import told_before
 from bot.core.verdicts import Verdict, format_date
@@ -72,18 +78,18 @@ def ask(
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
         return _not_a_question(session, ctx, usage_message(), privately)
-    if (
-        not feature_words(parsed.feature)
-        and _about_a_deal(parsed)
-        and reply_in_thread
-        and thread_ts
-    ):
-        # "what about Globex, by June?" in the thread of an answer: about the thread's feature
-        first = q.first_in_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
+    if _reads_as_follow_up(parsed) and not match(parsed.text, session=session).candidates:
+        # "what about Globex, by June?": about the feature of the thread's first question
+        first = (
+            q.first_in_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
+            if reply_in_thread and thread_ts
+            else None
+        )
         feature = parse_question(first.text, today).feature if first else ""
-        if feature_words(feature):
-            raw_text = f"{feature}: {parsed.text}"
-            parsed = parse_question(raw_text, today)
+        if not feature_words(feature):  # nothing to follow: which feature?
+            return _not_a_question(session, ctx, what_feature_message(), privately)
+        raw_text = f"{feature} {follow_up_of(parsed.text) or parsed.text}"
+        parsed = parse_question(raw_text, today)
     if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
         message = what_feature_message()
         return _not_a_question(session, ctx, message, privately)
@@ -212,9 +218,13 @@ def ask(
     return Asked(message=message, question_id=question.id)
 
 
-def _about_a_deal(parsed: ParsedQuestion) -> bool:
-    """The question names a deal (a customer, a date, money), whatever feature it is about."""
-    return bool(parsed.customer or parsed.needed_by or parsed.deal_value or parsed.date_unparsed)
+def _reads_as_follow_up(parsed: ParsedQuestion) -> bool:
+    """Worded as a follow-up ("what about Globex?", "and by Q3?"), or naming only a deal (a
+    customer, a date, money) and no feature."""
+    about_a_deal = parsed.customer or parsed.needed_by or parsed.deal_value or parsed.date_unparsed
+    return follow_up_of(parsed.text) is not None or (
+        bool(about_a_deal) and not feature_words(parsed.feature)
+    )
 
 
 def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
