@@ -165,6 +165,9 @@ def test_deal_value(text, value):
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
         ("Okta SSO needs SAML", None),
+        ("They need SSO by March", None),
+        ("Legal requires BYOK", None),
+        ("IT wants SCIM", None),
     ],
 )
 def test_customer(text, customer):

@@ -114,6 +114,11 @@ _MULTIPLIERS = {
 }
 # "Acme", "Acme Corp", "Procter & Gamble", "Acme and Globex" (two deals, one question)
 _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&|and(?=\s+[A-Z])))*)"
+# "Acme needs SSO", "Globex is asking whether ...": the customer as the one who asks
+_ASKER = re.compile(
+    r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=(?i:wants?|needs?|requires?|asks?|asked|"
+    r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
+)
 # Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce
@@ -131,11 +136,7 @@ _CUSTOMER_PATTERNS = [
         r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",
         re.I,
     ),
-    # "Acme needs SSO", "Globex is asking whether ...": the customer as the one who asks
-    re.compile(
-        r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=(?i:wants?|needs?|requires?|asks?|asked|"
-        r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
-    ),
+    _ASKER,
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
@@ -163,6 +164,13 @@ _NOT_CUSTOMERS = {
     "i",
     "we",
 }
+# who asks without being the customer: "They need SSO", "Legal requires BYOK" (only as the one
+# who asks: "SSO for Security Scorecard" is a customer)
+_NOT_ASKER_WORDS = """
+    they he she it you everyone everybody someone somebody this that my your their
+    sales legal security marketing product engineering support finance procurement
+"""
+_NOT_ASKERS = frozenset(_NOT_ASKER_WORDS.split())
 _ASK_PHRASES = re.compile(
     r"\b(?:can|could|do|does|will|would|is|are)\s+(?:we|you|it|they|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|deliver|ship|support|offer|have|do|get|provide)?\b"
@@ -499,6 +507,8 @@ def parse_customer(
             while words and _not_a_customer(words[-1], not_customers):
                 words.pop()
             if not words or _not_a_customer(words[0], not_customers):
+                continue
+            if pattern is _ASKER and words[0].lower() in _NOT_ASKERS:
                 continue
             if " ".join(words).lower() in not_customers:
                 continue
