@@ -204,6 +204,7 @@ def test_long_text_is_cut_and_says_so():
         ("and by Q3?", "by Q3?"),
         ("what about", None),
         ("SSO for Acme", None),
+        ("what about dark mode?", None),  # lower case: a feature, not a customer
     ],
 )
 def test_a_follow_up_is_read_as_what_it_asks_for(text, asks):

@@ -137,6 +137,14 @@ def test_a_follow_up_in_the_thread_is_about_the_threads_feature(bot, slack):
     slack.send_mention(REP2, SALES, "what about Initech?")
     bot.deliver()
     assert count(bot.ctx, Question) == 3
+    # ... while a question worded so that names a feature is that feature's, even unknown
+    body = ack_body(slack.send_command(REP2, SALES, "what about dark mode for Acme?"))
+    assert body["text"].startswith("Unknown"), body["text"]
+    slack.send_mention(REP, SALES, "what about dark mode?", thread_ts=root)
+    bot.deliver()
+    later = [p for p in posts(slack, channel=SALES) if p.get("thread_ts") == root][-1]
+    assert later["text"].startswith("Unknown"), later["text"]
+    assert questions(bot.ctx)[-1].customer is None
 
 
 @pytest.mark.parametrize(

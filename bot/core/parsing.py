@@ -357,12 +357,13 @@ _FOLLOW_UP = re.compile(r"^\s*(?:and\s+)?(?:(?:what|how)\s+about|and)\s+(?:for\s
 
 def follow_up_of(text: str) -> str | None:
     """What a follow-up asks about, as "for …" ("what about Globex, by June?" -> "for Globex,
-    by June?"); None when `text` is not worded as one."""
+    by June?", "and by Q3?" -> "by Q3?"); None when `text` is not worded as one, or goes on in
+    lower case ("what about dark mode?" is about a feature: a customer is a name)."""
     lead = _FOLLOW_UP.match(text)
     rest = text[lead.end() :] if lead else ""
-    if not rest.strip():
-        return None
-    return rest if re.match(rf"{_LEADS}\b", rest, re.I) else f"for {rest}"  # "and by Q3?"
+    if re.match(rf"{_LEADS}\s", rest, re.I):
+        return rest
+    return f"for {rest}" if rest[:1].isupper() else None
 
 
 def without_emphasis(text: str) -> str:

@@ -78,7 +78,8 @@ def ask(
     parsed = parse_question(raw_text, today)
     if not has_words(parsed.text):
         return _not_a_question(session, ctx, usage_message(), privately)
-    if _reads_as_follow_up(parsed) and not match(parsed.text, session=session).candidates:
+    follow_up = _only_a_deal(parsed, today)
+    if follow_up is not None and not match(parsed.text, session=session).candidates:
         # "what about Globex, by June?": about the feature of the thread's first question
         first = (
             q.first_in_thread(session=session, channel_id=channel_id, thread_ts=thread_ts)
@@ -88,7 +89,7 @@ def ask(
         feature = parse_question(first.text, today).feature if first else ""
         if not feature_words(feature):  # nothing to follow: which feature?
             return _not_a_question(session, ctx, what_feature_message(), privately)
-        raw_text = f"{feature} {follow_up_of(parsed.text) or parsed.text}"
+        raw_text = f"{feature} {follow_up}"
         parsed = parse_question(raw_text, today)
     if not feature_words(parsed.feature):  # "hi", "test", "can we promise this?"
         message = what_feature_message()
@@ -218,13 +219,15 @@ def ask(
     return Asked(message=message, question_id=question.id)
 
 
-def _reads_as_follow_up(parsed: ParsedQuestion) -> bool:
-    """Worded as a follow-up ("what about Globex?", "and by Q3?"), or naming only a deal (a
-    customer, a date, money) and no feature."""
+def _only_a_deal(parsed: ParsedQuestion, today: dt.date) -> str | None:
+    """What the question says of a deal (a customer, a date, money) when it names no feature:
+    "for Globex, by June?" for "what about Globex, by June?", a follow-up in a thread; None
+    when it names a feature ("what about dark mode for Acme?") or no deal."""
+    follow_up = follow_up_of(parsed.text)
+    if follow_up is not None:
+        return None if feature_words(parse_question(follow_up, today).feature) else follow_up
     about_a_deal = parsed.customer or parsed.needed_by or parsed.deal_value or parsed.date_unparsed
-    return follow_up_of(parsed.text) is not None or (
-        bool(about_a_deal) and not feature_words(parsed.feature)
-    )
+    return parsed.text if about_a_deal and not feature_words(parsed.feature) else None
 
 
 def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
