@@ -69,6 +69,8 @@ def test_the_command_typed_again_is_read_past(text, expected):
         ("thanks!", []),
         ("SSO with Okta", ["sso", "okta"]),
         ("the C++ SDK", ["c++", "sdk"]),
+        ("Acme needs SCIM", ["acme", "scim"]),
+        ("what about acme", ["acme"]),  # one word nothing resembles: which feature?
     ],
 )
 def test_feature_words_leave_out_greetings_and_the_words_of_asking(feature, words):

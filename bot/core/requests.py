@@ -27,7 +27,7 @@ _NOT_A_FEATURE_WORDS = """
     thanks that the there this thx to us we what whats when will with would yes yo you your
     feature features something anything stuff roadmap
     want wants need needs require requires ask asks asked asking like looking requests requested
-    whether
+    whether about
 """
 NOT_A_FEATURE = frozenset(_NOT_A_FEATURE_WORDS.split())
 
