@@ -327,6 +327,10 @@ class SyncRun(WorkspaceOwned, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+TAUGHT_BY_PM = "pm"  # a PM answered a question in these words with the item
+TAUGHT_BY_REP = "rep"  # a rep picked the item for these words
+
+
 class Phrasing(WorkspaceOwned, Base):
     """Another way of naming an item: a question a PM answered for it, or the words of a rep
     who picked it from a "did you mean". Used by matching."""
@@ -337,7 +341,9 @@ class Phrasing(WorkspaceOwned, Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     # PM (answering) or REP (picking): a rep's "Not what I meant" takes back only a rep's
-    taught_by: Mapped[str] = mapped_column(String(10), default="rep", server_default="rep")
+    taught_by: Mapped[str] = mapped_column(
+        String(10), default=TAUGHT_BY_REP, server_default=TAUGHT_BY_REP
+    )
     created_at: Mapped[dt.datetime]
 
 

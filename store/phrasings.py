@@ -1,4 +1,5 @@
-"""Phrasings: other ways people named an item, learnt from questions PMs answered.
+"""Phrasings: other ways people named an item, learnt from questions PMs answered and from
+the items reps picked for their words.
 
 The full-text index picks them up through the triggers of migration 0003_matching; the
 matcher strips the deal context (customer, dates, money) from them when it reads them.
@@ -11,13 +12,9 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Item, Phrasing
+from store.models import TAUGHT_BY_PM, TAUGHT_BY_REP, Item, Phrasing
 
 MAX_PHRASING_CHARS = 1000
-
-
-TAUGHT_BY_PM = "pm"  # a PM answered a question in these words with the item
-TAUGHT_BY_REP = "rep"  # a rep picked the item for these words
 
 
 def add_phrasing(
