@@ -531,6 +531,13 @@ def test_camel_case_parts_the_roadmap_writes_as_one_word_are_joined(keps):
     assert _camel_parts("appArmorProfile") == ["app", "armor", "profile"]
 
 
+def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
+    # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
+    # the camelCase word is still that field, not only its parts
+    found = ask(keps, "add unhealhtyPodEvictionPolicy to our chart")
+    assert found.best is not None and found.best.key == "KEP-3017"
+
+
 @pytest.mark.parametrize("text", ['"', "NEAR(a b)", "pod* OR", "a AND NOT b", "x:y", "'; --"])
 def test_search_syntax_in_a_question_is_only_text(keps, text):
     from store.search import search_items

@@ -904,6 +904,7 @@ def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
 
+
 # Words that, in an item's name, make it about ending or forcing a feature rather than the
 # feature itself: "Deprecate ipvs mode", "Kubectl Server-Side Apply by default". A question
 # about "ipvs mode" that says nothing of the kind is most likely about the feature itself.
@@ -1412,6 +1413,12 @@ class _Query:
             if parts:
                 alts.append((tuple(_stem(p) for p in parts), 0.9))
                 search_terms.extend(parts)
+                # a misspelt field name ("UnhealthtPodEvictionPolicy") is the field the
+                # roadmap's text names ("unhealthyPodEvictionPolicy")
+                whole = None if stem in index.stems else index.correct(word)
+                if whole:
+                    alts.append(((_stem(whole),), 0.85))
+                    search_terms.append(whole)
                 # "appArmorProfile", "CrashBackOffLoop": parts the roadmap writes as one word
                 joined = index.join_parts(parts)
                 if joined != parts:
