@@ -904,7 +904,6 @@ def _plain_tokens(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in STOPWORDS}
 
 
-
 # Words that, in an item's name, make it about ending or forcing a feature rather than the
 # feature itself: "Deprecate ipvs mode", "Kubectl Server-Side Apply by default". A question
 # about "ipvs mode" that says nothing of the kind is most likely about the feature itself.
