@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.roadmap.matching import _PHRASINGS_PER_ITEM, REBUILD_BESIDE_FROM, add_phrasing, match
+from bot.roadmap.matching import (
+    _PHRASINGS_PER_ITEM,
+    REBUILD_BESIDE_FROM,
+    add_phrasing,
+    match,
+    strip_context,
+)
 from store.db import make_engine, make_session_factory, session_scope
 from store.models import Area, Item
 from store.search import list_synonyms, remove_synonym, set_synonym
@@ -529,6 +535,27 @@ def test_camel_case_parts_the_roadmap_writes_as_one_word_are_joined(keps):
     # letters and digits are no camelCase: "k8s" is not the words "k", "8", "s"
     assert _camel_parts("k8s") == [] and _camel_parts("IPv6") == []
     assert _camel_parts("appArmorProfile") == ["app", "armor", "profile"]
+
+
+@pytest.mark.parametrize(
+    ("question", "stripped"),
+    [
+        # "hi", "q" and "hello" at the start are greetings only as whole words: "HIPAA" was
+        # read as "PAA", so the alias "hipaa" was not found
+        ("HIPAA for MedCo by Jan 31", "HIPAA for"),
+        ("quotas for namespaces", "quotas for namespaces"),
+        ("high availability for the API", "high availability for the API"),
+        ("hi, SSO for Acme?", "SSO for ?"),
+        ("Q: can we promise SCIM?", "SCIM?"),
+    ],
+)
+def test_a_greeting_is_stripped_only_as_a_whole_word(question, stripped):
+    assert strip_context(question) == stripped
+
+
+def test_a_word_beginning_like_a_greeting_finds_its_item(roadmap):
+    found = ask(roadmap, "HIPAA for MedCo by Jan 31")
+    assert found.confident and found.best.key == "PLT-8"
 
 
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):

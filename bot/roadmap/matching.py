@@ -462,7 +462,8 @@ _CONTEXT_PATTERNS = [
     )
 ]
 _LEAD_INS = re.compile(
-    r"^\s*(?:hi|hey|hello|quick question|q)?[\s,:!-]*"
+    # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
+    r"^\s*(?:(?:hi|hey|hello|quick question|q)\b)?[\s,:!-]*"
     r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it)\s+"
     r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
     re.IGNORECASE,
