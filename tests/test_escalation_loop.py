@@ -111,6 +111,18 @@ def test_unknown_question_routes_by_keywords(bot, slack):
     assert escalation_root(slack, IDENTITY_CHANNEL)
 
 
+def test_a_rep_asking_again_for_another_deal_is_told_so_not_one_of_one(bot, slack):
+    slack.send_command(REP, SALES, EXPLORING)
+    body = slack.send_command(REP, SALES, "yubikey support for Globex by April 1").json()
+    bot.deliver()
+    told = block_text(body["blocks"])
+    # it said "you are now one of 1 reps waiting", and the PM read "asked this too"
+    assert "from your earlier question: I added this one to it" in told
+    assert "one of 1" not in told
+    reply = message_text(slack.thread(IDENTITY_CHANNEL, escalation_root(slack)["ts"])[-1])
+    assert "asked this again" in reply and "1 rep waiting" in reply
+
+
 def test_full_loop_pm_answers_rep_is_told_and_the_answer_is_reused(bot, slack):
     slack.send_command(REP, SALES, EXPLORING)
     slack.send_mention(REP2, SALES, "yubikey support for Globex by April 1")

@@ -285,6 +285,10 @@ def _join(
     question: Question,
     match: MatchResult,
 ) -> EscalationFacts:
+    asked_again = any(
+        w.asker_id == question.asker_id
+        for w in q.watchers(session=session, escalation_id=escalation.id)
+    )
     question.escalation_id = escalation.id
     question.status = "escalated"
     session.flush()
@@ -299,7 +303,8 @@ def _join(
         session=session,
         escalation=escalation,
         dedupe_key=f"escalation:{escalation.id}:watcher:{question.id}",
-        text=f":busy_speech_bubble: {user(question.asker_id)} asked this too. {summary}.",
+        text=f":busy_speech_bubble: {user(question.asker_id)} asked this "
+        f"{'again' if asked_again else 'too'}. {summary}.",
         now=ctx.now(),
     )
     update_post(
@@ -317,6 +322,7 @@ def _join(
         due_at=escalation.due_at,
         joined_existing=True,
         watchers=count,
+        asked_again=asked_again,
     )
 
 

@@ -266,10 +266,11 @@ def answer_blocks(facts: AnswerFacts, audience: str, tz) -> list[Block]:
         escalation = facts.escalation
         who = user(escalation.owner_id) if escalation.owner_id else "the product team"
         if escalation.joined_existing:
-            text = (
-                f":busy_speech_bubble: This question is already with {who} in <#{escalation.channel_id}>: "
-                f"you are now one of {escalation.watchers} reps waiting."
-            )
+            text = f":busy_speech_bubble: This question is already with {who} in <#{escalation.channel_id}>"
+            if escalation.watchers > 1:
+                text += f": you are now one of {escalation.watchers} reps waiting."
+            else:  # only this rep waits: "one of 1 reps" said nothing true
+                text += ", from your earlier question: I added this one to it."
         else:
             text = f":speech_balloon: I asked {who} in <#{escalation.channel_id}>."
         if audience != "marketing" or internal:

@@ -96,7 +96,8 @@ class EscalationFacts:
     owner_id: str | None
     due_at: dt.datetime
     joined_existing: bool = False
-    watchers: int = 1
+    watchers: int = 1  # reps waiting, each counted once
+    asked_again: bool = False  # this rep had already asked it: another deal, or the same again
 
 
 @dataclass(frozen=True)
