@@ -83,6 +83,16 @@ def test_needed_by_without_by(text, expected):
         ("SSO for Acme by next year", dt.date(2027, 12, 31)),
         ("SSO for Acme, Q1", dt.date(2027, 3, 31)),
         ("h2 support for Acme", None),  # HTTP/2, not a half year
+        # a holiday on the same day every year; "before Christmas" was ignored, and the rep
+        # was told "Yes" for a date four months after it
+        ("SSO for Acme before Christmas", dt.date(2026, 12, 25)),
+        ("SSO for Acme by xmas", dt.date(2026, 12, 25)),
+        ("SSO for Acme by Christmas Eve", dt.date(2026, 12, 24)),
+        ("SSO for Acme by New Year's Eve", dt.date(2026, 12, 31)),
+        ("SSO for Acme by new years", dt.date(2027, 1, 1)),
+        ("SSO for Acme by Valentine's Day", dt.date(2027, 2, 14)),
+        ("SSO for Acme by Halloween 2027", dt.date(2027, 10, 31)),
+        ("Christmas campaign builder for Acme", None),  # a name, not when
     ],
 )
 def test_needed_by_as_deadlines_are_written(text, expected):
@@ -96,6 +106,13 @@ def test_a_fiscal_year_is_not_guessed():
     """Fiscal years start when each company says: the rep is told it was not read."""
     parsed = parse_question("SSO for Acme by FY27", TODAY)
     assert parsed.needed_by is None and parsed.date_unparsed == "FY27"
+
+
+@pytest.mark.parametrize("when", ["Easter", "Thanksgiving", "the holidays", "Lunar New Year"])
+def test_a_holiday_whose_day_moves_is_not_guessed(when):
+    """Easter, Thanksgiving (Canada's or the US's?), "the holidays": the rep is told."""
+    parsed = parse_question(f"SSO for Acme before {when}", TODAY)
+    assert (parsed.needed_by, parsed.date_unparsed, parsed.feature) == (None, when, "SSO")
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,16 @@ def test_the_date_a_rep_needs_is_read_however_it_is_written(bot, slack, text):
     assert (stored.customer, str(stored.needed_by)) == ("Globex", "2027-02-28")
 
 
+def test_a_deadline_said_as_a_holiday_is_the_date_the_rep_needs(bot, slack):
+    """ "… before Christmas" was ignored: the rep read "Yes, you can promise … by Apr 30, 2027"
+    with nothing to say it was months too late."""
+    body = ack_body(slack.send_command(REP, SALES, "Teams notifications for Globex before Xmas"))
+    assert body["text"].startswith("Not by then") and "Not by Dec 25, 2026" in body["text"]
+    # a holiday whose day moves is not guessed, and the rep is told
+    body = ack_body(slack.send_command(REP2, SALES, "Teams notifications for Globex by Easter"))
+    assert "I could not read “Easter” as a date" in block_text(body["blocks"])
+
+
 def test_the_customer_who_asks_is_the_deals_customer(bot, slack):
     """'Acme needs …' was stored without a customer: the PM saw none, and the rep could not
     mark the answer promised ("Name the customer ...")."""

@@ -68,6 +68,25 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
     (re.compile(r"\bthis\s+year\b", re.I), "eoy"),
     (re.compile(r"\bnext\s+year\b", re.I), "next_year"),
+    # a holiday on the same day every year: "before Christmas", "by New Year's Eve"
+    (
+        re.compile(
+            r"\b(christmas\s+eve|christmas|xmas|new\s+year'?s'?\s+eve|new\s+year'?s'?(?:\s+day)?"
+            r"|halloween|valentine'?s'?(?:\s+day)?)(?:\s+(\d{4}))?\b",
+            re.I,
+        ),
+        "holiday",
+    ),
+    # ... and one whose day moves, or differs from country to country: not guessed, the rep
+    # is told it was not read
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?:easter|thanksgiving|black\s+friday|cyber\s+monday|diwali"
+            r"|(?:chinese|lunar)\s+new\s+year|ramadan|eid|golden\s+week|holidays)\b",
+            re.I,
+        ),
+        "movable_holiday",
+    ),
     (re.compile(rf"\b{_END_OF}next\s+month\b", re.I), "next_month"),
     (re.compile(rf"\b{_END_OF}next\s+quarter\b", re.I), "next_quarter"),
     (re.compile(rf"\b{_END_OF}(?:this|the)\s+quarter\b|\beoq\b", re.I), "this_quarter"),
@@ -86,6 +105,24 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.I), "day_of_month"),
     (re.compile(r"\b(20\d\d)\b"), "year"),
 ]
+# (month, day) of the holidays read as dates, by their first word
+_HOLIDAYS = {
+    "christmas eve": (12, 24),
+    "christmas": (12, 25),
+    "xmas": (12, 25),
+    "new year eve": (12, 31),
+    "new year": (1, 1),
+    "halloween": (10, 31),
+    "valentine": (2, 14),
+}
+
+
+def _holiday_name(written: str) -> str:
+    """The key of `_HOLIDAYS` for a holiday as written ("New Year's Day" -> "new year")."""
+    words = re.sub(r"'s?'?|\bday\b", " ", written.lower()).split()
+    return " ".join(words).replace("years", "year").replace("valentines", "valentine")
+
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
 # date is when the rep needs it (and leaves the feature with it)
@@ -284,6 +321,11 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         return _end_of_span(int(groups[0] or groups[1]) * 6, today, groups[2], None)
     if kind == "fiscal_year":
         raise ValueError("a fiscal year")
+    if kind == "holiday":
+        month, day = _HOLIDAYS[_holiday_name(groups[0])]
+        return dt.date(_year_for(month, day, today, groups[1]), month, day)
+    if kind == "movable_holiday":
+        raise ValueError("a holiday whose day moves")
     if kind == "part":
         month = MONTHS[groups[1].lower()]
         end = _end_of_span(month, today, groups[2], None)
