@@ -151,11 +151,14 @@ _MULTIPLIERS = {
 }
 # "Acme", "Acme Corp", "Procter & Gamble", "Acme and Globex" (two deals, one question)
 _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&|and(?=\s+[A-Z])))*)"
-# "Acme needs SSO", "Globex is asking whether ...": the customer as the one who asks
-_ASKER = re.compile(
-    r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=(?i:wants?|needs?|requires?|asks?|asked|"
-    r"is\s+asking|would\s+like|is\s+looking\s+for|requests|requested)\b)"
+# what a customer who asks does: "Acme needs SSO", "Globex is asking whether ...", "Initech
+# asking, $50k" (bot.roadmap.matching strips the same names from what it matches)
+ASKING_VERBS = (
+    r"(?i:wants?|needs?|requires?|asks?|asked|has\s+asked|(?:is\s+|are\s+)?asking"
+    r"|would\s+like|(?:is\s+|are\s+)?looking\s+for|requests|requested"
+    r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in)"
 )
+_ASKER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=" + ASKING_VERBS + r"\b)")
 # Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce

@@ -479,7 +479,7 @@ _CUSTOMER = re.compile(
     # "promise Acme sidecar containers": a name the roadmap does not know, then lower case
     r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z]))"
     r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
-    r"(?=(?:wants|needs|asks|asked|requires|is asking|renewal|would like)\b)"
+    r"(?=(?:" + parsing.ASKING_VERBS + r"|renewal)\b)"
 )
 _SALES_WORDS = re.compile(
     r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
