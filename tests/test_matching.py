@@ -558,6 +558,16 @@ def test_a_word_beginning_like_a_greeting_finds_its_item(roadmap):
     assert found.confident and found.best.key == "PLT-8"
 
 
+def test_a_customers_name_does_not_keep_the_items_from_being_offered(roadmap):
+    # "Acme", "churning", "unless" are words the roadmap never uses, most of the question: it
+    # got "I could not find this on the roadmap" beside an item it names. A capitalised
+    # unknown word is most often a name, and does not count against offering the items
+    found = ask(roadmap, "Acme is churning unless we ship Teams notifications by Jan")
+    assert [c.key for c in found.offered][:1] == ["INT-9"]
+    # words it does not know in lower case still do: nothing is offered
+    assert not ask(roadmap, "a carbon footprint dashboard per seat with emissions").offered
+
+
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
     # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
     # the camelCase word is still that field, not only its parts

@@ -110,6 +110,7 @@ _WEIGHTS = (0.10, 0.60, 0.25, 0.05)
 # where `said` (the question is the candidate's name, or a phrasing learnt for it) sits in a
 # candidate's features (see _Index.score)
 _SAID = 6
+_UNKNOWN_NAMES = 7  # and the share of the question in capitalised words the roadmap never uses
 _ANY_DAY = dt.date(2026, 1, 1)
 # a word is generic when at least this many items' names (or one in this many) have it
 _GENERIC_NAME_MIN = 10
@@ -185,9 +186,10 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     confidence = confidence_from(_features(ranked))
     plausible = _plausible(ranked)
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
-    _, (*_, lacking, generic_only, said), _ = ranked[0]
+    features = ranked[0][1]
+    lacking, generic_only, said = features[4], features[5], features[_SAID]
     # these very words name another plausible item: its name, or a rep picked it for them
-    said_elsewhere = any(other_said for _, (*_, other_said), _ in plausible[1:])
+    said_elsewhere = any(other[_SAID] for _, other, _ in plausible[1:])
     if said and not said_elsewhere:
         # the question is the item's name, or a rep picked it (a PM answered for it) for
         # these very words: nothing to choose between
@@ -272,8 +274,11 @@ def _plausible(ranked):
     the best three. On real wording the right item was often second or third a long way
     behind the first: cutting the runners-up by their distance to it lost more right items
     than it spared reps a wrong one."""
-    best, (_, _, unknown_share, *_), _ = ranked[0]
-    if best < OFFER_FLOOR or unknown_share > OFFER_UNKNOWN_MAX:
+    best, features, _ = ranked[0]
+    # a capitalised word the roadmap never uses is most often a name, the customer's ("Acme is
+    # churning unless we ship Teams notifications"): no sign the question is about something
+    # the roadmap does not know, so it does not keep the items from being offered
+    if best < OFFER_FLOOR or features[2] - features[_UNKNOWN_NAMES] > OFFER_UNKNOWN_MAX:
         return []
     return ranked[:OFFER_MAX]
 
@@ -387,8 +392,8 @@ def _rank(
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
     said = (learnt or {}).get(_said_string(query.clean), set()) - named
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False), index.docs[pos]) for pos in named]
-    scored += [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, True), index.docs[pos]) for pos in said]
+    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False, 0.0), index.docs[pos]) for pos in named]
+    scored += [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, True, 0.0), index.docs[pos]) for pos in said]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
@@ -1241,6 +1246,7 @@ class _Index:
                 lacking / query.total_weight,
                 generic_only,
                 said,
+                query.unknown_names_share,
             )
             components = (cov_names, cov_full, precision, similarity)
             out.append((score, features, components, pos))
@@ -1333,6 +1339,7 @@ class _Query:
     search_terms: list[str]  # what the database's full-text search looks for: its words...
     search_phrases: list[str]  # ... and these phrases, their words together
     unknown_share: float  # share of the question's weight in words the roadmap never uses
+    unknown_names_share: float  # ... of them, in words written as names ("Acme")
     qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
     as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
     # each token any form of the question's words has, and the words (slots) it stands in
@@ -1364,7 +1371,7 @@ class _Query:
         search_terms: list[str] = []
         search_phrases: list[str] = []
         used = [False] * len(words)
-        unknown = 0.0
+        unknown = unknown_names = 0.0
         # misspelt words first, so that "dynamic resource alocation" is still a synonym phrase
         fixes: dict[int, str] = {}
         for i, (original, word) in enumerate(zip(raw, words, strict=True)):
@@ -1436,6 +1443,8 @@ class _Query:
             weight = max(known) if known else index.max_idf
             if not known:
                 unknown += weight  # a word the roadmap never uses, in any form
+                if len(original) >= 3 and original[0].isupper() and original[1:].islower():
+                    unknown_names += weight
             weighted.append((alts, weight))
             for alt, _ in alts:
                 expanded.update(alt)
@@ -1459,6 +1468,7 @@ class _Query:
             search_terms=search_terms,
             search_phrases=search_phrases,
             unknown_share=unknown / total,
+            unknown_names_share=unknown_names / total,
             as_written=not fixes and not unknown,
             qualifiers=frozenset(
                 _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
