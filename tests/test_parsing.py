@@ -182,6 +182,10 @@ def test_deal_value(text, value):
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
         ("any update on Teams notifications? Globex asking, $50k", "Globex"),
+        # a lower-case name ends before the date's lead: it was "Globex By", and "on" ended none
+        ("teams notifications for globex by 12/24", "Globex"),
+        ("sso for acme on 3/1", "Acme"),
+        ("sso for acme corp by 3/1", "Acme Corp"),
         ("Initech is interested in BYOK", "Initech"),
         ("Hooli has asked about SCIM", "Hooli"),
         ("Legal is asking about BYOK", None),

@@ -172,8 +172,9 @@ _CUSTOMER_PATTERNS = [
         r"(?P<name>[\w&.\-']+(?:\s+[A-Z][\w&.\-']*)*)"
     ),
     re.compile(
-        r"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+[a-z][\w&.\-']*)?)"
-        r"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:by|before|until|till|in|within|due|next)\b|\s*[$€£\d]))",
+        # (its second word is no date's lead: "for globex by 12/24" is Globex)
+        rf"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+(?!{_LEADS}\b)[a-z][\w&.\-']*)?)"
+        rf"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:{_LEADS}|next)\b|\s*[$€£\d]))",
         re.I,
     ),
     _ASKER,
