@@ -318,7 +318,9 @@ def nothing_reached_a_pm(bot, slack):
         ("audiance", "Did you mean `/canwe audience`?"),
         ("hi", "Which feature do you mean?"),
         ("can we promise this?", "Which feature do you mean?"),
-        ("blorptastic", "Which feature do you mean?"),  # one word nothing resembles
+        # one word nothing resembles, and no deal: the rep is told how to have it asked
+        ("blorptastic", "I found nothing on the roadmap called “blorptastic”"),
+        ("do we have SOC2?", "`/canwe soc2 for Acme by March 15`"),
         ("by March 15", "Which feature do you mean?"),  # a date, a deal, no feature
         ("for Acme by Q2, $120k", "Which feature do you mean?"),
         ("what's on the roadmap?", "Which feature do you mean?"),
@@ -332,6 +334,15 @@ def test_typos_and_text_without_a_feature_are_never_escalated(bot, slack, text, 
     )
     bot.deliver()
     nothing_reached_a_pm(bot, slack)
+
+
+def test_one_word_the_roadmap_lacks_with_a_deal_is_a_question_for_the_pm(bot, slack):
+    """ "SOC2 for Acme by March 15" got "Which feature do you mean?", however often asked."""
+    body = ack_body(slack.send_command(REP, SALES, "SOC2 for Acme by March 15"))
+    assert body["text"].startswith("Unknown")
+    bot.deliver()
+    [stored] = questions(bot.ctx)
+    assert (stored.customer, stored.status) == ("Acme", "escalated")
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from bot.questions.messages import (
     error_message,
     several_features_message,
     too_long_message,
+    unknown_word_message,
     usage_message,
     what_feature_message,
     why_date_message,
@@ -126,9 +127,14 @@ def ask(
         parsed = replace(parsed, needed_by=needed_by, date_unparsed=None)  # the option wins
     # matching strips the deal context itself, with the roadmap vocabulary as a guard
     found = match(parsed.text, session=session)
-    if not found.candidates and len(feature_words(parsed.feature)) == 1:
-        # one word that nothing on the roadmap resembles is too little to put to a PM
-        message = what_feature_message()
+    about_a_deal = parsed.customer or parsed.needed_by or parsed.deal_value
+    if not found.candidates and len(feature_words(parsed.feature)) == 1 and not about_a_deal:
+        # one word that nothing on the roadmap resembles, and no deal, is too little to put
+        # to a PM ("blorptastic"); with who wants it and by when ("SOC2 for Acme by March")
+        # it is a question
+        [word] = feature_words(parsed.feature)
+        # a letter left of a word ("what's") is no name to repeat back
+        message = unknown_word_message(word) if len(word) > 1 else what_feature_message()
         return _not_a_question(session, ctx, message, privately)
     item = session.get(Item, found.best.item_id) if found.confident and found.best else None
     several = several_features(parsed, item, session=session)

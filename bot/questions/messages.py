@@ -77,6 +77,16 @@ def what_feature_message() -> Message:
     )
 
 
+def unknown_word_message(word: str) -> Message:
+    """One word nothing on the roadmap resembles, and no deal ("do we have SOC2?")."""
+    word = escape(word[:40])
+    return usage_message(
+        f"I found nothing on the roadmap called “{word}”. If a customer wants it, ask again "
+        f"with who and by when (`/canwe {word} for Acme by March 15`), and I will ask the "
+        "product manager. I have not asked anyone yet."
+    )
+
+
 def several_features_message(titles: list[str]) -> Message:
     """One question naming several roadmap items: each needs an answer of its own."""
     named = "\n".join(f"• {escape(title)}" for title in titles)
