@@ -184,6 +184,12 @@ def test_deal_value(text, value):
         ("any update on Teams notifications? Globex asking, $50k", "Globex"),
         # a lower-case name ends before the date's lead: it was "Globex By", and "on" ended none
         ("teams notifications for globex by 12/24", "Globex"),
+        # the deal first, as a heading; not a heading that says what the message is
+        ("Initech: EU data residency by Jan 15?", "Initech"),
+        ("Acme Corp: need SSO", "Acme Corp"),
+        ("FYI: SSO by Q2", None),
+        ("Urgent: Okta SSO", None),
+        ("Legal: BYOK by Q2", None),
         ("sso for acme on 3/1", "Acme"),
         ("sso for acme corp by 3/1", "Acme Corp"),
         ("Initech is interested in BYOK", "Initech"),

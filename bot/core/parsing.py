@@ -159,6 +159,8 @@ ASKING_VERBS = (
     r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in)"
 )
 _ASKER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=" + ASKING_VERBS + r"\b)")
+# "Initech: EU data residency by Jan 15?": the deal first, as a heading
+_HEADING = re.compile(r"^\s*" + _NAME + r":(?!//)")
 # Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce
@@ -183,7 +185,14 @@ _CUSTOMER_PATTERNS = [
     re.compile(
         r"\b(?i:promise|offer|tell|sell)\s+" + _NAME + r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z])"
     ),
+    _HEADING,
 ]
+# what heads a message as "Word:" without being a customer ("Question: ...", "FYI: ...")
+_HEADING_WORDS = """
+    question questions q update fyi psa urgent re note request ask help feature hi hey hello
+    quick asap status deal context background
+"""
+_HEADINGS = frozenset(_HEADING_WORDS.split())
 _NOT_CUSTOMERS = {
     "okta",
     "saml",
@@ -555,7 +564,9 @@ def parse_customer(
                 words.pop()
             if not words or _not_a_customer(words[0], not_customers):
                 continue
-            if pattern is _ASKER and words[0].lower() in _NOT_ASKERS:
+            if pattern in (_ASKER, _HEADING) and words[0].lower() in _NOT_ASKERS:
+                continue
+            if pattern is _HEADING and words[0].lower() in _HEADINGS:
                 continue
             if " ".join(words).lower() in not_customers:
                 continue
