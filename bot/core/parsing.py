@@ -82,7 +82,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(?:the\s+)?(?:easter|thanksgiving|black\s+friday|cyber\s+monday|diwali"
-            r"|(?:chinese|lunar)\s+new\s+year|ramadan|eid|golden\s+week|holidays)\b",
+            r"|(?:chinese|lunar)\s+new\s+year|ramadan|golden\s+week|holidays)\b",
             re.I,
         ),
         "movable_holiday",
@@ -105,7 +105,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b", re.I), "day_of_month"),
     (re.compile(r"\b(20\d\d)\b"), "year"),
 ]
-# (month, day) of the holidays read as dates, by their first word
+# (month, day) of the holidays read as dates, by name as _holiday_name writes it
 _HOLIDAYS = {
     "christmas eve": (12, 24),
     "christmas": (12, 25),
