@@ -320,7 +320,7 @@ def nothing_reached_a_pm(bot, slack):
         ("can we promise this?", "Which feature do you mean?"),
         # one word nothing resembles, and no deal: the rep is told how to have it asked
         ("blorptastic", "I found nothing on the roadmap called “blorptastic”"),
-        ("do we have SOC2?", "`/canwe soc2 for Acme by March 15`"),
+        ("do we have SOC2?", "`/canwe SOC2 for Acme by March 15`"),
         ("by March 15", "Which feature do you mean?"),  # a date, a deal, no feature
         ("for Acme by Q2, $120k", "Which feature do you mean?"),
         ("what's on the roadmap?", "Which feature do you mean?"),

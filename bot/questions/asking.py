@@ -133,6 +133,9 @@ def ask(
         # to a PM ("blorptastic"); with who wants it and by when ("SOC2 for Acme by March")
         # it is a question
         [word] = feature_words(parsed.feature)
+        # shown as the rep wrote it ("SOC2", not "soc2")
+        written = re.search(re.escape(word), parsed.feature, re.I)
+        word = written.group(0) if written else word
         # a letter left of a word ("what's") is no name to repeat back
         message = unknown_word_message(word) if len(word) > 1 else what_feature_message()
         return _not_a_question(session, ctx, message, privately)
