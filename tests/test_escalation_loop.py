@@ -491,7 +491,6 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
 @pytest.mark.parametrize(
     ("reply", "verdict", "date"),
     [
-        ("yes, April 1 probably", "committed", dt.date(2027, 4, 1)),
         ("yes by Apr 1 2027", "committed", dt.date(2027, 4, 1)),
         ("not by then: Mar 1 is the earliest", "not_by_then", dt.date(2027, 3, 1)),
         ("not by then 2027-03-01 at the earliest", "not_by_then", dt.date(2027, 3, 1)),
@@ -509,6 +508,15 @@ def test_a_reply_in_an_unknown_thread_gives_up_after_a_bounded_wait(bot, slack):
         ("not by Feb 1 - Apr 15 at the earliest", "not_by_then", dt.date(2027, 4, 15)),
         ("not by March", "not_by_then", None),  # the earliest is asked for
         ("Not planned", "not_committed", None),
+        # a "no" that says when is not by then: it was "no", and the rep read "will not be
+        # built" beside the PM's "earliest July 15"
+        ("No way before Q3, earliest July 15", "not_by_then", dt.date(2027, 7, 15)),
+        ("no, not before April", "not_by_then", None),
+        ("not before Q2; earliest May 15", "not_by_then", dt.date(2027, 5, 15)),
+        ("no, not by then; June 1 at the earliest", "not_by_then", dt.date(2027, 6, 1)),
+        ("no, not this year", "no", None),
+        ("No - we won't build it", "no", None),
+        ("nope, declined", "no", None),
     ],
 )
 def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
@@ -519,7 +527,18 @@ def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
 
 
 @pytest.mark.parametrize(
-    "reply", ["I'll check with the team", "maybe in Q2?", "nobody knows", "sure, let me check"]
+    "reply",
+    [
+        "I'll check with the team",
+        "maybe in Q2?",
+        "nobody knows",
+        "sure, let me check",
+        # a hedged yes or no is nothing a rep can repeat to a customer: it was read as
+        # "Committed, April 1" and "No, will not be built"
+        "yes, April 1 probably",
+        "no - but Q3 maybe",
+        "yes, I think by March",
+    ],
 )
 def test_what_is_not_an_answer_is_not_read_as_one(reply):
     from bot.escalations.posting import parse_verdict_reply

@@ -331,7 +331,7 @@ def _join(
 # "Not by <the rep's date>" says not by then too; its answer is the date after that one ("not
 # by March, June 1 at the earliest").
 VERDICT_WORDS = re.compile(
-    r"^\s*(?P<verdict>not\s+by\s+then|not\s+by(?=\s)|not\s+committed(?:\s+yet)?|not\s+planned"
+    r"^\s*(?P<verdict>not\s+by\s+then|not\s+(?:by|before)(?=\s)|not\s+committed(?:\s+yet)?|not\s+planned"
     r"|committed|yes|yep|yup|yeah|absolutely|definitely|no|nope)"
     r"\b[\s,:;.!-]*(?P<rest>.*)$",
     re.I | re.S,
@@ -346,12 +346,23 @@ _VERDICT_OF_WORD = {
     "committed": "committed",
     "not by then": "not_by_then",
     "not by": "not_by_then",
+    "not before": "not_by_then",
     "not committed": "not_committed",
     "not committed yet": "not_committed",
     "not planned": "not_committed",  # not yet: "no" says it will not be built
     "no": "no",
     "nope": "no",
 }
+# a hedge makes a "yes" or a "no" no answer to repeat to a customer ("no - but Q3 maybe",
+# "yes, probably by March"): the PM is shown how to answer instead
+_HEDGES = re.compile(
+    r"\b(?:maybe|might|perhaps|possibly|probably|hopefully|tentative(?:ly)?|i\s+think|not\s+sure)\b",
+    re.I,
+)
+# a "no" that says when: "no way before Q3, earliest July 15" and "no, not by then" are not
+# by then, not never ("no, not this year" stays a no)
+_NOT_BEFORE = re.compile(r"\b(?:before|until|till|by|earliest)\b", re.I)
+_NOT_THEN = re.compile(r"^not\s+by\s+then\b", re.I)
 ANSWER_EXAMPLES = (
     "`yes, April 1`, `not by then: Mar 1 is the earliest`, `not committed yet`, "
     "`no - we won't build it`"
@@ -367,7 +378,17 @@ def parse_verdict_reply(text: str, today: dt.date) -> tuple[str, dt.date | None,
     word = re.sub(r"\s+", " ", match.group("verdict").lower())
     verdict = _VERDICT_OF_WORD[word]
     rest = match.group("rest").strip()
-    if word == "not by":  # "not by March, June 1 at the earliest": the date after the rep's
+    if verdict in ("committed", "no") and _HEDGES.search(rest):
+        return None
+    then = _NOT_THEN.match(rest) if verdict == "no" else None
+    if then:  # the date after "not by then" is the earliest
+        return "not_by_then", find_date(rest[then.end() :], today)[0], rest
+    if verdict == "no" and _NOT_BEFORE.search(rest) and find_date(rest, today)[0]:
+        verdict, word = "not_by_then", "not by"
+    if word in (
+        "not by",
+        "not before",
+    ):  # "not by March, June 1 at the earliest": the date after the rep's
         _, theirs = find_date(rest, today)
         after = rest.split(theirs, 1)[1] if theirs else rest
         return verdict, find_date(after, today)[0], rest
