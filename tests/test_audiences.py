@@ -157,6 +157,14 @@ def test_services_gets_scope_effort_and_target_release(kind):
         assert "configure the Okta app per tenant" in shown and "SP-initiated only" in shown
 
 
+@pytest.mark.parametrize("kind", ["answer", "not_by_then", "reused"])
+def test_services_is_told_what_to_plan_on_not_what_to_promise(kind):
+    # it read "Yes, you can promise …": sales' words, not what delivery plans on
+    message = answer_message(facts(kind, public=False), "services", TZ)
+    headline = message.as_kwargs()["blocks"][0]["text"]["text"]
+    assert "promise" not in (message.text + headline).lower() and "plan" in headline.lower()
+
+
 def test_no_audience_sees_a_raw_date_format_that_leaks_iso_dates():
     for audience in ("sales", "services", "marketing"):
         assert not re.search(r"\d{4}-\d{2}-\d{2}", rendered("answer", audience, public=False))

@@ -135,6 +135,8 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
             f", publicly targeted for {format_date(item.target_date)}" if item.target_date else ""
         )
         return f"{title} is {STATUS_WORDS.get(item.status, item.status)}{public_date}."
+    if audience == "services":
+        return _services_headline(facts, title)
     if verdict == Verdict.available:
         return f"Yes: {title} is available today."
     if verdict == Verdict.committed:
@@ -155,6 +157,33 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
     if verdict == Verdict.no:
         return f"{title} will not be built. Do not promise it."
     return "I could not find this on the roadmap. Do not promise anything yet."
+
+
+def _services_headline(facts: AnswerFacts, title: str) -> str:
+    """The same verdict for the people who deliver it: what they can plan on, and from when;
+    sales' promise language is not theirs to give. (The verdict's label stands before it.)"""
+    verdict, safe = facts.verdict, facts.date
+    if verdict == Verdict.available:
+        return f"{title} can be delivered today."
+    if verdict == Verdict.committed:
+        if safe:
+            return f"Plan delivery of {title} from *{format_date(safe)}*."
+        return f"{title} is committed; there is no date to plan from yet."
+    if verdict == Verdict.not_by_then:
+        needed = format_date(facts.needed_by) if facts.needed_by else "then"
+        earliest = f" Plan from *{format_date(safe)}* at the earliest." if safe else ""
+        return f"Not by {needed}: do not plan delivery of {title} for that date.{earliest}"
+    if verdict == Verdict.not_committed:
+        if facts.pm_answer is not None:  # the PM's word, whatever the roadmap status says
+            said = "the PM says it is not committed"
+        else:
+            item = facts.item
+            status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
+            said = f"it is {status}, not committed"
+        return f"Nothing to plan yet: {title}, {said}. Do not plan delivery on it."
+    if verdict == Verdict.no:
+        return f"{title} will not be built. Do not plan delivery on it."
+    return "I could not find this on the roadmap. Do not plan delivery on it yet."
 
 
 def _next_step(facts: AnswerFacts) -> str:
