@@ -324,6 +324,9 @@ def nothing_reached_a_pm(bot, slack):
         ("by March 15", "Which feature do you mean?"),  # a date, a deal, no feature
         ("for Acme by Q2, $120k", "Which feature do you mean?"),
         ("what's on the roadmap?", "Which feature do you mean?"),
+        # asking after something without naming it: "status?" was offered Jira issue linking
+        ("status?", "Which feature do you mean?"),
+        ("any update?", "Which feature do you mean?"),
     ],
 )
 def test_typos_and_text_without_a_feature_are_never_escalated(bot, slack, text, expected):

@@ -28,6 +28,7 @@ _NOT_A_FEATURE_WORDS = """
     feature features something anything stuff roadmap
     want wants need needs require requires ask asks asked asking like looking requests requested
     whether about
+    status update updates eta news progress any
 """
 NOT_A_FEATURE = frozenset(_NOT_A_FEATURE_WORDS.split())
 
