@@ -93,6 +93,20 @@ def test_needed_by_without_by(text, expected):
         ("SSO for Acme by Valentine's Day", dt.date(2027, 2, 14)),
         ("SSO for Acme by Halloween 2027", dt.date(2027, 10, 31)),
         ("Christmas campaign builder for Acme", None),  # a name, not when
+        # each was ignored, or read later than meant (a later date can only say yes wrongly):
+        # "early next year" was Dec 31, 2027
+        ("SSO for Acme by early next year", dt.date(2027, 3, 31)),
+        ("SSO for Acme by mid-2027", dt.date(2027, 6, 30)),
+        ("SSO for Acme by late 2027", dt.date(2027, 12, 31)),
+        ("SSO for Acme in two weeks", dt.date(2026, 12, 11)),
+        ("SSO for Acme within a month", dt.date(2026, 12, 27)),
+        ("SSO for Acme within a quarter", dt.date(2027, 2, 27)),
+        ("SSO for Acme by the first week of March", dt.date(2027, 3, 7)),
+        ("SSO for Acme by the last week of February", dt.date(2027, 2, 28)),
+        ("SSO for Acme by COB Friday", dt.date(2026, 12, 4)),
+        ("SSO for Acme by end of 1H", dt.date(2027, 6, 30)),
+        ("SSO for Acme by the end of March", dt.date(2027, 3, 31)),
+        ("SSO trial for Acme for a month", None),  # how long, not by when
     ],
 )
 def test_needed_by_as_deadlines_are_written(text, expected):
@@ -108,9 +122,12 @@ def test_a_fiscal_year_is_not_guessed():
     assert parsed.needed_by is None and parsed.date_unparsed == "FY27"
 
 
-@pytest.mark.parametrize("when", ["Easter", "Thanksgiving", "the holidays", "Lunar New Year"])
+@pytest.mark.parametrize(
+    "when", ["Easter", "Thanksgiving", "the holidays", "Lunar New Year", "spring", "summer 2027"]
+)
 def test_a_holiday_whose_day_moves_is_not_guessed(when):
-    """Easter, Thanksgiving (Canada's or the US's?), "the holidays": the rep is told."""
+    """Easter, Thanksgiving (Canada's or the US's?), "the holidays", a season (whose
+    hemisphere?): the rep is told."""
     parsed = parse_question(f"SSO for Acme before {when}", TODAY)
     assert (parsed.needed_by, parsed.date_unparsed, parsed.feature) == (None, when, "SSO")
 

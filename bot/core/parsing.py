@@ -60,10 +60,24 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "quarter",
     ),
     # H1, 2H 2027: the end of the half year
-    (re.compile(r"\b(?:h([12])|([12])h)(?:\s*(?:'|fy)?\s*(\d{2,4}))?\b", re.I), "half"),
+    (re.compile(rf"\b{_END_OF}(?:h([12])|([12])h)(?:\s*(?:'|fy)?\s*(\d{{2,4}}))?\b", re.I), "half"),
     # a fiscal year depends on the company: not guessed, the rep is told it was not read
     (re.compile(r"\bfy\s*'?(\d{2,4})\b", re.I), "fiscal_year"),
+    # "the first week of March": by its last day
+    (
+        re.compile(
+            rf"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+({_MONTH_RE})\.?"
+            rf"(?:\s+(\d{{4}}))?\b",
+            re.I,
+        ),
+        "week_of_month",
+    ),
     (re.compile(rf"\b(early|mid|late)[\s-]+({_MONTH_RE})\.?(?:\s+(\d{{4}}))?\b", re.I), "part"),
+    # "early next year", "mid-2027": the end of its first, second or last part
+    (
+        re.compile(r"\b(early|mid|late)[\s-]+(?:(next|this)\s+year|(20\d\d))\b", re.I),
+        "part_year",
+    ),
     (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})\.?(?:\s+(\d{{4}}))?\b", re.I), "month"),
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
     (re.compile(r"\bthis\s+year\b", re.I), "eoy"),
@@ -82,7 +96,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(?:the\s+)?(?:easter|thanksgiving|black\s+friday|cyber\s+monday|diwali"
-            r"|(?:chinese|lunar)\s+new\s+year|ramadan|golden\s+week|holidays)\b",
+            r"|(?:chinese|lunar)\s+new\s+year|ramadan|golden\s+week|holidays"
+            # a season is another half of the year south of the equator
+            r"|(?:spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?\d{4})?)\b",
             re.I,
         ),
         "movable_holiday",
@@ -94,10 +110,19 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bend\s+of\s+(?:the\s+|this\s+)?month\b|\beom\b", re.I), "eom"),
     (re.compile(r"\btomorrow\b", re.I), "tomorrow"),
     (re.compile(r"\b(yesterday|today)\b", re.I), "day_word"),
-    (re.compile(r"\b(\d{1,3})\s+(days?|weeks?|months?)\b", re.I), "relative"),
     (
         re.compile(
-            r"\b(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I
+            r"\b(\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+            r"\s+(days?|weeks?|months?|quarters?)\b",
+            re.I,
+        ),
+        "relative",
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:cob|eod|close\s+of\s+business|end\s+of\s+day)\s+(?:on\s+)?)?"
+            r"(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+            re.I,
         ),
         "weekday",
     ),
@@ -123,11 +148,16 @@ def _holiday_name(written: str) -> str:
     return " ".join(words).replace("years", "year").replace("valentines", "valentine")
 
 
+# "a month", "two weeks": the counts written as words
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve"
+_COUNTS = {word: n for n, word in enumerate(_NUMBER_WORDS.split())} | {"a": 1, "an": 1}
+# the last day of the first, second... week of a month ("last": the month's end)
+_WEEKS = {"fir": 7, "1st": 7, "sec": 14, "2nd": 14, "thi": 21, "3rd": 21, "fou": 28, "4th": 28}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
 # date is when the rep needs it (and leaves the feature with it)
 _LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on)"
-_DATE_LEAD = re.compile(rf"\b{_LEADS}\s+$", re.I)
+_DATE_LEAD = re.compile(rf"\b{_LEADS}\s+(?:the\s+)?$", re.I)  # "by the first week of March"
 # a day of a month or a quarter says when wherever it stands ("renewal on Feb 28", "go-live
 # March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
 # too ("Okta may 2 factor"), and "h2" is HTTP/2 as often as a half year
@@ -334,6 +364,15 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         return _end_of_span(int(groups[0] or groups[1]) * 6, today, groups[2], None)
     if kind == "fiscal_year":
         raise ValueError("a fiscal year")
+    if kind == "week_of_month":
+        month = MONTHS[groups[1].lower()]
+        end = _end_of_span(month, today, groups[2], None)
+        nth = _WEEKS.get(groups[0].lower()[:3], end.day)
+        return end.replace(day=min(nth, end.day))
+    if kind == "part_year":
+        year = today.year + (1 if (groups[1] or "").lower() == "next" else 0)
+        year = int(groups[2]) if groups[2] else year
+        return _end_of_month(year, {"early": 3, "mid": 6}.get(groups[0].lower(), 12))
     if kind == "holiday":
         month, day = _HOLIDAYS[_holiday_name(groups[0])]
         return dt.date(_year_for(month, day, today, groups[1]), month, day)
@@ -372,7 +411,12 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "day_word":  # "by yesterday" is read, and then called out as past
         return today - dt.timedelta(days=1) if groups[0].lower() == "yesterday" else today
     if kind == "relative":
-        count, unit = int(groups[0]), groups[1].lower().rstrip("s")
+        count, unit = (
+            _COUNTS.get(groups[0].lower()) or int(groups[0]),
+            groups[1].lower().rstrip("s"),
+        )
+        if unit == "quarter":
+            count, unit = count * 3, "month"
         if unit == "month":
             month = today.month - 1 + count
             year, month = today.year + month // 12, month % 12 + 1
@@ -394,9 +438,12 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
 def _said_when(kind: str, match: re.Match[str], text: str) -> bool:
     """Whether the date is said as when the rep needs it: after "by", "in"... or in words
     that say so themselves ("next month", "end of Q2", an ISO date)."""
+    lead = _DATE_LEAD.search(text[: match.start()])
+    if kind == "relative" and lead and lead.group(0).lower().startswith("for"):
+        return False  # "a trial for a month" says how long, not by when
     return (
         kind == "iso"
-        or bool(_DATE_LEAD.search(text[: match.start()]))
+        or bool(lead)
         or match.group(0).lower().startswith(("end of", "the end", "next ", "this ", "eo", "year"))
     )
 
@@ -430,7 +477,9 @@ def without_emphasis(text: str) -> str:
 
 def without_date(text: str, phrase: str) -> str:
     """`text` without the date `phrase` and the word before it that says when ("by")."""
-    return re.sub(rf"\b(?:{_LEADS}\s+)?" + re.escape(phrase), " ", text, count=1, flags=re.I)
+    # "by the end of March": the lead, and the "the" before the phrase
+    lead = rf"\b(?:{_LEADS}\s+(?:the\s+)?)?"
+    return re.sub(lead + re.escape(phrase), " ", text, count=1, flags=re.I)
 
 
 def parse_needed_by(text: str, today: dt.date) -> tuple[dt.date | None, str | None, str | None]:
