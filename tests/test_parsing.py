@@ -170,6 +170,14 @@ def test_an_impossible_date_is_reported_not_guessed():
         ("a $1.5M account", Decimal(1_500_000)),
         ("€80k", Decimal(80_000)),
         ("no money here", None),
+        # no currency sign, but said to be the deal (read as dollars); each was not read
+        ("Teams for Initech ASAP, 250k deal", Decimal(250_000)),
+        ("SSO for Acme (deal size 80k)", Decimal(80_000)),
+        ("SSO for Acme, deal value: 2.5M", Decimal(2_500_000)),
+        ("SSO for Acme, 10k users", None),  # users, not money
+        # a decimal comma, as most of Europe writes it: it was fifteen million
+        ("SSO for Acme, €1,5M", Decimal(1_500_000)),
+        ("SSO for Acme, €1,500k", Decimal(1_500_000)),
     ],
 )
 def test_deal_value(text, value):
@@ -198,6 +206,7 @@ def test_deal_value(text, value):
         ("Customer Acme: SSO by Q2", "Acme"),
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
+        ("Teams for Initech ASAP, 250k deal", "Initech"),  # it was "Initech ASAP"
         ("any update on Teams notifications? Globex asking, $50k", "Globex"),
         # a lower-case name ends before the date's lead: it was "Globex By", and "on" ended none
         ("teams notifications for globex by 12/24", "Globex"),

@@ -169,7 +169,12 @@ _EMPHASIS = re.compile(r"(?<![\w*_~`])([*_~`]+)(?=\S)(.+?)(?<=\S)\1(?![\w*_~`])"
 
 _MONEY = re.compile(
     r"(?:(?P<cur1>[$€£])\s?(?P<num1>\d[\d,]*(?:\.\d+)?)\s*(?P<mul1>k|m|mm|million|thousand)?\b)"
-    r"|(?:\b(?P<num2>\d[\d,]*(?:\.\d+)?)\s*(?P<mul2>k|m|mm|million|thousand)?\s*(?P<cur2>usd|eur|gbp|dollars|euros)\b)",
+    r"|(?:\b(?P<num2>\d[\d,]*(?:\.\d+)?)\s*(?P<mul2>k|m|mm|million|thousand)?\s*(?P<cur2>usd|eur|gbp|dollars|euros)\b)"
+    # no currency, but said to be the deal: "250k deal", "deal size 80k" (read as dollars)
+    r"|(?:\b(?P<num3>\d[\d,]*(?:\.\d+)?)\s*(?P<mul3>k|m|mm)\s+"
+    r"(?=(?:deal|arr|acv|tcv|renewal|opportunity|opp|contract)\b))"
+    r"|(?:\bdeal\s+(?:size|value|worth)\s*(?:of\s+|is\s+|:\s*)?"
+    r"(?P<num4>\d[\d,]*(?:\.\d+)?)\s*(?P<mul4>k|m|mm|million|thousand)\b)",
     re.I,
 )
 _MULTIPLIERS = {
@@ -241,6 +246,7 @@ _NOT_CUSTOMERS = {
     "k8s",
     "eoy",
     "eom",
+    "asap",
     "i",
     "we",
 }
@@ -590,8 +596,13 @@ def parse_deal_value(text: str) -> tuple[Decimal | None, str | None]:
     match = _MONEY.search(text)
     if not match:
         return None, None
-    number = (match.group("num1") or match.group("num2") or "").replace(",", "")
-    multiplier = (match.group("mul1") or match.group("mul2") or "").lower()
+    number = next((match.group(f"num{n}") for n in range(1, 5) if match.group(f"num{n}")), "")
+    multiplier = next((match.group(f"mul{n}") for n in range(1, 5) if match.group(f"mul{n}")), "")
+    multiplier = multiplier.lower()
+    # "€1,5M" is one and a half million as most of Europe writes it, not fifteen
+    if multiplier and re.fullmatch(r"\d+,\d{1,2}", number):
+        number = number.replace(",", ".")
+    number = number.replace(",", "")
     try:
         value = Decimal(number) * _MULTIPLIERS.get(multiplier, 1)
     except InvalidOperation:
