@@ -409,6 +409,13 @@ def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
     assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
 
 
+def test_a_feature_the_rep_rules_out_is_not_another_feature_asked_about(bot, slack):
+    """"Teams notifications, not Slack" got "That question names 2 features": Teams and the
+    Slack app home the rep had just ruled out."""
+    body = ack_body(slack.send_command(REP, SALES, "Teams notifications, not Slack, for Acme"))
+    assert body["text"].startswith("Committed") and "Microsoft Teams" in body["text"]
+
+
 def test_by_yesterday_is_read_and_called_out_right_under_the_verdict(bot, slack):
     body = ack_body(slack.send_command(REP, SALES, "okta sso for Acme by yesterday"))
     assert "has already passed" in block_text(body["blocks"][1:2])

@@ -251,6 +251,8 @@ def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
 
 
 # "SSO and SCIM", "audit logs, SSO; SCIM": the separators between features in one question
+# a part the rep rules out is not asked about: "Teams notifications, not Slack"
+_RULED_OUT = re.compile(r"\s*(?:not|no|but\s+not|instead\s+of|rather\s+than|except)\b", re.I)
 _FEATURE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|plus|&|\+)\s)\s*", re.I)
 
 
@@ -259,7 +261,11 @@ def several_features(parsed: ParsedQuestion, whole: Item | None, *, session: Ses
     when there are two or more of them; else []."""
     if whole is not None and _FEATURE_SEPARATORS.search(whole.title):
         return []  # "Import and export of dashboards" is one item
-    parts = [p for p in _FEATURE_SEPARATORS.split(parsed.feature) if feature_words(p)]
+    parts = [
+        p
+        for p in _FEATURE_SEPARATORS.split(parsed.feature)
+        if feature_words(p) and not _RULED_OUT.match(p)
+    ]
     if len(parts) < 2:
         return []
     titles: dict[int, str] = {}
