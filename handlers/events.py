@@ -1,4 +1,5 @@
-"""@canwe mentions (a question, answered in its thread) and replies in escalation threads."""
+"""@canwe mentions and direct messages to canwe (a question, answered in its thread), and
+replies in escalation threads."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.core.requests import FeatureQuestion, read_request
 from bot.escalations.threads import escalation_thread, reply_in_thread
 from bot.questions.asking import ask, reply_privately
 from bot.questions.subcommands import request_reply
+from bot.slack.blocks import Message
 from bot.slack.install import workspace_gone
 from handlers.payloads import EventCallback, Mention, ThreadMessage, TokensRevoked
 from handlers.workspaces import workspace_context
@@ -39,38 +41,7 @@ def register(app: App) -> None:
             text = MENTION.sub("", said.text)
             if context.bot_user_id:  # "hey @canwe help": the bot's name anywhere is no word
                 text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
-            thread_ts = said.thread_ts or said.ts
-            user_id = said.user
-            request = read_request(text)
-            if isinstance(request, FeatureQuestion):
-                message = ask(
-                    session=session,
-                    ctx=ctx,
-                    raw_text=request.text,
-                    asker_id=user_id,
-                    channel_id=said.channel,
-                    source="mention",
-                    request_key=f"event:{event_id}",
-                    thread_ts=thread_ts,
-                    reply_in_thread=True,
-                ).message
-            else:  # usage, a subcommand or a typo of one: only the asker sees the reply
-                message = request_reply(
-                    session=session,
-                    ctx=ctx,
-                    request=request,
-                    user_id=user_id,
-                    channel_id=said.channel,
-                )
-                reply_privately(
-                    session=session,
-                    ctx=ctx,
-                    channel_id=said.channel,
-                    thread_ts=thread_ts,
-                    user_id=user_id,
-                    message=message,
-                    key=f"event:{event_id}",
-                )
+            message = _answer(ctx, session, said, text, event_id)
         log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 
     @app.event("message")
@@ -79,6 +50,24 @@ def register(app: App) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, bots: none of them is a reply to read
         said = ThreadMessage.model_validate(event)
+        if event.get("channel_type") == "im":
+            # a rep writing to canwe directly is asking as with a mention, in a thread too (a
+            # follow-up: "what about Globex?"): no question dropped
+            direct = Mention(
+                channel=said.channel,
+                ts=said.ts,
+                text=said.text,
+                user=said.user,
+                thread_ts=said.thread_ts,
+            )
+            event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
+            text = MENTION.sub("", said.text)
+            if context.bot_user_id:
+                text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
+            with session_scope(ctx.sessions) as session:
+                if first_time(session=session, event_id=event_id, now=ctx.now()):
+                    _answer(ctx, session, direct, text, event_id)
+            return
         if not said.thread_ts or said.thread_ts == said.ts:
             return
         event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
@@ -120,3 +109,35 @@ def register(app: App) -> None:
                 "no longer works; messages wait in the outbox until a new token is set",
                 str(event.get("type"))[:40],
             )
+
+
+def _answer(ctx, session, said: Mention, text: str, event_id: str) -> Message:
+    """A question asked by mention or direct message, answered in its thread; usage, a
+    subcommand or a typo of one get a reply only the asker sees."""
+    thread_ts = said.thread_ts or said.ts
+    request = read_request(text)
+    if isinstance(request, FeatureQuestion):
+        return ask(
+            session=session,
+            ctx=ctx,
+            raw_text=request.text,
+            asker_id=said.user,
+            channel_id=said.channel,
+            source="mention",
+            request_key=f"event:{event_id}",
+            thread_ts=thread_ts,
+            reply_in_thread=True,
+        ).message
+    message = request_reply(
+        session=session, ctx=ctx, request=request, user_id=said.user, channel_id=said.channel
+    )
+    reply_privately(
+        session=session,
+        ctx=ctx,
+        channel_id=said.channel,
+        thread_ts=thread_ts,
+        user_id=said.user,
+        message=message,
+        key=f"event:{event_id}",
+    )
+    return message

@@ -123,6 +123,34 @@ def test_a_rep_asking_again_for_another_deal_is_told_so_not_one_of_one(bot, slac
     assert "asked this again" in reply and "1 rep waiting" in reply
 
 
+def test_a_direct_message_to_canwe_is_a_question_answered_in_its_thread(bot, slack):
+    """A rep writing to canwe directly got nothing at all: a dropped question."""
+    assert slack.send_message(REP, REP, "<@UCANWEBOT> " + EXPLORING).status_code == 200
+    bot.deliver()
+    dm = "D" + REP
+    [asked] = [m for m in slack.messages(dm) if m.get("user") == REP]
+    [reply] = [p for p in posts(slack, channel=dm) if p.get("thread_ts") == asked["ts"]]
+    assert "Not committed" in message_text(reply) and "I asked" in block_text(reply["blocks"])
+    [stored] = questions(bot.ctx)
+    assert (stored.customer, stored.channel_id) == ("Acme", dm)
+    # the PM's answer comes back to the same thread
+    answer_through_modal(slack, PM_IDENTITY, escalation_root(slack))
+    bot.deliver()
+    replies = [p for p in posts(slack, channel=dm) if p.get("thread_ts") == asked["ts"]]
+    assert len(replies) == 2 and "answered" in message_text(replies[-1])
+    # a follow-up in its thread is about the thread's feature
+    slack.send_message(REP, REP, "what about Globex, by April 1?", thread_ts=asked["ts"])
+    bot.deliver()
+    assert [q.customer for q in questions(bot.ctx)] == ["Acme", "Globex"]
+    assert "Hardware security keys" in message_text(posts(slack, channel=dm)[-1])
+    # "help" in a DM shows how to ask, to the asker alone, and is no question
+    slack.send_message(REP, REP, "help")
+    bot.deliver()
+    [usage] = [c.args for c in slack.calls("chat.postEphemeral") if c.ok]
+    assert usage["channel"] == dm and "Ask me whether" in block_text(usage["blocks"])
+    assert count(bot.ctx, Question) == 2
+
+
 def test_full_loop_pm_answers_rep_is_told_and_the_answer_is_reused(bot, slack):
     slack.send_command(REP, SALES, EXPLORING)
     slack.send_mention(REP2, SALES, "yubikey support for Globex by April 1")

@@ -49,6 +49,7 @@ BOT_SCOPES = [
     "channels:history",
     "channels:read",
     "groups:history",
+    "im:history",
     "im:write",
     "users:read",
 ]
