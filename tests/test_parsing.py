@@ -207,6 +207,9 @@ def test_deal_value(text, value):
         ("Prospect Initech asks for BYOK", "Initech"),
         ("Can we tell Acme that SCIM ships in Q1?", "Acme"),
         ("Teams for Initech ASAP, 250k deal", "Initech"),  # it was "Initech ASAP"
+        ("Can Acme get early access to SCIM?", "Acme"),  # it was "SCIM"
+        ("Can they get SCIM early?", None),
+        ("Can we get SCIM to Globex by Q2?", "Globex"),
         ("any update on Teams notifications? Globex asking, $50k", "Globex"),
         # a lower-case name ends before the date's lead: it was "Globex By", and "on" ended none
         ("teams notifications for globex by 12/24", "Globex"),

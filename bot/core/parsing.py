@@ -194,6 +194,10 @@ ASKING_VERBS = (
     r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in)"
 )
 _ASKER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=" + ASKING_VERBS + r"\b)")
+# "Can Acme get early access to SCIM?": the customer as the one who would get it
+_GETTER = re.compile(
+    r"\b(?i:can|could|will|would|does|do)\s+" + _NAME + r"\s+(?=(?i:get|have|use|see|try)\b)"
+)
 # "Initech: EU data residency by Jan 15?": the deal first, as a heading
 _HEADING = re.compile(r"^\s*" + _NAME + r":(?!//)")
 # Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
@@ -215,6 +219,7 @@ _CUSTOMER_PATTERNS = [
         re.I,
     ),
     _ASKER,
+    _GETTER,
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
@@ -624,7 +629,7 @@ def parse_customer(
                 words.pop()
             if not words or _not_a_customer(words[0], not_customers):
                 continue
-            if pattern in (_ASKER, _HEADING) and words[0].lower() in _NOT_ASKERS:
+            if pattern in (_ASKER, _GETTER, _HEADING) and words[0].lower() in _NOT_ASKERS:
                 continue
             if pattern is _HEADING and words[0].lower() in _HEADINGS:
                 continue
