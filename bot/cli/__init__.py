@@ -205,7 +205,7 @@ def ask(
 ) -> None:
     """Ask a question against the local store and print the answer (no Slack needed).
 
-    Like a question in Slack it is stored, and escalated when the store cannot answer.
+    It is stored like a question in Slack, but no PM is asked when the store cannot answer (nobody in Slack waits for it): ask in Slack to reach the owner.
     """
     import uuid
 
