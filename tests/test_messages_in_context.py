@@ -40,6 +40,9 @@ def test_the_pm_post_shows_every_rep_who_joins_and_when_it_is_overdue(bot, slack
     post = message_text(root_now(slack))
     assert "2 reps waiting" in post and "$230k in deals" in post
     assert "earliest needed Jan 20, 2027" in post
+    # the first rep's deal keeps the first rep's date: it read "customer Acme … needed by Jan
+    # 20", the second rep's date beside the first rep's customer
+    assert "customer *Acme* · deal $80k · needed by Mar 15, 2027" in post
     assert "Overdue" not in post
 
     [escalation] = escalations(bot.ctx)

@@ -70,6 +70,7 @@ def escalation_blocks(
     deal_currency: str | None = None,
     overdue: bool = False,
     turned_down: tuple[str, str] | None = None,  # (key, title) the rep said they did not mean
+    earliest_needed: dt.date | None = None,  # of every waiting rep's dates
 ) -> Message:
     reason_text = {
         "unknown": "I could not match this to the roadmap.",
@@ -91,8 +92,8 @@ def escalation_blocks(
         waiting = [f":busy_speech_bubble: *{reps_waiting} reps waiting*"]
         if deals_total:
             waiting.append(f"{deals_total} in deals")
-        if needed_by is not None:
-            waiting.append(f"earliest needed {format_date(needed_by)}")
+        if earliest_needed is not None:
+            waiting.append(f"earliest needed {format_date(earliest_needed)}")
         blocks.append(section_block(" · ".join(waiting)))
     if answered is None and overdue:
         blocks.append(

@@ -80,7 +80,8 @@ def escalation_message(
         channel_id=first.channel_id,
         customer=first.customer,
         deal_value=first.deal_value,
-        needed_by=earliest,
+        needed_by=first.needed_by,  # the first rep's date, beside the first rep's deal
+        earliest_needed=earliest,
         due_at=escalation.due_at,
         owner_id=escalation.owner_id,
         reason=escalation.reason,
