@@ -422,10 +422,8 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "day_word":  # "by yesterday" is read, and then called out as past
         return today - dt.timedelta(days=1) if groups[0].lower() == "yesterday" else today
     if kind == "relative":
-        count, unit = (
-            _COUNTS.get(groups[0].lower()) or int(groups[0]),
-            groups[1].lower().rstrip("s"),
-        )
+        written, unit = groups[0].lower(), groups[1].lower().rstrip("s")
+        count = _COUNTS[written] if written in _COUNTS else int(written)
         if unit == "quarter":
             count, unit = count * 3, "month"
         if unit == "month":
