@@ -107,6 +107,7 @@ def test_needed_by_without_by(text, expected):
         ("SSO for Acme by end of 1H", dt.date(2027, 6, 30)),
         ("SSO for Acme by the end of March", dt.date(2027, 3, 31)),
         ("SSO trial for Acme for a month", None),  # how long, not by when
+        ("SSO for Acme by last Friday", dt.date(2026, 11, 20)),  # read, then called out as past
     ],
 )
 def test_needed_by_as_deadlines_are_written(text, expected):

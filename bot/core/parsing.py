@@ -121,7 +121,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(?:(?:cob|eod|close\s+of\s+business|end\s+of\s+day)\s+(?:on\s+)?)?"
-            r"(next\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+            r"((?:next|last)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
             re.I,
         ),
         "weekday",
@@ -432,6 +432,9 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
             return dt.date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
         return today + dt.timedelta(days=count * (7 if unit == "week" else 1))
     if kind == "weekday":
+        if groups[0] and groups[0].lower().startswith("last"):  # read, then called out as past
+            back = (today.weekday() - WEEKDAYS.index(groups[1].lower())) % 7 or 7
+            return today - dt.timedelta(days=back)
         ahead = (WEEKDAYS.index(groups[1].lower()) - today.weekday()) % 7 or 7
         return today + dt.timedelta(days=ahead + (7 if groups[0] and ahead < 7 else 0))
     if kind == "day_of_month":
