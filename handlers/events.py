@@ -38,10 +38,7 @@ def register(app: App) -> None:
                 session=session, channel_id=said.channel, thread_ts=said.thread_ts
             ):
                 return  # a PM mentioning the bot in its own thread: the message event answers
-            text = MENTION.sub("", said.text)
-            if context.bot_user_id:  # "hey @canwe help": the bot's name anywhere is no word
-                text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
-            message = _answer(ctx, session, said, text, event_id)
+            message = _answer(ctx, session, said, _without_bot_name(said.text, context), event_id)
         log.info("mention %s from %s: %s", event_id, said.user, message.text[:80])
 
     @app.event("message")
@@ -61,9 +58,7 @@ def register(app: App) -> None:
                 thread_ts=said.thread_ts,
             )
             event_id = EventCallback.model_validate(body).event_id or f"{said.channel}:{said.ts}"
-            text = MENTION.sub("", said.text)
-            if context.bot_user_id:
-                text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
+            text = _without_bot_name(said.text, context)
             with session_scope(ctx.sessions) as session:
                 if first_time(session=session, event_id=event_id, now=ctx.now()):
                     _answer(ctx, session, direct, text, event_id)
@@ -109,6 +104,14 @@ def register(app: App) -> None:
                 "no longer works; messages wait in the outbox until a new token is set",
                 str(event.get("type"))[:40],
             )
+
+
+def _without_bot_name(text: str, context: BoltContext) -> str:
+    """The text without canwe's name: "hey @canwe help", the name anywhere, is no word."""
+    text = MENTION.sub("", text)
+    if context.bot_user_id:
+        text = text.replace(f"<@{context.bot_user_id}>", " ").strip()
+    return text
 
 
 def _answer(ctx, session, said: Mention, text: str, event_id: str) -> Message:
