@@ -410,7 +410,7 @@ def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
 
 
 def test_a_feature_the_rep_rules_out_is_not_another_feature_asked_about(bot, slack):
-    """"Teams notifications, not Slack" got "That question names 2 features": Teams and the
+    """ "Teams notifications, not Slack" got "That question names 2 features": Teams and the
     Slack app home the rep had just ruled out."""
     body = ack_body(slack.send_command(REP, SALES, "Teams notifications, not Slack, for Acme"))
     assert body["text"].startswith("Committed") and "Microsoft Teams" in body["text"]
