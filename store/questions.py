@@ -176,6 +176,17 @@ def watchers(*, session: Session, escalation_id: int) -> list[Question]:
     )
 
 
+def has_asked(*, session: Session, escalation_id: int, asker_id: str) -> bool:
+    """Whether this rep already waits on the escalation (with another deal, or the same)."""
+    return session.scalar(
+        select(
+            select(Question.id)
+            .where(Question.escalation_id == escalation_id, Question.asker_id == asker_id)
+            .exists()
+        )
+    )
+
+
 def watcher_summary(*, session: Session, escalation_id: int) -> tuple[int, float, dt.date | None]:
     """How many reps wait, the deal value at stake, the earliest date needed."""
     count, total, earliest = session.execute(

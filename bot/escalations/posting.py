@@ -286,9 +286,8 @@ def _join(
     question: Question,
     match: MatchResult,
 ) -> EscalationFacts:
-    asked_again = any(
-        w.asker_id == question.asker_id
-        for w in q.watchers(session=session, escalation_id=escalation.id)
+    asked_again = q.has_asked(
+        session=session, escalation_id=escalation.id, asker_id=question.asker_id
     )
     question.escalation_id = escalation.id
     question.status = "escalated"

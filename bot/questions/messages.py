@@ -152,11 +152,17 @@ def _headline(facts: AnswerFacts, audience: str) -> str:
             return (
                 f"Nothing to promise yet: the PM says {title} is not committed. Do not promise it."
             )
-        status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
-        return f"Nothing to promise yet: {title} is {status}, not committed. Do not promise it."
+        return (
+            f"Nothing to promise yet: {title} is {_status_words(item)}, not committed. "
+            "Do not promise it."
+        )
     if verdict == Verdict.no:
         return f"{title} will not be built. Do not promise it."
     return "I could not find this on the roadmap. Do not promise anything yet."
+
+
+def _status_words(item: ItemFacts | None) -> str:
+    return STATUS_WORDS.get(item.status, item.status) if item else "not committed"
 
 
 def _services_headline(facts: AnswerFacts, title: str) -> str:
@@ -177,9 +183,7 @@ def _services_headline(facts: AnswerFacts, title: str) -> str:
         if facts.pm_answer is not None:  # the PM's word, whatever the roadmap status says
             said = "the PM says it is not committed"
         else:
-            item = facts.item
-            status = STATUS_WORDS.get(item.status, item.status) if item else "not committed"
-            said = f"it is {status}, not committed"
+            said = f"it is {_status_words(facts.item)}, not committed"
         return f"Nothing to plan yet: {title}, {said}. Do not plan delivery on it."
     if verdict == Verdict.no:
         return f"{title} will not be built. Do not plan delivery on it."

@@ -107,10 +107,11 @@ _CALIBRATION = (-3.60, 0.89, 12.77, 0.00, 3.72, -2.06, -3.58, -0.93)
 # whole text explains, how much of its name the question covers, whole-string similarity
 _WEIGHTS = (0.10, 0.60, 0.25, 0.05)
 
-# where `said` (the question is the candidate's name, or a phrasing learnt for it) sits in a
-# candidate's features (see _Index.score)
-_SAID = 6
-_UNKNOWN_NAMES = 7  # and the share of the question in capitalised words the roadmap never uses
+# where these sit in a candidate's features (see _Index.score): the share of the question in
+# words the roadmap never uses, in roadmap words the item lacks, whether it shares only
+# generic words, `said` (the question is its name, or a phrasing learnt for it), and the share
+# in capitalised words the roadmap never uses
+_UNKNOWN, _LACKING, _GENERIC_ONLY, _SAID, _UNKNOWN_NAMES = 2, 4, 5, 6, 7
 _ANY_DAY = dt.date(2026, 1, 1)
 # a word is generic when at least this many items' names (or one in this many) have it
 _GENERIC_NAME_MIN = 10
@@ -187,7 +188,7 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
     plausible = _plausible(ranked)
     candidates = [_candidate(score, doc) for score, _, doc in ranked[: max(limit, 1)]]
     features = ranked[0][1]
-    lacking, generic_only, said = features[4], features[5], features[_SAID]
+    lacking, generic_only, said = features[_LACKING], features[_GENERIC_ONLY], features[_SAID]
     # these very words name another plausible item: its name, or a rep picked it for them
     said_elsewhere = any(other[_SAID] for _, other, _ in plausible[1:])
     if said and not said_elsewhere:
@@ -278,7 +279,7 @@ def _plausible(ranked):
     # a capitalised word the roadmap never uses is most often a name, the customer's ("Acme is
     # churning unless we ship Teams notifications"): no sign the question is about something
     # the roadmap does not know, so it does not keep the items from being offered
-    if best < OFFER_FLOOR or features[2] - features[_UNKNOWN_NAMES] > OFFER_UNKNOWN_MAX:
+    if best < OFFER_FLOOR or features[_UNKNOWN] - features[_UNKNOWN_NAMES] > OFFER_UNKNOWN_MAX:
         return []
     return ranked[:OFFER_MAX]
 
