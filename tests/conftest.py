@@ -7,8 +7,10 @@ import datetime as dt
 import os
 import re
 import shutil
+import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +37,28 @@ BOT_TOKEN = "xoxb-test-token"
 ADMIN = "U0ADMIN001"
 # Friday 27 Nov 2026, 15:00 in New York: a business afternoon
 START = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
+# How long the stand-in waits for the bot's HTTP answer: a guard against a hang, not a
+# measure of speed (benchmarks measure that; tests that are about a bound time it themselves).
+# CI's runs under faketime on two busy cores once took a first /canwe past the stand-in's own
+# 10 s.
+BOT_ANSWER_GUARD_SECONDS = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that failed because the bot (served in this process) did not answer in time
+    reports where every thread was: whether a request was stuck, and on what, or only slow."""
+    outcome = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(httpx.TimeoutException):
+        outcome.get_result().sections.append(("threads at the time-out", _thread_stacks()))
+
+
+def _thread_stacks() -> str:
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"--- {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+        for ident, frame in sys._current_frames().items()
+    )
 
 
 def postgres_required() -> bool:
@@ -226,7 +250,10 @@ def slack():
     from sandbox.slack_standin import SlackStandIn
 
     standin = SlackStandIn(
-        signing_secret=SIGNING_SECRET, team_id="T0CANWE", bot_user_id="UCANWEBOT"
+        signing_secret=SIGNING_SECRET,
+        team_id="T0CANWE",
+        bot_user_id="UCANWEBOT",
+        http_timeout=BOT_ANSWER_GUARD_SECONDS,
     )
     standin.start()
     yield standin
@@ -293,6 +320,7 @@ def oauth_slack():
         signing_secret=SIGNING_SECRET,
         bot_token=INSTALLED_TOKEN,  # what the install hands out, and all the stand-in accepts
         oauth_client=(CLIENT_ID, CLIENT_SECRET),
+        http_timeout=BOT_ANSWER_GUARD_SECONDS,
     )
     standin.start()
     yield standin
