@@ -568,6 +568,49 @@ def test_a_customers_name_does_not_keep_the_items_from_being_offered(roadmap):
     assert not ask(roadmap, "a carbon footprint dashboard per seat with emissions").offered
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the item is "99.95% uptime SLA": a rep told "yes" would promise 99.99%
+        "Can we commit to 99.99% uptime for Acme?",
+        "uptime SLA of 99.999% for Globex",
+        "Public REST API v3",  # the item is v2
+    ],
+)
+def test_a_number_the_item_does_not_say_keeps_it_from_being_sure(roadmap, question):
+    found = ask(roadmap, question)
+    assert not found.confident and found.offered, "offered, so the rep sees the item's own"
+
+
+@pytest.mark.parametrize(
+    ("question", "key"),
+    [
+        ("99.95% uptime for Acme", "PLT-6"),
+        ("REST API 2.0 by March", "INT-17"),  # v2, 2.0 and 2 are one number
+        ("audit logs to SIEM for Globex, $80k", "REP-12"),  # the deal's money is no number
+        ("SCIM for Acme by 2027-03-01", "ID-14"),  # nor is its date
+    ],
+)
+def test_the_items_own_number_or_none_keeps_it_sure(roadmap, question, key):
+    found = ask(roadmap, question)
+    assert found.confident and found.best.key == key
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # who the deal is with, said as who it is or who would use it: the name was matched
+        # as a word the roadmap never uses, and the answer was "Unknown"
+        "do we support okta sso yet? prospect is Acme, they need it by end of Q1",
+        # "canwe" is the bot's own name, asked as one asks "can we"
+        "Does canwe have Okta SSO that Acme could use today?",
+    ],
+)
+def test_the_deal_said_in_other_words_is_not_matched(roadmap, question):
+    found = ask(roadmap, question)
+    assert found.confident and found.best.key == "ID-12"
+
+
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
     # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
     # the camelCase word is still that field, not only its parts

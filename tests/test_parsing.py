@@ -229,6 +229,16 @@ def test_deal_value(text, value):
         ("They need SSO by March", None),
         ("Legal requires BYOK", None),
         ("IT wants SCIM", None),
+        # the customer said as who the deal is with, or who would use it: they stored none
+        ("do we support okta sso yet? prospect is Acme, they need it by end of Q1", "Acme"),
+        ("BYOK by Q2, the customer is Initech", "Initech"),
+        ("Client: Globex. Need SCIM", "Globex"),
+        ("Does canwe have a Zapier integration that Acme could use today?", "Acme"),
+        ("is there an API that Umbrella Corp can use?", "Umbrella Corp"),
+        # the word itself is not a name: it stored "Customer"
+        ("Customer asks if we can export audit logs by Jan 31", None),
+        ("Client wants SCIM", None),
+        ("Our prospect needs BYOK", None),
     ],
 )
 def test_customer(text, customer):

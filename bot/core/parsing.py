@@ -200,12 +200,20 @@ _GETTER = re.compile(
 )
 # "Initech: EU data residency by Jan 15?": the deal first, as a heading
 _HEADING = re.compile(r"^\s*" + _NAME + r":(?!//)")
+# "a Zapier integration that Acme could use": the customer as the one who would use it
+# (what it says of them is the deal's, not the feature's: the phrase runs to the verb)
+_USER = re.compile(
+    r"\b(?i:that|which|so)\s+"
+    + _NAME
+    + r"\s+(?i:can|could|would|will|might)\s+(?i:use|get|have|try|see)\b"
+)
 # Who the deal is with, most telling first: "customer Acme", "for Acme"; "deal with Acme"
 # (the name in any case); then "for acme" (any case) when it closes the question or comes
 # just before the date or the money; last "to Acme" / "at Acme", which also introduce
 # vendors ("export to SAP").
 _CUSTOMER_PATTERNS = [
-    re.compile(r"\b(?i:customer|client|prospect)\s+" + _NAME),
+    # "customer Acme", "prospect is Acme", "the client: Globex"
+    re.compile(r"\b(?i:customer|client|prospect)(?:\s+is|\s*:)?\s+" + _NAME),
     re.compile(r"\bfor\s+" + _NAME),
     # "a $200k deal with Acme", "the renewal with acme"
     re.compile(
@@ -220,6 +228,7 @@ _CUSTOMER_PATTERNS = [
     ),
     _ASKER,
     _GETTER,
+    _USER,
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
@@ -260,6 +269,7 @@ _NOT_CUSTOMERS = {
 _NOT_ASKER_WORDS = """
     they he she it you everyone everybody someone somebody this that my your their
     sales legal security marketing product engineering support finance procurement
+    customer customers client clients prospect prospects
 """
 _NOT_ASKERS = frozenset(_NOT_ASKER_WORDS.split())
 _ASK_PHRASES = re.compile(
@@ -625,12 +635,12 @@ def parse_customer(
     (lower case: what the matched item itself mentions, a vendor like "SAP") are skipped."""
     for pattern in _CUSTOMER_PATTERNS:
         for match in reversed(list(pattern.finditer(text))):  # the last "for …" is the deal's
-            words = match.group("name").strip(" .,").split()
+            words = _one_sentence(match.group("name").split())
             while words and _not_a_customer(words[-1], not_customers):
                 words.pop()
             if not words or _not_a_customer(words[0], not_customers):
                 continue
-            if pattern in (_ASKER, _GETTER, _HEADING) and words[0].lower() in _NOT_ASKERS:
+            if pattern in (_ASKER, _GETTER, _USER, _HEADING) and words[0].lower() in _NOT_ASKERS:
                 continue
             if pattern is _HEADING and words[0].lower() in _HEADINGS:
                 continue
@@ -638,10 +648,28 @@ def parse_customer(
                 continue
             name = " ".join(words)
             phrase = match.group(0)[: match.start("name") - match.start()] + name
+            if pattern is _USER and name == match.group("name"):
+                phrase = match.group(0)
             if name.islower():  # "for acme": shown as a name
                 name = " ".join(word[:1].upper() + word[1:] for word in words)
             return name[:200], phrase
     return None, None
+
+
+# a name's own abbreviations, which end in a full stop without ending the sentence
+_ABBREVIATION_WORDS = "inc corp co ltd llc plc bros intl dept st mr ms dr"
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+
+
+def _one_sentence(words: list[str]) -> list[str]:
+    """The name's words up to a full stop that ends a sentence ("Client: Globex. Need SCIM"
+    is Globex; "Acme Inc. Europe" is one name), without the stops and commas around it."""
+    kept = []
+    for word in words:
+        kept.append(word)
+        if word.endswith(".") and word.rstrip(".").lower() not in _ABBREVIATIONS:
+            break
+    return " ".join(kept).strip(" .,").split()
 
 
 def _not_a_customer(word: str, not_customers: frozenset[str]) -> bool:

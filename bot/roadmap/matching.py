@@ -112,6 +112,9 @@ _WEIGHTS = (0.10, 0.60, 0.25, 0.05)
 # generic words, `said` (the question is its name, or a phrasing learnt for it), and the share
 # in capitalised words the roadmap never uses
 _UNKNOWN, _LACKING, _GENERIC_ONLY, _SAID, _UNKNOWN_NAMES = 2, 4, 5, 6, 7
+# ... and whether the question says a number (a version, a level) the item does not, where the
+# item's names say one: "99.99% uptime" is not what "99.95% uptime SLA" promises
+_OTHER_NUMBER = 8
 _ANY_DAY = dt.date(2026, 1, 1)
 # a word is generic when at least this many items' names (or one in this many) have it
 _GENERIC_NAME_MIN = 10
@@ -197,7 +200,13 @@ def match(text: str, *, session: Session, limit: int = 3) -> MatchResult:
         siblings, held_back, confident = set(), False, True
     else:
         siblings = _siblings(plausible)
-        held_back = bool(siblings) or generic_only or lacking >= LACKING_MAX or said_elsewhere
+        held_back = (
+            bool(siblings)
+            or generic_only
+            or lacking >= LACKING_MAX
+            or said_elsewhere
+            or features[_OTHER_NUMBER]
+        )
         confident = confidence >= CONFIDENCE_THRESHOLD and not held_back
     offered = []
     if not confident:
@@ -393,8 +402,12 @@ def _rank(
         return []
     named = {index.by_key[k.lower()] for k in _KEY.findall(text) if k.lower() in index.by_key}
     said = (learnt or {}).get(_said_string(query.clean), set()) - named
-    scored = [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False, 0.0), index.docs[pos]) for pos in named]
-    scored += [(1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, True, 0.0), index.docs[pos]) for pos in said]
+    scored = [
+        (1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, False, 0.0, False), index.docs[pos]) for pos in named
+    ]
+    scored += [
+        (1.0, (1.0, 1.0, 0.0, 0.0, 0.0, False, True, 0.0, False), index.docs[pos]) for pos in said
+    ]
     if query.weighted:
         scored.extend(
             (score, features, index.docs[pos])
@@ -470,7 +483,7 @@ _CONTEXT_PATTERNS = [
 _LEAD_INS = re.compile(
     # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
     r"^\s*(?:(?:hi|hey|hello|quick question|q)\b)?[\s,:!-]*"
-    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it)\s+"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
     re.IGNORECASE,
 )
@@ -478,7 +491,7 @@ _LEAD_INS = re.compile(
 _CUSTOMER = re.compile(
     r"(?:\b(?:for|to)\s+(?:customer\s+|prospect\s+|client\s+)?"
     r"(?P<a>[A-Z][\w&.-]*(?:\s+(?:[A-Z][\w&.-]*|&|and(?=\s+[A-Z])))*)(?:'s)?(?=\s*(?:$|[,.;:!?(-]|\s+by\b|\s+in\b|\s+before\b)))"
-    r"|(?:\b(?:customer|prospect|client|account)\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
+    r"|(?:\b(?:customer|prospect|client|account)(?:\s+is|\s*:)?\s+(?P<b>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
     r"|(?:\b(?:deal|contract|renewal|opportunity|opp)\s+(?:with|for|at)\s+"
     r"(?P<e>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?)"
     r"|(?:\b(?:promise|offer|give|tell|sell|show)\s+(?P<d>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?"
@@ -486,10 +499,13 @@ _CUSTOMER = re.compile(
     r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z]))"
     r"|(?:^|(?<=[\s(:,-]))(?P<c>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)(?:'s)?\s+"
     r"(?=(?:" + parsing.ASKING_VERBS + r"|renewal)\b)"
+    # "an API that Acme could use": the customer as who would use it (the verb goes too)
+    r"|(?:\b(?:that|which|so)\s+(?P<f>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)\s+"
+    r"(?:can|could|would|will|might)\s+(?:use|get|have|try|see)\b)"
 )
 _SALES_WORDS = re.compile(
     r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
-    r"hinges on it|go-?live|asap|please|thanks|pls)\b",
+    r"hinges on it|go-?live|asap|today|right now|immediately|please|thanks|pls)\b",
     re.IGNORECASE,
 )
 
@@ -513,7 +529,7 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
         text = pattern.sub(" ", text)
 
     def _drop_customer(m: re.Match) -> str:
-        name = m.group("a") or m.group("b") or m.group("c") or m.group("d") or m.group("e") or ""
+        name = next((m.group(g) for g in "abcdef" if m.group(g)), "")
         # a capitalised roadmap word ("for Windows", "to CSI") is not a customer
         first = name.split()[0].lower() if name else ""
         if first in _NOT_CUSTOMERS or (known is not None and known(first)):
@@ -774,6 +790,21 @@ STOPWORDS = frozenset(
 )
 
 
+_NUMBER = re.compile(r"(?<![\w.,])v?(\d+(?:[.,]\d+)*)(?!\w)", re.IGNORECASE)
+
+
+def _numbers(text: str) -> frozenset[str]:
+    """The numbers `text` says, each in one form: "v2", "2.0" and "2" are 2; "10,000" is
+    10000. A number inside a word ("cgroupv2", "S3", "IPv6") is part of a name, not one."""
+    numbers = set()
+    for found in _NUMBER.finditer(text):
+        number = found.group(1).replace(",", "")
+        while number.endswith(".0"):
+            number = number[:-2]
+        numbers.add(number)
+    return frozenset(numbers)
+
+
 @functools.lru_cache(maxsize=100_000)
 def _stem(word: str) -> str:
     """A light English stemmer: enough to join plurals and verb forms of roadmap words."""
@@ -967,6 +998,8 @@ class _Doc:
     said_strings: frozenset[str] = frozenset()
     opening: str = ""  # the start of its description, for a "did you mean"
     url: str | None = None
+    numbers: frozenset[str] = frozenset()  # the numbers its whole text says (see _numbers)
+    names_a_number: bool = False  # its title or an alias says one: "99.95% uptime SLA"
 
     __hash__ = object.__hash__  # one per item: compared by identity
     __eq__ = object.__eq__
@@ -974,6 +1007,10 @@ class _Doc:
     def unasked_qualifier(self, query: _Query) -> bool:
         """Its name says "Deprecate", "Remove", "by default"... and the question does not."""
         return bool(self.qualifiers) and not self.qualifiers <= query.qualifiers
+
+    def other_number(self, query: _Query) -> bool:
+        """The question says a number its text does not, and its names say one of their own."""
+        return self.names_a_number and not query.numbers <= self.numbers
 
 
 class _Index:
@@ -1050,6 +1087,10 @@ class _Index:
                     mentions=frozenset(k.lower() for k in _KEY.findall(document.description)),
                     opening=document.description[:_OPENING_CHARS],
                     url=document.url,
+                    numbers=_numbers(
+                        " ".join((*name_texts, *document.phrasings, document.description))
+                    ),
+                    names_a_number=bool(_numbers(" ".join(name_texts))),
                 )
             )
             self.position[document.item_id] = pos
@@ -1248,6 +1289,7 @@ class _Index:
                 generic_only,
                 said,
                 query.unknown_names_share,
+                doc.other_number(query),
             )
             components = (cov_names, cov_full, precision, similarity)
             out.append((score, features, components, pos))
@@ -1341,6 +1383,7 @@ class _Query:
     search_phrases: list[str]  # ... and these phrases, their words together
     unknown_share: float  # share of the question's weight in words the roadmap never uses
     unknown_names_share: float  # ... of them, in words written as names ("Acme")
+    numbers: frozenset[str]  # the numbers it says (see _numbers)
     qualifiers: frozenset[str] = frozenset()  # "removal", "default": see _QUALIFIER_FAMILIES
     as_written: bool = False  # every word is roadmap vocabulary as written: no typo to forgive
     # each token any form of the question's words has, and the words (slots) it stands in
@@ -1470,6 +1513,7 @@ class _Query:
             search_phrases=search_phrases,
             unknown_share=unknown / total,
             unknown_names_share=unknown_names / total,
+            numbers=_numbers(clean),
             as_written=not fixes and not unknown,
             qualifiers=frozenset(
                 _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
