@@ -239,10 +239,26 @@ def test_deal_value(text, value):
         ("Customer asks if we can export audit logs by Jan 31", None),
         ("Client wants SCIM", None),
         ("Our prospect needs BYOK", None),
+        # a name said with its possessive is the name: it stored "Initech's"
+        ("EU data residency for Initech's security review by end of March", "Initech"),
+        ("is salesforce sync done? Acme renewal is on Jan 15", "Acme"),
+        ("Will the Australia region be live before Acme's go-live on 1 Feb?", "Acme"),
     ],
 )
 def test_customer(text, customer):
     assert parse_question(text, TODAY).customer == customer
+
+
+@pytest.mark.parametrize(
+    ("text", "feature"),
+    [
+        # what the customer's own event is, is the deal's: "BYOK security review" was matched
+        ("BYOK for Initech's security review by end of March", "BYOK"),
+        ("Australia region before Acme's go-live on 1 Feb", "Australia region"),
+    ],
+)
+def test_the_customers_own_event_is_not_the_feature(text, feature):
+    assert parse_question(text, TODAY).feature == feature
 
 
 def test_deal_context_is_stripped_from_the_feature():

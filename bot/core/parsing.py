@@ -194,6 +194,17 @@ ASKING_VERBS = (
     r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in)"
 )
 _ASKER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=" + ASKING_VERBS + r"\b)")
+# the customer's own events, which belong to the deal, not the feature: "Acme's go-live",
+# "for Initech's security review"; written without the possessive, only these few ("Acme
+# renewal"): "Audit log export" is no customer "Export" with an audit
+DEAL_EVENTS = (
+    r"(?i:security\s+review|go-?live|renewal|launch|deadline|procurement|audit|rfp|pilot|poc"
+    r"|trial|kick-?off|contract|deal)"
+)
+_BARE_DEAL_EVENTS = r"(?i:renewal|go-?live|deal|contract|rfp|pilot|poc)"
+_EVENT_OWNER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"\s+(?=" + _BARE_DEAL_EVENTS + r"\b)")
+_EVENT_AFTER = re.compile(r"\s+" + DEAL_EVENTS + r"\b")
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 # "Can Acme get early access to SCIM?": the customer as the one who would get it
 _GETTER = re.compile(
     r"\b(?i:can|could|will|would|does|do)\s+" + _NAME + r"\s+(?=(?i:get|have|use|see|try)\b)"
@@ -227,6 +238,7 @@ _CUSTOMER_PATTERNS = [
         re.I,
     ),
     _ASKER,
+    _EVENT_OWNER,
     _GETTER,
     _USER,
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
@@ -236,6 +248,9 @@ _CUSTOMER_PATTERNS = [
     ),
     _HEADING,
 ]
+# the patterns that read the customer as who asks, gets or uses it: "They need", "Legal wants"
+# name no customer
+_ASKING = (_ASKER, _EVENT_OWNER, _GETTER, _USER, _HEADING)
 # what heads a message as "Word:" without being a customer ("Question: ...", "FYI: ...")
 _HEADING_WORDS = """
     question questions q update fyi psa urgent re note request ask help feature hi hey hello
@@ -640,18 +655,23 @@ def parse_customer(
                 words.pop()
             if not words or _not_a_customer(words[0], not_customers):
                 continue
-            if pattern in (_ASKER, _GETTER, _USER, _HEADING) and words[0].lower() in _NOT_ASKERS:
+            if pattern in _ASKING and words[0].lower() in _NOT_ASKERS:
                 continue
             if pattern is _HEADING and words[0].lower() in _HEADINGS:
                 continue
             if " ".join(words).lower() in not_customers:
                 continue
-            name = " ".join(words)
-            phrase = match.group(0)[: match.start("name") - match.start()] + name
-            if pattern is _USER and name == match.group("name"):
+            said = " ".join(words)
+            phrase = match.group(0)[: match.start("name") - match.start()] + said
+            if pattern is _USER and said == match.group("name"):
                 phrase = match.group(0)
+            elif text.startswith(said, match.start("name")):
+                # the customer's own event belongs to the deal: "for Initech's security review"
+                event = _EVENT_AFTER.match(text, match.start("name") + len(said))
+                phrase += event.group(0) if event else ""
+            name = _POSSESSIVE.sub("", said)
             if name.islower():  # "for acme": shown as a name
-                name = " ".join(word[:1].upper() + word[1:] for word in words)
+                name = " ".join(word[:1].upper() + word[1:] for word in name.split())
             return name[:200], phrase
     return None, None
 
@@ -695,7 +715,7 @@ def parse_question(
     # a date it could not read leaves the feature too: "SSO by FY27" is about SSO
     if date_phrase or unparsed:
         feature = without_date(feature, date_phrase or unparsed)
-    feature = re.sub(r"\b(?:deal|worth|a|for)\s*$", " ", feature, flags=re.I)
+    feature = re.sub(r"\b(?:deal|worth|a|for|before|ahead of)\s*$", " ", feature, flags=re.I)
     feature = _ASK_PHRASES.sub(" ", feature)
     feature = re.sub(r"[^\w\s\-./+#,;]", " ", feature)  # commas kept: they separate features
     feature = re.sub(r"\s+", " ", feature).strip(" ,;.")

@@ -478,13 +478,27 @@ _CONTEXT_PATTERNS = [
         rf"\b(?:by|before|until|in|for|on|due|no later than)\s+{_DATE}\b",
         rf"\bneed(?:ed|s)?\s+(?:it\s+)?(?:by|before)\s+{_DATE}\b",
         r"\bis\s+that\s+committed\b",
+        # when it is out, which the verdict says: "when will SSO be GA", "is it live yet"
+        r"\b(?:be|is|are|go|goes|going|get|gets)\s+"
+        r"(?:GA|live|released|launched|shipped|generally\s+available)\b",
+        r"\b(?:they|we)\s+(?:sign|close)\b",  # "they sign next week"
     )
+] + [
+    # (case matters below: a name is capitalised)
+    # the customer's own event: "before Acme's go-live", "for Initech's security review"
+    re.compile(r"\b[A-Z][\w&.-]*['\u2019]s\s+" + parsing.DEAL_EVENTS + r"\b"),
+    # what it is not about: "SSO with Okta, not Azure AD" (a name, then the end of a clause)
+    re.compile(
+        r"(?:,\s*|\s+)(?i:but\s+)?(?i:not|rather\s+than|instead\s+of)\s+"
+        r"[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*(?=\s*(?:$|[,.;:!?)]))"
+    ),
 ]
 _LEAD_INS = re.compile(
     # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
     r"^\s*(?:(?:hi|hey|hello|quick question|q)\b)?[\s,:!-]*"
     r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it|canwe)\s+"
-    r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|deliver|support|do|have|get)?)?",
+    r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|say(?:\s+that)?|deliver|support|do"
+    r"|have|get)?)?",
     re.IGNORECASE,
 )
 # "for Acme", "to Globex", "Initech wants", "customer Hooli", "prospect Stark Industries:"
