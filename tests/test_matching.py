@@ -619,6 +619,16 @@ def test_the_deal_said_in_other_words_is_not_matched(roadmap, question):
     assert found.confident and found.best.key == "ID-12"
 
 
+@pytest.mark.parametrize(
+    "question", ["Are custom dashboards coming this year?", "drag and drop dashboards for Acme"]
+)
+def test_drag_and_drop_is_no_removal(roadmap, question):
+    # "Custom dashboards with drag-and-drop charts" was read as the removal of something (its
+    # "drop"), so a question that did not ask for a removal was not sure of it: Unknown
+    found = ask(roadmap, question)
+    assert found.confident and found.best.key == "REP-8"
+
+
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
     # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
     # the camelCase word is still that field, not only its parts

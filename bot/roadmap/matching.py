@@ -977,8 +977,26 @@ _QUESTION_FAMILIES = {**_QUALIFIER_FAMILIES, **{w: "removal" for w in _NEGATIONS
 _BY_DEFAULT = re.compile(r"\b(?:by|the|as)\s+default\b", re.IGNORECASE)
 
 
+# where a removal word says nothing is removed: "drag-and-drop charts", "a drop-in
+# replacement", "a drop-down" (a dashboard "with drag-and-drop charts" was held to be its
+# removal, and "custom dashboards" got Unknown)
+_NOT_REMOVING = re.compile(
+    r"\bdrag\s*(?:-|\s)\s*(?:and|&|n)\s*(?:-|\s)\s*drop\b|\bdrop[-\s]?(?:in|down)s?\b",
+    re.IGNORECASE,
+)
+
+
+def _qualifying_words(text: str) -> list[str]:
+    """The words of `text` that may say what is done to a feature (see _QUALIFIER_FAMILIES)."""
+    return _words(_NOT_REMOVING.sub(" ", text))
+
+
 def _name_qualifiers(name: str) -> set[str]:
-    out = {_QUALIFIER_FAMILIES[w] for w in _words(name) if _QUALIFIER_FAMILIES.get(w) == "removal"}
+    out = {
+        _QUALIFIER_FAMILIES[w]
+        for w in _qualifying_words(name)
+        if _QUALIFIER_FAMILIES.get(w) == "removal"
+    }
     if _BY_DEFAULT.search(name):
         out.add("default")
     return out
@@ -1530,10 +1548,10 @@ class _Query:
             numbers=_numbers(clean),
             as_written=not fixes and not unknown,
             qualifiers=frozenset(
-                _QUESTION_FAMILIES[w] for w in (*words, *raw) if w in _QUESTION_FAMILIES
-            )
-            | frozenset(
-                _QUESTION_FAMILIES[_stem(w)] for w in words if _stem(w) in _QUESTION_FAMILIES
+                _QUESTION_FAMILIES[form]
+                for w in _qualifying_words(clean)
+                for form in (w, _stem(w))
+                if form in _QUESTION_FAMILIES
             ),
         )
 
