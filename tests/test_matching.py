@@ -612,6 +612,9 @@ def test_the_items_own_number_or_none_keeps_it_sure(roadmap, question, key):
         "When will Okta SSO be GA?",
         "Will Okta SSO be live before Acme's go-live on 1 Feb 2027?",
         "okta sso for Initech's security review by end of March",
+        # a greeting to the team, and what the customer runs now (a tool the roadmap never
+        # names: a tool it names, "they use Okta", is what they ask about)
+        "Hi team, Acme is asking about Okta SSO (they use PingFederate for now). Need by Jan 31.",
     ],
 )
 def test_the_deal_said_in_other_words_is_not_matched(roadmap, question):

@@ -495,7 +495,8 @@ _CONTEXT_PATTERNS = [
 ]
 _LEAD_INS = re.compile(
     # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
-    r"^\s*(?:(?:hi|hey|hello|quick question|q)\b)?[\s,:!-]*"
+    r"^\s*(?:(?:hi|hey|hello|quick question|q)\b(?:\s+(?:team|all|folks|everyone|there)\b)?)?"
+    r"[\s,:!-]*"
     r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|say(?:\s+that)?|deliver|support|do"
     r"|have|get)?)?",
@@ -565,7 +566,22 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
         text = text.replace(phrase, " ", 1)
     text = _LEAD_INS.sub(" ", text, count=1)
     text = _SALES_WORDS.sub(" ", text)
+
+    def _drop_their_tool(m: re.Match) -> str:
+        # a tool the roadmap names is what they ask about: "they use Okta" stays
+        if known is not None and any(map(known, _words(m.group("tool")))):
+            return m.group(0)
+        return " "
+
+    text = _THEIR_TOOLS.sub(_drop_their_tool, text)
     return " ".join(text.split())
+
+
+# what the customer already runs, told as background: "(they use PingFederate)"
+_THEIR_TOOLS = re.compile(
+    r"\(?\b(?i:they|we|customer)\s+(?i:use|uses|are\s+using|run|runs|are\s+on|is\s+on)\s+"
+    r"(?P<tool>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)\)?"
+)
 
 
 _NOT_CUSTOMERS = {
