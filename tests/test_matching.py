@@ -562,11 +562,16 @@ def test_a_word_beginning_like_a_greeting_finds_its_item(roadmap):
 
 def test_a_customers_name_does_not_keep_the_items_from_being_offered(roadmap):
     # "Acme", "churning", "unless" are words the roadmap never uses, most of the question: it
-    # got "I could not find this on the roadmap" beside an item it names. A capitalised
-    # unknown word is most often a name, and does not count against offering the items
+    # got "I could not find this on the roadmap" beside an item it names. "Acme is churning"
+    # is now read as the deal's (and answered); names with no such cue still are words the
+    # roadmap never uses. A capitalised unknown word is most often a name, and does not count
+    # against offering the items
     found = ask(roadmap, "Acme is churning unless we ship Teams notifications by Jan")
-    assert [c.key for c in found.offered][:1] == ["INT-9"]
+    assert found.confident and found.best.key == "INT-9"
+    found = ask(roadmap, "Teams notifications Vandelay Kramerica Pendant Monks Bania")
+    assert not found.confident and [c.key for c in found.offered][:1] == ["INT-9"]
     # words it does not know in lower case still do: nothing is offered
+    assert not ask(roadmap, "teams notifications vandelay kramerica pendant monks bania").offered
     assert not ask(roadmap, "a carbon footprint dashboard per seat with emissions").offered
 
 

@@ -243,6 +243,11 @@ def test_deal_value(text, value):
         ("EU data residency for Initech's security review by end of March", "Initech"),
         ("is salesforce sync done? Acme renewal is on Jan 15", "Acme"),
         ("Will the Australia region be live before Acme's go-live on 1 Feb?", "Acme"),
+        ("will hubspot be ready by next quarter? Acme is a $40k opp", "Acme"),
+        ("Acme is blocked on SCIM - can we promise it by 3/15?", "Acme"),
+        ("Globex is waiting on BYOK", "Globex"),
+        ("Initech is our biggest customer, they need SCIM", "Initech"),
+        ("SCIM is a big deal for us", None),
     ],
 )
 def test_customer(text, customer):

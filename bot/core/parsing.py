@@ -191,7 +191,11 @@ _NAME = r"(?P<name>(?:[A-Z][\w&.\-']*)(?:\s+(?:[A-Z][\w&.\-']*|&|and(?=\s+[A-Z])
 ASKING_VERBS = (
     r"(?i:wants?|needs?|requires?|asks?|asked|has\s+asked|(?:is\s+|are\s+)?asking"
     r"|would\s+like|(?:is\s+|are\s+)?looking\s+for|requests|requested"
-    r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in)"
+    r"|(?:is\s+|are\s+)?requesting|(?:is\s+|are\s+)?interested\s+in"
+    # "Acme is blocked on SCIM", "Globex is waiting for BYOK", "Initech is evaluating us"
+    r"|(?:is\s+|are\s+)?(?:blocked\s+on|waiting\s+(?:on|for)|evaluating|churning)"
+    # "Acme is a $40k opp", "Globex is our biggest customer"
+    r"|(?:is|are)\s+(?:a|an|our)\s+(?:\S+\s+){0,2}?(?:opp|opportunity|customer|prospect|account|logo)s?)"
 )
 _ASKER = re.compile(r"(?:^|(?<=[\s(:,-]))" + _NAME + r"(?:'s)?\s+(?=" + ASKING_VERBS + r"\b)")
 # the customer's own events, which belong to the deal, not the feature: "Acme's go-live",

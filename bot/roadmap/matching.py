@@ -520,7 +520,8 @@ _CUSTOMER = re.compile(
 )
 _SALES_WORDS = re.compile(
     r"\b(?:deal|renewal|opportunity|opp|arr|acv|prospect|customer|client|contract|"
-    r"hinges on it|go-?live|asap|today|right now|immediately|please|thanks|pls)\b",
+    r"hinges on it|go-?live|asap|today|right now|immediately|please|thanks|pls|"
+    r"blocked on|waiting (?:on|for)|evaluating|churning)\b",
     re.IGNORECASE,
 )
 
