@@ -566,6 +566,11 @@ def test_thread_replies_in_the_words_pms_use(reply, verdict, date):
         "yes, April 1 probably",
         "no - but Q3 maybe",
         "yes, I think by March",
+        # nor is a conditional one: "yes if they sign by Jan" was committed for Jan 31
+        "yes if they sign by Jan",
+        "Yes, March 1, provided legal signs off",
+        "no, unless they pay for it",
+        "yes - depends on the SAML work",
     ],
 )
 def test_what_is_not_an_answer_is_not_read_as_one(reply):

@@ -354,9 +354,12 @@ _VERDICT_OF_WORD = {
     "nope": "no",
 }
 # a hedge makes a "yes" or a "no" no answer to repeat to a customer ("no - but Q3 maybe",
-# "yes, probably by March"): the PM is shown how to answer instead
+# "yes, probably by March"), and so does a condition ("yes if they sign by Jan" was read as
+# committed for Jan 31, the signing date): the reps get it as a comment, and the PM is shown
+# how to answer instead
 _HEDGES = re.compile(
-    r"\b(?:maybe|might|perhaps|possibly|probably|hopefully|tentative(?:ly)?|i\s+think|not\s+sure)\b",
+    r"\b(?:maybe|might|perhaps|possibly|probably|hopefully|tentative(?:ly)?|i\s+think|not\s+sure"
+    r"|if|unless|provided|assuming|as\s+long\s+as|depends|depending)\b",
     re.I,
 )
 # a "no" that says when: "no way before Q3, earliest July 15" and "no, not by then" are not
