@@ -108,6 +108,7 @@ def test_needed_by_without_by(text, expected):
         ("SSO for Acme by the end of March", dt.date(2027, 3, 31)),
         ("SSO trial for Acme for a month", None),  # how long, not by when
         ("SSO for Acme by last Friday", dt.date(2026, 11, 20)),  # read, then called out as past
+        ("SSO for Acme, needed 3/15", dt.date(2027, 3, 15)),  # "needed" with no "by" was ignored
     ],
 )
 def test_needed_by_as_deadlines_are_written(text, expected):
@@ -124,11 +125,23 @@ def test_a_fiscal_year_is_not_guessed():
 
 
 @pytest.mark.parametrize(
-    "when", ["Easter", "Thanksgiving", "the holidays", "Lunar New Year", "spring", "summer 2027"]
+    "when",
+    [
+        "Easter",
+        "Thanksgiving",
+        "the holidays",
+        "Lunar New Year",
+        "spring",
+        "summer 2027",
+        # when does their fiscal year end, and how long is a sprint? Both were left in the
+        # feature, unread, and the reply said nothing of a date
+        "the end of the fiscal year",
+        "the next 2 sprints",
+    ],
 )
 def test_a_holiday_whose_day_moves_is_not_guessed(when):
     """Easter, Thanksgiving (Canada's or the US's?), "the holidays", a season (whose
-    hemisphere?): the rep is told."""
+    hemisphere?), a fiscal year, sprints: the rep is told."""
     parsed = parse_question(f"SSO for Acme before {when}", TODAY)
     assert (parsed.needed_by, parsed.date_unparsed, parsed.feature) == (None, when, "SSO")
 
@@ -248,6 +261,11 @@ def test_deal_value(text, value):
         ("Globex is waiting on BYOK", "Globex"),
         ("Initech is our biggest customer, they need SCIM", "Initech"),
         ("SCIM is a big deal for us", None),
+        # what is promised, and then only its date, is the feature ("promise Acme SSO" is not)
+        ("can we promise SCIM by March 15", None),
+        ("promise Acme sso by March", "Acme"),
+        ("SSO w/ Okta 4 Acme by 3/15", "Acme"),  # chat shorthand: it named none
+        ("SCIM 4 seats", None),
     ],
 )
 def test_customer(text, customer):

@@ -389,6 +389,11 @@ def test_a_subcommand_by_mention_is_answered_privately(bot, slack):
         ("SAP ERP connector for acme by March 15", "Acme"),
         ("connector to SAP by March 15", None),  # SAP is what the item connects to
         ("okta sso for acme corp, $80k", "Acme Corp"),
+        # the feature right after "promise" was taken for the customer, and the rep got
+        # "Which feature do you mean?"
+        ("can we promise SCIM by the 15th?", None),
+        ("can we promise HubSpot by March 15", None),
+        ("can we promise HubSpot to Globex by March 15", "Globex"),
     ],
 )
 def test_the_customer_follows_for_and_is_never_a_name_the_item_mentions(bot, slack, text, customer):

@@ -91,8 +91,9 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
         "holiday",
     ),
-    # ... and one whose day moves, or differs from country to country: not guessed, the rep
-    # is told it was not read
+    # ... and one whose day moves, or differs from country to country, a season, a fiscal year
+    # (when does it end?) and sprints (how long is one?): not guessed, the rep is told it was
+    # not read
     (
         re.compile(
             r"\b(?:the\s+)?(?:easter|thanksgiving|black\s+friday|cyber\s+monday|diwali"
@@ -101,7 +102,16 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
             r"|(?:spring|summer|fall|autumn|winter)(?:\s+(?:of\s+)?\d{4})?)\b",
             re.I,
         ),
-        "movable_holiday",
+        "not_guessed",
+    ),
+    (re.compile(rf"\b{_END_OF}(?:this\s+|next\s+|our\s+)?fiscal\s+year\b", re.I), "not_guessed"),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?:next\s+)?(?:\d+|a|one|two|three|four|five|six|a\s+few|a\s+couple\s+of)"
+            r"\s+sprints?\b|\b(?:the\s+)?(?:next|this)\s+sprint\b",
+            re.I,
+        ),
+        "not_guessed",
     ),
     (re.compile(rf"\b{_END_OF}next\s+month\b", re.I), "next_month"),
     (re.compile(rf"\b{_END_OF}next\s+quarter\b", re.I), "next_quarter"),
@@ -156,7 +166,7 @@ _WEEKS = {"fir": 7, "1st": 7, "sec": 14, "2nd": 14, "thi": 21, "3rd": 21, "fou":
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
 # date is when the rep needs it (and leaves the feature with it)
-_LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on)"
+_LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on|needed)"
 _DATE_LEAD = re.compile(rf"\b{_LEADS}\s+(?:the\s+)?$", re.I)  # "by the first week of March"
 # a day of a month or a quarter says when wherever it stands ("renewal on Feb 28", "go-live
 # March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
@@ -248,7 +258,10 @@ _CUSTOMER_PATTERNS = [
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
     # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
     re.compile(
-        r"\b(?i:promise|offer|tell|sell)\s+" + _NAME + r"(?=\s+(?:the|a|an|our|that|we)\b|\s+[a-z])"
+        r"\b(?i:promise|offer|tell|sell)\s+"
+        + _NAME
+        # ... not its date: "can we promise SCIM by March 15" is about SCIM
+        + rf"(?=\s+(?:the|a|an|our|that|we)\b|\s+(?!(?:{_LEADS}|next)\b)[a-z])"
     ),
     _HEADING,
 ]
@@ -416,8 +429,8 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
     if kind == "holiday":
         month, day = _HOLIDAYS[_holiday_name(groups[0])]
         return dt.date(_year_for(month, day, today, groups[1]), month, day)
-    if kind == "movable_holiday":
-        raise ValueError("a holiday whose day moves")
+    if kind == "not_guessed":
+        raise ValueError("a day that depends on the customer's calendar or the team's")
     if kind == "part":
         month = MONTHS[groups[1].lower()]
         end = _end_of_span(month, today, groups[2], None)
@@ -513,6 +526,22 @@ def without_emphasis(text: str) -> str:
     """The text with Slack's emphasis markers taken off the words they wrap."""
     while (plain := _EMPHASIS.sub(r"\2", text)) != text:
         text = plain
+    return text
+
+
+# chat shorthand, read as the words it stands for: "SSO w/ Okta 4 Acme"
+_SHORTHANDS = [
+    (re.compile(r"(?<!\S)w/o(?!\S)", re.I), "without"),
+    (re.compile(r"(?<!\S)w/(?=\s|$)", re.I), "with"),
+    (re.compile(r"(?<!\S)4(?=\s+[A-Z][a-z])"), "for"),  # "4 Acme", not "4 seats"
+]
+
+
+def read_through(text: str) -> str:
+    """What the rep wrote, as it is read: Slack's emphasis off, chat shorthand spelt out."""
+    text = without_emphasis(text)
+    for shorthand, words in _SHORTHANDS:
+        text = shorthand.sub(words, text)
     return text
 
 
@@ -707,7 +736,7 @@ def parse_question(
     cleaned = clean_text(raw)
     truncated = len(cleaned) > MAX_QUESTION_CHARS
     text = cleaned[:MAX_QUESTION_CHARS]
-    plain = without_emphasis(text)  # read through; `text` is kept as the rep wrote it
+    plain = read_through(text)  # `text` is kept as the rep wrote it
     needed_by, date_phrase, unparsed = parse_needed_by(plain, today)
     deal_value, money_phrase = parse_deal_value(plain)
     customer, customer_phrase = parse_customer(plain, not_customers)

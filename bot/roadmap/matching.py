@@ -482,6 +482,8 @@ _CONTEXT_PATTERNS = [
         r"\b(?:be|is|are|go|goes|going|get|gets)\s+"
         r"(?:GA|live|released|launched|shipped|generally\s+available)\b",
         r"\b(?:they|we)\s+(?:sign|close)\b",  # "they sign next week"
+        # the deal's size in people: "25 seats", "for 500 users"
+        r"\b(?:for\s+)?\d[\d,.]*\s*k?\s+(?:seats?|users?|licen[cs]es?|employees|people|reps|agents)\b",
     )
 ] + [
     # (case matters below: a name is capitalised)
@@ -534,7 +536,7 @@ def strip_context(text: str, known: Callable[[str], bool] | None = None) -> str:
     # bot.core.parsing finds the money and the needed-by date (the same reading the verdict uses);
     # the date it resolves to is not needed here, so any reference day will do
     text = parsing.clean_text(text or "")[: parsing.MAX_QUESTION_CHARS]
-    text = parsing.without_emphasis(text)
+    text = parsing.read_through(text)
     _, money = parsing.parse_deal_value(text)
     _, date_phrase, unparsed = parsing.parse_needed_by(text, _ANY_DAY)
     if money:
