@@ -639,6 +639,24 @@ def test_drag_and_drop_is_no_removal(roadmap, question):
     assert found.confident and found.best.key == "REP-8"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # it was told yes for "Single sign-on with Okta (SAML)"
+        "SSO via SAML for Acme (not Okta, they use OneLogin)",
+        "SAML SSO (not with Okta)",
+        "SAML SSO, not the Okta one",
+        "SAML single sign-on, but not Okta",
+    ],
+)
+def test_an_item_named_for_what_the_rep_rules_out_is_neither_answered_nor_offered(
+    roadmap, question
+):
+    found = ask(roadmap, question)
+    assert "ID-12" not in [c.key for c in (*found.candidates, *found.offered)]
+    assert found.best.key == "ID-1"
+
+
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
     # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
     # the camelCase word is still that field, not only its parts

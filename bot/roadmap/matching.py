@@ -416,9 +416,31 @@ def _rank(
             )
             if pos not in named and pos not in said
         )
+    # an item named for what the rep ruled out is neither the answer nor offered: "SSO via
+    # SAML (not Okta, they use OneLogin)" was told yes for "Single sign-on with Okta (SAML)"
+    ruled_out = _ruled_out(text)
+    if ruled_out:
+        scored = [entry for entry in scored if not ruled_out & entry[2].name_all]
     # on a tie, an item named by these very words comes first
     scored.sort(key=lambda entry: (-entry[0], not entry[1][_SAID], entry[2].item_id))
     return scored
+
+
+# what the rep says the question is not about: ", not Okta", "(not with Okta)", "but not
+# Slack": a name. A lower-case word after "not" says how something behaves ("Jobs not
+# terminating"); "instead of" and "rather than" name what an item may move away from
+# ("WebSockets instead of SPDY" is "Transition from SPDY to WebSockets")
+_RULING_OUT = re.compile(
+    r"(?:[,(;]\s*|\b(?i:but)\s+)(?i:not)\s+(?:(?i:with|via|through|using|the|a|an|for)\s+)?"
+    r"(?P<name>[A-Z][\w&.-]*)"
+)
+
+
+def _ruled_out(text: str) -> set[str]:
+    """The stems of the names the rep rules out, each the first word after "not"."""
+    return {
+        token for found in _RULING_OUT.finditer(text) for token in _name_tokens(found.group("name"))
+    }
 
 
 def _learnt_since(session: Session, index: _Index) -> dict[str, set[int]]:
@@ -491,7 +513,7 @@ _CONTEXT_PATTERNS = [
     re.compile(r"\b[A-Z][\w&.-]*['\u2019]s\s+" + parsing.DEAL_EVENTS + r"\b"),
     # what it is not about: "SSO with Okta, not Azure AD" (a name, then the end of a clause)
     re.compile(
-        r"(?:,\s*|\s+)(?i:but\s+)?(?i:not|rather\s+than|instead\s+of)\s+"
+        r"(?:,\s*|\s+|\()(?i:but\s+)?(?i:not|rather\s+than|instead\s+of)\s+"
         r"[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*(?=\s*(?:$|[,.;:!?)]))"
     ),
 ]
@@ -499,7 +521,7 @@ _LEAD_INS = re.compile(
     # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
     r"^\s*(?:(?:hi|hey|hello|quick question|q)\b(?:\s+(?:team|all|folks|everyone|there)\b)?)?"
     r"[\s,:!-]*"
-    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|they|it|canwe)\s+"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|u|they|it|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|say(?:\s+that)?|deliver|support|do"
     r"|have|get)?)?",
     re.IGNORECASE,
