@@ -622,6 +622,8 @@ def test_the_items_own_number_or_none_keeps_it_sure(roadmap, question, key):
         "Hi team, Acme is asking about Okta SSO (they use PingFederate for now). Need by Jan 31.",
         "SSO w/ Okta 4 Acme by 3/15",  # chat shorthand: Unknown
         "okta sso for acme corp, 25 seats, needed 2/1",  # the deal's size: Unknown
+        "Okta SSO for Acme's 3 subsidiaries by April",
+        "Can I promise Okta SSO to Acme for their March launch?",
     ],
 )
 def test_the_deal_said_in_other_words_is_not_matched(roadmap, question):

@@ -53,6 +53,12 @@ def test_needed_by(text, expected):
         # ... after any date said with "by"
         ("since the March 3 release, SSO for Acme by Q2", dt.date(2027, 6, 30)),
         ("SSO for Acme by June 1, kickoff was March 3", dt.date(2027, 6, 1)),
+        # a month named for the customer's event: it was ignored, and the rep told "yes" for
+        # a date after their launch
+        ("Teams notifications for Acme for their March launch", dt.date(2027, 3, 31)),
+        ("SSO for Acme, May rollout", dt.date(2027, 5, 31)),
+        ("SSO by March for the April launch", dt.date(2027, 3, 31)),  # "by" first
+        ("okta may launch soon", None),
         # ... but "may" in lower case is a word too
         ("SSO for Acme, Okta may 2 factor", None),
     ],
@@ -266,6 +272,7 @@ def test_deal_value(text, value):
         ("promise Acme sso by March", "Acme"),
         ("SSO w/ Okta 4 Acme by 3/15", "Acme"),  # chat shorthand: it named none
         ("SCIM 4 seats", None),
+        ("Can we give Acme a date for the Salesforce integration?", "Acme"),
     ],
 )
 def test_customer(text, customer):

@@ -78,6 +78,16 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"\b(early|mid|late)[\s-]+(?:(next|this)\s+year|(20\d\d))\b", re.I),
         "part_year",
     ),
+    # a month named for the customer's event says when with no "by": "for their March
+    # launch" (the month's end); it was ignored, and the rep told yes for a date after it
+    (
+        re.compile(
+            rf"\b({_MONTH_RE})(?:\s+(\d{{4}}))?\s+(?:launch|go-?live|renewal|deadline|kick-?off"
+            r"|rollout|roll-out|release|cutover|start|audit)\b",
+            re.I,
+        ),
+        "month_event",
+    ),
     (re.compile(rf"\b(?:end\s+of\s+)?({_MONTH_RE})\.?(?:\s+(\d{{4}}))?\b", re.I), "month"),
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the\s+)?year\b|\beoy\b|\byear[- ]end\b", re.I), "eoy"),
     (re.compile(r"\bthis\s+year\b", re.I), "eoy"),
@@ -171,7 +181,15 @@ _DATE_LEAD = re.compile(rf"\b{_LEADS}\s+(?:the\s+)?$", re.I)  # "by the first we
 # a day of a month or a quarter says when wherever it stands ("renewal on Feb 28", "go-live
 # March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
 # too ("Okta may 2 factor"), and "h2" is HTTP/2 as often as a half year
-_STANDS_ALONE = {"iso", "month_day", "day_month", "day_dot_month", "quarter", "part_quarter"}
+_STANDS_ALONE = {
+    "iso",
+    "month_day",
+    "day_month",
+    "day_dot_month",
+    "quarter",
+    "part_quarter",
+    "month_event",
+}
 _ALONE_PATTERNS = [(pattern, kind) for pattern, kind in _DATE_PATTERNS if kind in _STANDS_ALONE]
 # Slack's emphasis as a rep types it: *bold*, _italics_, ~strike~, `code`; not the underscores
 # inside a name (pod_security_admission)
@@ -256,9 +274,10 @@ _CUSTOMER_PATTERNS = [
     _GETTER,
     _USER,
     re.compile(r"\b(?:to|at|with customer)\s+" + _NAME),
-    # "can we tell Acme that ...", "promise Initech the ...": a name, then lower case
+    # "can we tell Acme that ...", "promise Initech the ...", "give Acme a date": a name, then
+    # lower case
     re.compile(
-        r"\b(?i:promise|offer|tell|sell)\s+"
+        r"\b(?i:promise|offer|give|tell|sell)\s+"
         + _NAME
         # ... not its date: "can we promise SCIM by March 15" is about SCIM
         + rf"(?=\s+(?:the|a|an|our|that|we)\b|\s+(?!(?:{_LEADS}|next)\b)[a-z])"
@@ -305,7 +324,7 @@ _NOT_ASKER_WORDS = """
 """
 _NOT_ASKERS = frozenset(_NOT_ASKER_WORDS.split())
 _ASK_PHRASES = re.compile(
-    r"\b(?:can|could|do|does|will|would|is|are)\s+(?:we|you|it|they|canwe)\s+"
+    r"\b(?:can|could|do|does|will|would|is|are)\s+(?:we|you|u|i|it|they|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|deliver|ship|support|offer|have|do|get|provide)?\b"
     r"|\b(?:is\s+there|are\s+there|do\s+we\s+have|any\s+chance|when\s+will|when\s+can|"
     r"please|pls|plz|thanks|thank\s+you|hey|hi|hello)\b"
@@ -435,7 +454,7 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
         month = MONTHS[groups[1].lower()]
         end = _end_of_span(month, today, groups[2], None)
         return end.replace(day={"early": 10, "mid": 15}.get(groups[0].lower(), end.day))
-    if kind == "month":
+    if kind in ("month", "month_event"):
         month = MONTHS[groups[0].lower()]
         year = int(groups[1]) if groups[1] else today.year
         if not groups[1] and _end_of_month(year, month) < today:
@@ -492,6 +511,8 @@ def _resolve(kind: str, groups: tuple, today: dt.date) -> dt.date:
 def _said_when(kind: str, match: re.Match[str], text: str) -> bool:
     """Whether the date is said as when the rep needs it: after "by", "in"... or in words
     that say so themselves ("next month", "end of Q2", an ISO date)."""
+    if kind == "month_event":
+        return False  # it stands alone, after any date said with "by"
     lead = _DATE_LEAD.search(text[: match.start()])
     if kind == "relative" and lead and lead.group(0).lower().startswith("for"):
         return False  # "a trial for a month" says how long, not by when
@@ -547,8 +568,9 @@ def read_through(text: str) -> str:
 
 def without_date(text: str, phrase: str) -> str:
     """`text` without the date `phrase` and the word before it that says when ("by")."""
-    # "by the end of March": the lead, and the "the" before the phrase
-    lead = rf"\b(?:{_LEADS}\s+(?:the\s+)?)?"
+    # "by the end of March": the lead, and the "the" before the phrase ("for their March
+    # launch": whose it is)
+    lead = rf"\b(?:{_LEADS}\s+(?:the\s+|their\s+|our\s+)?)?"
     return re.sub(lead + re.escape(phrase), " ", text, count=1, flags=re.I)
 
 

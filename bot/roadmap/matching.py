@@ -504,8 +504,9 @@ _CONTEXT_PATTERNS = [
         r"\b(?:be|is|are|go|goes|going|get|gets)\s+"
         r"(?:GA|live|released|launched|shipped|generally\s+available)\b",
         r"\b(?:they|we)\s+(?:sign|close)\b",  # "they sign next week"
-        # the deal's size in people: "25 seats", "for 500 users"
-        r"\b(?:for\s+)?\d[\d,.]*\s*k?\s+(?:seats?|users?|licen[cs]es?|employees|people|reps|agents)\b",
+        # the deal's size: "25 seats", "for 500 users", "Acme's 3 subsidiaries"
+        r"\b(?:for\s+)?\d[\d,.]*\s*k?\s+(?:seats?|users?|licen[cs]es?|employees|people|reps|agents"
+        r"|subsidiaries|sites|offices|locations|entities|brands)\b",
     )
 ] + [
     # (case matters below: a name is capitalised)
@@ -521,7 +522,7 @@ _LEAD_INS = re.compile(
     # a greeting is a whole word: "HIPAA", "quotas" and "high availability" keep their start
     r"^\s*(?:(?:hi|hey|hello|quick question|q)\b(?:\s+(?:team|all|folks|everyone|there)\b)?)?"
     r"[\s,:!-]*"
-    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|u|they|it|canwe)\s+"
+    r"(?:(?:can|could|do|does|will|would|are|is)\s+(?:we|you|u|i|they|it|canwe)\s+"
     r"(?:promise|commit(?:\s+to)?|offer|tell\s+\S+(?:\s+that)?|say(?:\s+that)?|deliver|support|do"
     r"|have|get)?)?",
     re.IGNORECASE,
