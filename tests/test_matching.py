@@ -659,6 +659,14 @@ def test_an_item_named_for_what_the_rep_rules_out_is_neither_answered_nor_offere
     assert found.best.key == "ID-1"
 
 
+def test_a_question_mostly_in_words_the_roadmap_never_uses_is_never_answered(roadmap):
+    # "HMAC signatures" are more than "Outbound webhooks with retries" says: it was told yes
+    # (now the PM is asked: so much of it unknown, nothing is offered either)
+    assert not ask(roadmap, "webhooks with HMAC signatures for Globex").confident
+    assert not ask(roadmap, "webhooks with HMAC signatures").confident
+    assert ask(roadmap, "outbound webhooks for Globex").confident  # names aside
+
+
 def test_a_misspelt_field_name_finds_the_item_whose_text_names_the_field(keps):
     # KEP-3017's description names the field "unhealthyPodEvictionPolicy"; one letter off,
     # the camelCase word is still that field, not only its parts

@@ -273,6 +273,7 @@ def test_deal_value(text, value):
         ("SSO w/ Okta 4 Acme by 3/15", "Acme"),  # chat shorthand: it named none
         ("SCIM 4 seats", None),
         ("Can we give Acme a date for the Salesforce integration?", "Acme"),
+        ("HIPAA BAA for Acme's EU entity", "Acme"),  # it was "Acme's EU"
     ],
 )
 def test_customer(text, customer):

@@ -414,6 +414,23 @@ def test_a_question_naming_several_features_is_not_answered_for_one(bot, slack):
     assert "Committed" not in body["text"] and count(bot.ctx, Question) == 0
 
 
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        # it was answered for SCIM alone ("Yes, by Jan 29"), a date Okta SSO does not make
+        ("Okta SSO with SCIM deprovisioning for Acme", None),
+        ("SSO with Okta for Acme", "Single sign-on with Okta"),  # "with" in its own title
+        ("webhooks with retries for Acme", "Outbound webhooks with retries"),
+    ],
+)
+def test_two_features_joined_by_with_are_not_answered_for_one(bot, slack, text, answered):
+    body = ack_body(slack.send_command(REP, SALES, text))
+    if answered is None:
+        assert "names 2 features" in block_text(body["blocks"])
+    else:
+        assert answered in body["text"] and "features" not in body["text"]
+
+
 def test_a_feature_the_rep_rules_out_is_not_another_feature_asked_about(bot, slack):
     """ "Teams notifications, not Slack" got "That question names 2 features": Teams and the
     Slack app home the rep had just ruled out."""

@@ -738,11 +738,14 @@ _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 
 def _one_sentence(words: list[str]) -> list[str]:
     """The name's words up to a full stop that ends a sentence ("Client: Globex. Need SCIM"
-    is Globex; "Acme Inc. Europe" is one name), without the stops and commas around it."""
+    is Globex; "Acme Inc. Europe" is one name) or a possessive ("for Acme's EU entity" is
+    Acme), without the stops and commas around it."""
     kept = []
     for word in words:
         kept.append(word)
         if word.endswith(".") and word.rstrip(".").lower() not in _ABBREVIATIONS:
+            break
+        if _POSSESSIVE.search(word):
             break
     return " ".join(kept).strip(" .,").split()
 

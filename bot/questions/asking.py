@@ -254,6 +254,12 @@ def may_say_not_this(*, source: str, facts: AnswerFacts) -> bool:
 # a part the rep rules out is not asked about: "Teams notifications, not Slack"
 _RULED_OUT = re.compile(r"\s*(?:not|no|but\s+not|instead\s+of|rather\s+than|except)\b", re.I)
 _FEATURE_SEPARATORS = re.compile(r"\s*(?:[,;]|\s(?:and|plus|&|\+)\s)\s*", re.I)
+# ... and, in a question that has none of those, "with"
+_WITH = re.compile(r"\s+with\s+", re.I)
+
+
+def _feature_parts(feature: str, separators: re.Pattern[str]) -> list[str]:
+    return [p for p in separators.split(feature) if feature_words(p) and not _RULED_OUT.match(p)]
 
 
 def several_features(parsed: ParsedQuestion, whole: Item | None, *, session: Session) -> list[str]:
@@ -261,11 +267,11 @@ def several_features(parsed: ParsedQuestion, whole: Item | None, *, session: Ses
     when there are two or more of them; else []."""
     if whole is not None and _FEATURE_SEPARATORS.search(whole.title):
         return []  # "Import and export of dashboards" is one item
-    parts = [
-        p
-        for p in _FEATURE_SEPARATORS.split(parsed.feature)
-        if feature_words(p) and not _RULED_OUT.match(p)
-    ]
+    parts = _feature_parts(parsed.feature, _FEATURE_SEPARATORS)
+    if len(parts) < 2 and not (whole is not None and _WITH.search(whole.title)):
+        # "Okta SSO with SCIM deprovisioning" was answered for SCIM alone; "SSO with Okta"
+        # is one item, whose title says "with"
+        parts = _feature_parts(parsed.feature, _WITH)
     if len(parts) < 2:
         return []
     titles: dict[int, str] = {}
