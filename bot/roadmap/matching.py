@@ -518,9 +518,10 @@ _CONTEXT_PATTERNS = [
     # (case matters below: a name is capitalised)
     # the customer's own event: "before Acme's go-live", "for Initech's security review"
     re.compile(r"\b[A-Z][\w&.-]*['\u2019]s\s+" + parsing.DEAL_EVENTS + r"\b"),
-    # what it is not about: "SSO with Okta, not Azure AD" (a name, then the end of a clause)
+    # what it is not about: "SSO with Okta, not Azure AD" (a name, then the end of a clause;
+    # not "instead of": see _RULING_OUT)
     re.compile(
-        r"(?:,\s*|\s+|\()(?i:but\s+)?(?i:not|rather\s+than|instead\s+of)\s+"
+        r"(?:,\s*|\s+|\()(?i:but\s+)?(?i:not)\s+"
         r"[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*(?=\s*(?:$|[,.;:!?)]))"
     ),
 ]
