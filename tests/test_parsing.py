@@ -274,6 +274,8 @@ def test_deal_value(text, value):
         ("SCIM 4 seats", None),
         ("Can we give Acme a date for the Salesforce integration?", "Acme"),
         ("HIPAA BAA for Acme's EU entity", "Acme"),  # it was "Acme's EU"
+        ("EU data residency for backups too?", None),  # it was "Backups Too"
+        ("okta sso for now", None),
     ],
 )
 def test_customer(text, customer):

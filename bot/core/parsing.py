@@ -177,6 +177,8 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 # "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
 # date is when the rep needs it (and leaves the feature with it)
 _LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on|needed)"
+# words that end a question without naming anyone: "EU residency for backups too?", "for now"
+_FILLERS = r"(?:too|also|either|only|again|now|yet|please|pls|thanks)"
 _DATE_LEAD = re.compile(rf"\b{_LEADS}\s+(?:the\s+)?$", re.I)  # "by the first week of March"
 # a day of a month or a quarter says when wherever it stands ("renewal on Feb 28", "go-live
 # March 15", "Acme, Q1"): no version or size is written so; but "may" in lower case is a word
@@ -265,7 +267,8 @@ _CUSTOMER_PATTERNS = [
     ),
     re.compile(
         # (its second word is no date's lead: "for globex by 12/24" is Globex)
-        rf"\bfor\s+(?P<name>[a-z][\w&.\-']*(?:\s+(?!{_LEADS}\b)[a-z][\w&.\-']*)?)"
+        rf"\bfor\s+(?!{_FILLERS}\b)"
+        rf"(?P<name>[a-z][\w&.\-']*(?:\s+(?!(?:{_LEADS}|{_FILLERS})\b)[a-z][\w&.\-']*)?)"
         rf"(?=\s*(?:$|[,;:!?]|\.(?:\s|$)|\s+(?:{_LEADS}|next)\b|\s*[$€£\d]))",
         re.I,
     ),
