@@ -465,11 +465,13 @@ LIVE = ("<!channel", "<@U0VIC", "<https://evil", "\u202e", "\u2066", "\u202c")
 
 
 def test_nested_markup_and_bidi_never_reach_slack_live(faulty, slack):
-    from tests.helpers import IDENTITY_CHANNEL, posts
+    from tests.helpers import posts
 
     ack = slack.send_command(REP, SALES, NESTED)
     faulty.delivery.drain()
-    [pm_post] = posts(slack, channel=IDENTITY_CHANNEL)
+    # the question's one thread, wherever it opened: most of it is words the roadmap never
+    # uses, so it is not sure of yubikey's item and goes to triage, not the Identity PM
+    [pm_post] = [p for p in posts(slack) if not p["channel"].startswith("D")]
     shown = [ack.text, json.dumps(pm_post, ensure_ascii=False)]
     shown += [json.dumps(c.args, ensure_ascii=False) for c in slack.calls() if c.ok]
     for text in shown:

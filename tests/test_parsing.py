@@ -59,6 +59,8 @@ def test_needed_by(text, expected):
         ("SSO for Acme, May rollout", dt.date(2027, 5, 31)),
         ("SSO by March for the April launch", dt.date(2027, 3, 31)),  # "by" first
         ("okta may launch soon", None),
+        ("Jira integration - any movement? Globex renewal 1/31", dt.date(2027, 1, 31)),
+        ("SSO for Acme, go-live 3/15", dt.date(2027, 3, 15)),
         # ... but "may" in lower case is a word too
         ("SSO for Acme, Okta may 2 factor", None),
     ],

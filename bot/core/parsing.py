@@ -176,7 +176,10 @@ _WEEKS = {"fir": 7, "1st": 7, "sec": 14, "2nd": 14, "thi": 21, "3rd": 21, "fou":
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # "by <date>", "before <date>", "until <date>", "no later than <date>": the word that says a
 # date is when the rep needs it (and leaves the feature with it)
-_LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on|needed)"
+_WHEN_LEADS = r"(?:by|before|until|till|no\s+later\s+than|in|within|for|due|on|needed)"
+# ... or the customer's event, then its date: "Globex renewal 1/31", "go-live 3/15" (the event
+# stays when the date leaves: it says whose deal it is)
+_LEADS = rf"(?:{_WHEN_LEADS}|renewal|go-?live|launch|deadline|kick-?off)"
 # words that end a question without naming anyone: "EU residency for backups too?", "for now"
 _FILLERS = r"(?:too|also|either|only|again|now|yet|please|pls|thanks)"
 _DATE_LEAD = re.compile(rf"\b{_LEADS}\s+(?:the\s+)?$", re.I)  # "by the first week of March"
@@ -573,7 +576,7 @@ def without_date(text: str, phrase: str) -> str:
     """`text` without the date `phrase` and the word before it that says when ("by")."""
     # "by the end of March": the lead, and the "the" before the phrase ("for their March
     # launch": whose it is)
-    lead = rf"\b(?:{_LEADS}\s+(?:the\s+|their\s+|our\s+)?)?"
+    lead = rf"\b(?:{_WHEN_LEADS}\s+(?:the\s+|their\s+|our\s+)?)?"
     return re.sub(lead + re.escape(phrase), " ", text, count=1, flags=re.I)
 
 
