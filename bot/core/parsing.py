@@ -723,12 +723,15 @@ def parse_customer(
             if " ".join(words).lower() in not_customers:
                 continue
             said = " ".join(words)
-            phrase = match.group(0)[: match.start("name") - match.start()] + said
-            if pattern is _USER and said == match.group("name"):
-                phrase = match.group(0)
-            elif text.startswith(said, match.start("name")):
+            # the phrase is what the pattern read ("that Acme could use", "Initech:"), or,
+            # when words of the name were left out, up to the words kept
+            if said == " ".join(match.group("name").split()):
+                phrase = match.group(0).rstrip()
+            else:
+                phrase = match.group(0)[: match.start("name") - match.start()] + said
+            if text.startswith(phrase, match.start()):
                 # the customer's own event belongs to the deal: "for Initech's security review"
-                event = _EVENT_AFTER.match(text, match.start("name") + len(said))
+                event = _EVENT_AFTER.match(text, match.start() + len(phrase))
                 phrase += event.group(0) if event else ""
             name = _POSSESSIVE.sub("", said)
             if name.islower():  # "for acme": shown as a name
